@@ -1,0 +1,38 @@
+"""Exceptions with enough context (file, element, problem) for a user to fix their input."""
+
+from __future__ import annotations
+
+
+class CartsimError(Exception):
+    """Base class: a problem with the user's input, reported clearly (CLI exit code 2)."""
+
+    def __init__(self, problem: str, *, file: str | None = None, element: str | None = None):
+        self.problem = problem
+        self.file = file
+        self.element = element
+        super().__init__(self._render())
+
+    def _render(self) -> str:
+        where = []
+        if self.file:
+            where.append(str(self.file))
+        if self.element:
+            where.append(self.element)
+        prefix = ": ".join(where)
+        return f"{prefix}: {self.problem}" if prefix else self.problem
+
+
+class ModelError(CartsimError):
+    """A model description is inconsistent: clashing names, unknown symbols, cycles."""
+
+
+class UnitError(ModelError):
+    """An equation, observable or composition mixes incompatible units."""
+
+
+class SolverOptionsError(CartsimError):
+    """Invalid solver settings: negative tolerance, empty time grid, bad parameter arrays."""
+
+
+class SBMLError(CartsimError):
+    """Malformed SBML, or SBML using a feature cartsim does not support."""
