@@ -26,9 +26,11 @@ WILDCARD = None
 def registry() -> pint.UnitRegistry:
     """The unit registry, with counting units for cells and transgene copies."""
     ureg = pint.UnitRegistry(autoconvert_offset_to_baseunit=True)
-    ureg.define("cell = [cell] = cells")
-    ureg.define("copies = [copies] = copy")
+    ureg.define("cell = [cell] = _ = cells")
+    ureg.define("copy = [copies] = _ = copies")
     ureg.define("IU = [international_unit]")
+    ureg.define("Gcell = 1e9 * cell")
+    ureg.define("AU = [arbitrary_unit]")
     return ureg
 
 

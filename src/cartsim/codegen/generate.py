@@ -1,0 +1,157 @@
+"""Resolved model → Python source of the scalar, per-patient model functions numba compiles.
+
+Generated functions (all ``@njit(cache=True)``, arrays passed in, nothing allocated):
+
+- ``model_init(p, y0)``: initial values from parameters.
+- ``model_rhs(t, y, p, out)``, ``model_jac(t, y, p, J)``, ``model_tgrad(t, y, p, out)``: f, ∂f/∂y
+  (exact, from sympy) and ∂f/∂t.
+- ``model_obs(t, y, p, out)``: observables.
+- ``model_event_g(t, y, p, g)``: the state events' zero-crossing functions.
+- ``model_event_times(p, times)``: the time of every time-event occurrence.
+- ``model_apply(k, t, y, p, rng)``: the actions of event ``k`` (pre-event values on the right).
+
+Constants describe sizes, event directions and flags. Common subexpressions are shared (CSE).
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+
+from cartsim.codegen.printer import print_expr
+from cartsim.model.resolved import ResolvedModel
+
+INDENT = "    "
+
+
+def _symbol_map(resolved: ResolvedModel) -> dict[sp.Symbol, sp.Symbol]:
+    """Model names → prefixed local names, so no model name can shadow a Python name."""
+    mapping = {sp.Symbol(s.name): sp.Symbol(f"y_{s.name}") for s in resolved.states}
+    mapping.update({sp.Symbol(p.name): sp.Symbol(f"p_{p.name}") for p in resolved.parameters})
+    return mapping
+
+
+class _Writer:
+    def __init__(self, resolved: ResolvedModel):
+        self.resolved = resolved
+        self.mapping = _symbol_map(resolved)
+        self.lines: list[str] = []
+
+    def emit(self, line: str = "", depth: int = 0) -> None:
+        self.lines.append(INDENT * depth + line if line else "")
+
+    def function(self, signature: str, doc: str) -> None:
+        self.emit()
+        self.emit()
+        self.emit("@njit(cache=True)")
+        self.emit(f"def {signature}:")
+        self.emit(f'"""{doc}"""', 1)
+
+    def unpack(self, exprs, depth: int) -> None:
+        """Read just the states and parameters these expressions use into local names."""
+        used = set().union(*(sp.sympify(e).free_symbols for e in exprs)) if exprs else set()
+        for i, s in enumerate(self.resolved.states):
+            if sp.Symbol(s.name) in used:
+                self.emit(f"y_{s.name} = y[{i}]", depth)
+        for i, p in enumerate(self.resolved.parameters):
+            if sp.Symbol(p.name) in used:
+                self.emit(f"p_{p.name} = p[{i}]", depth)
+
+    def assignments(self, targets: list[str], exprs: list[sp.Basic], depth: int) -> None:
+        """``target = expr`` lines with common subexpressions hoisted."""
+        if not exprs:
+            self.emit("pass", depth)
+            return
+        self.unpack(exprs, depth)
+        mapped = [sp.sympify(e).xreplace(self.mapping) for e in exprs]
+        temps, reduced = sp.cse(mapped, symbols=sp.numbered_symbols("_c"), optimizations="basic")
+        for symbol, value in temps:
+            self.emit(f"{symbol} = {print_expr(value)}", depth)
+        for target, value in zip(targets, reduced, strict=True):
+            self.emit(f"{target} = {print_expr(value)}", depth)
+
+
+def _array_literal(values, dtype: str) -> str:
+    if not values:
+        return f"np.zeros(0, dtype=np.{dtype})"
+    return f"np.array([{', '.join(str(v) for v in values)}], dtype=np.{dtype})"
+
+
+def generate_source(resolved: ResolvedModel) -> str:
+    """The generated model functions and constants for ``resolved``."""
+    w = _Writer(resolved)
+    n = len(resolved.states)
+    state_events = resolved.state_events
+    occurrences = [(k, time) for k, e in enumerate(resolved.events) if e.kind == "time"
+                   for time in e.times]
+    w.emit(f"# model: {resolved.name}")
+    w.emit(f"N_STATES = {n}")
+    w.emit(f"N_PARAMS = {len(resolved.parameters)}")
+    w.emit(f"N_OBS = {len(resolved.observables)}")
+    w.emit(f"N_EVENTS = {len(resolved.events)}")
+    w.emit(f"N_STATE_EVENTS = {len(state_events)}")
+    w.emit(f"N_TIME_OCCURRENCES = {len(occurrences)}")
+    w.emit("NONNEGATIVE = " + _array_literal([int(s.nonnegative) for s in resolved.states],
+                                              "bool_"))
+    index = {id(e): k for k, e in enumerate(resolved.events)}
+    w.emit("STATE_EVENT_ID = " + _array_literal([index[id(e)] for e in state_events], "int64"))
+    w.emit("STATE_EVENT_DIRECTION = " + _array_literal([e.direction for e in state_events],
+                                                        "int64"))
+    w.emit("EVENT_TERMINAL = " + _array_literal([int(e.terminal) for e in resolved.events],
+                                                 "bool_"))
+    w.emit("TIME_OCCURRENCE_EVENT = " + _array_literal([k for k, _ in occurrences], "int64"))
+
+    w.function("model_init(p, y0)", "Initial state from parameters.")
+    w.assignments([f"y0[{i}]" for i in range(n)], list(resolved.initial), 1)
+
+    w.function("model_rhs(t, y, p, out)", "Right-hand side f(t, y).")
+    w.assignments([f"out[{i}]" for i in range(n)], list(resolved.rhs), 1)
+
+    jac = resolved.jacobian()
+    nonzero = [(i, j) for i in range(n) for j in range(n) if jac[i, j] != 0]
+    w.function("model_jac(t, y, p, J)", "Exact Jacobian ∂f/∂y (row i: ∂f_i).")
+    w.emit("J[:, :] = 0.0", 1)
+    if nonzero:
+        w.assignments([f"J[{i}, {j}]" for i, j in nonzero], [jac[i, j] for i, j in nonzero], 1)
+
+    tgrad = resolved.time_gradient()
+    nonzero_t = [i for i in range(n) if tgrad[i] != 0]
+    w.function("model_tgrad(t, y, p, out)", "Exact ∂f/∂t.")
+    w.emit("out[:] = 0.0", 1)
+    if nonzero_t:
+        w.assignments([f"out[{i}]" for i in nonzero_t], [tgrad[i] for i in nonzero_t], 1)
+
+    w.function("model_obs(t, y, p, out)", "Observables.")
+    w.assignments([f"out[{i}]" for i in range(len(resolved.observables))],
+                  [expr for _, expr in resolved.observables], 1)
+
+    w.function("model_event_g(t, y, p, g)", "State events' zero-crossing functions.")
+    w.assignments([f"g[{i}]" for i in range(len(state_events))],
+                  [e.condition for e in state_events], 1)
+
+    w.function("model_event_times(p, times)", "Time of every time-event occurrence.")
+    w.assignments([f"times[{i}]" for i in range(len(occurrences))],
+                  [time for _, time in occurrences], 1)
+
+    w.function("model_apply(k, t, y, p, rng)", "Apply the actions of event k.")
+    if not resolved.events:
+        w.emit("pass", 1)
+    for k, event in enumerate(resolved.events):
+        w.emit(f"{'if' if k == 0 else 'elif'} k == {k}:  # {event.name}", 1)
+        if not event.actions:
+            w.emit("pass", 2)
+            continue
+        values = [a.expression if a.mode == "set" else
+                  _target_symbol(resolved, a) + a.expression for a in event.actions]
+        temps = [f"_new{i}" for i in range(len(values))]
+        w.assignments(temps, values, 2)
+        for temp, action in zip(temps, event.actions, strict=True):
+            array = "y" if action.target_kind == "state" else "p"
+            w.emit(f"{array}[{action.target_index}] = {temp}", 2)
+    w.emit()
+    return "\n".join(w.lines) + "\n"
+
+
+def _target_symbol(resolved: ResolvedModel, action) -> sp.Symbol:
+    if action.target_kind == "state":
+        return sp.Symbol(resolved.states[action.target_index].name)
+    return sp.Symbol(resolved.parameters[action.target_index].name)

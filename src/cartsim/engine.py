@@ -1,0 +1,222 @@
+"""Compile a model once, then solve populations of patients with it.
+
+>>> compiled = compile_model(model)
+>>> result = compiled.solve(np.linspace(0, 100, 101), params={"kappa": kappas})
+
+Each patient is integrated by compiled per-patient code (which releases the GIL), blocks of
+patients in parallel on a thread pool over all cores; chunks bound memory and can be streamed
+with :meth:`CompiledModel.solve_chunks`.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import sys
+import time
+from collections.abc import Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+
+from cartsim.codegen import model_source
+from cartsim.codegen.assemble import assemble
+from cartsim.errors import SolverOptionsError
+from cartsim.model.description import Model
+from cartsim.rng.philox import purpose_id
+from cartsim.solvers.options import SolverOptions, time_grid
+from cartsim.solvers.result import INFO_FIELDS, EnsembleResult
+
+EVENT_PURPOSE = "model-events"
+CHUNK_BYTES = 256 * 2**20
+BLOCK = 64  # patients per task on the thread pool: small enough to balance uneven patients
+
+
+def available_cores() -> int:
+    """Cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+class CompiledModel:
+    """A model's compiled kernels plus what is needed to call them with named inputs."""
+
+    def __init__(self, model: Model, *, warm: bool = True):
+        self.model = model
+        self.resolved = model.resolve()
+        source, self.codegen_seconds, self.source_cached = model_source(model)
+        self.module = assemble(source)
+        self.state_names = [s.name for s in self.resolved.states]
+        self.parameter_names = [p.name for p in self.resolved.parameters]
+        self.observable_names = [name for name, _ in self.resolved.observables]
+        self.event_names = [e.name for e in self.resolved.events]
+        self.defaults = np.array([p.default for p in self.resolved.parameters], dtype=float)
+        self.numba_seconds = 0.0
+        if warm:
+            start = time.perf_counter()
+            self.solve(np.array([0.0, 1.0]), n_patients=0)
+            self.numba_seconds = time.perf_counter() - start
+
+    @property
+    def compile_seconds(self) -> float:
+        """Code generation plus numba compilation (or loading both from the disk cache)."""
+        return self.codegen_seconds + self.numba_seconds
+
+    @property
+    def kernel_cache_hit(self) -> bool:
+        """Whether numba loaded the ensemble kernel from its disk cache."""
+        return bool(sum(self.module.solve_range.stats.cache_hits.values()))
+
+    # -- inputs -------------------------------------------------------------------------------
+    def parameter_table(self, params=None, n_patients: int | None = None) -> np.ndarray:
+        """(patients, parameters) array from defaults overridden by ``params``.
+
+        ``params``: None, a mapping name → scalar or (patients,) array, or a full 2-D array.
+        """
+        if isinstance(params, np.ndarray) and params.ndim == 2:
+            if params.shape[1] != len(self.parameter_names):
+                raise SolverOptionsError(
+                    f"parameter array has {params.shape[1]} columns, model has "
+                    f"{len(self.parameter_names)} parameters"
+                )
+            table = np.array(params, dtype=float)
+        else:
+            params = dict(params or {})
+            if not isinstance(params, Mapping):
+                raise SolverOptionsError("params must be a mapping name -> value(s) or a 2-D array")
+            unknown = sorted(set(params) - set(self.parameter_names))
+            if unknown:
+                raise SolverOptionsError(
+                    f"unknown parameter(s) {unknown}; model parameters: "
+                    f"{', '.join(self.parameter_names)}"
+                )
+            lengths = {np.size(v) for v in params.values() if np.ndim(v) > 0}
+            if len(lengths) > 1:
+                raise SolverOptionsError(f"parameter arrays have different lengths {lengths}")
+            size = lengths.pop() if lengths else (1 if n_patients is None else n_patients)
+            if n_patients is not None and size != n_patients:
+                raise SolverOptionsError(
+                    f"parameter arrays have length {size} but n_patients is {n_patients}"
+                )
+            table = np.tile(self.defaults, (size, 1))
+            for name, value in params.items():
+                table[:, self.parameter_names.index(name)] = np.asarray(value, dtype=float)
+        if n_patients is not None and table.shape[0] != n_patients:
+            raise SolverOptionsError(f"{table.shape[0]} parameter rows for {n_patients} patients")
+        bad = ~np.isfinite(table)
+        if bad.any():
+            rows, cols = np.nonzero(bad)
+            raise SolverOptionsError(
+                f"parameter '{self.parameter_names[cols[0]]}' is not finite for patient {rows[0]}"
+            )
+        return np.ascontiguousarray(table)
+
+    def _initial_table(self, y0, n: int) -> np.ndarray | None:
+        if y0 is None:
+            return None
+        table = np.broadcast_to(np.asarray(y0, dtype=float), (n, len(self.state_names)))
+        if not np.all(np.isfinite(table)):
+            raise SolverOptionsError("initial values must be finite")
+        return np.ascontiguousarray(table)
+
+    # -- solving ------------------------------------------------------------------------------
+    def solve(self, t_eval, params=None, *, n_patients: int | None = None, y0=None,
+              seed: int = 0, chunk_size: int | None = None, threads: int | None = None,
+              max_logged_events: int = 32, progress: bool = False,
+              **options) -> EnsembleResult:
+        """Solve every patient and return all results in memory.
+
+        ``options`` are :class:`SolverOptions` fields (rtol, atol, method, max_steps, ...).
+        """
+        parts = list(self.solve_chunks(t_eval, params, n_patients=n_patients, y0=y0, seed=seed,
+                                       chunk_size=chunk_size, threads=threads,
+                                       max_logged_events=max_logged_events, progress=progress,
+                                       **options))
+        return EnsembleResult.concatenate(parts)
+
+    def solve_chunks(self, t_eval, params=None, *, n_patients: int | None = None, y0=None,
+                     seed: int = 0, chunk_size: int | None = None, threads: int | None = None,
+                     max_logged_events: int = 32, progress: bool = False,
+                     **options) -> Iterator[EnsembleResult]:
+        """Solve chunk by chunk, yielding each chunk's result (bounded memory for streaming).
+
+        Results are bit-identical whatever ``chunk_size`` and ``threads``: each patient depends
+        only on its own inputs and on its global index (its random stream).
+        """
+        opts = SolverOptions(**options)
+        grid = time_grid(t_eval)
+        table = self.parameter_table(params, n_patients)
+        total = table.shape[0]
+        initial = self._initial_table(y0, total)
+        atol = opts.atol_vector(self.resolved.states)
+        if max_logged_events < 0:
+            raise SolverOptionsError("max_logged_events must be >= 0")
+        size = self._chunk_size(chunk_size, grid.size, total, max_logged_events)
+        workers = _thread_count(threads)
+        purpose = purpose_id(EVENT_PURPOSE)
+        start = time.perf_counter()
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            for first in range(0, max(total, 1), size):
+                last = min(first + size, total)
+                chunk_y0 = (initial[first:last] if initial is not None
+                            else np.empty((0, len(self.state_names))))
+                yield self._solve_chunk(pool, grid, table[first:last], chunk_y0,
+                                        initial is None, opts, atol, seed, first, purpose,
+                                        max_logged_events)
+                if progress and total:
+                    rate = last / max(time.perf_counter() - start, 1e-9)
+                    print(f"cartsim: solved {last:,}/{total:,} patients ({rate:,.0f}/s)",
+                          file=sys.stderr, flush=True)
+
+    def _chunk_size(self, chunk_size, n_times, total, n_log) -> int:
+        if chunk_size is not None:
+            if not (isinstance(chunk_size, int | np.integer) and chunk_size > 0):
+                raise SolverOptionsError(f"chunk_size must be a positive integer, got {chunk_size}")
+            return int(chunk_size)
+        per_patient = 8 * (n_times * (len(self.state_names) + len(self.observable_names))
+                           + 2 * n_log + len(INFO_FIELDS) + len(self.parameter_names) + 2)
+        return max(1, min(max(total, 1), CHUNK_BYTES // per_patient))
+
+    def _solve_chunk(self, pool, grid, params, y0, use_init, opts, atol, seed, first, purpose,
+                     n_log) -> EnsembleResult:
+        n = params.shape[0]
+        n_states, n_obs = len(self.state_names), len(self.observable_names)
+        states = np.empty((n, grid.size, n_states))
+        observables = np.empty((n, grid.size, n_obs))
+        status = np.empty(n, dtype=np.int64)
+        info = np.zeros((n, len(INFO_FIELDS)), dtype=np.int64)
+        t_stop = np.empty(n)
+        log_t = np.full((n, n_log), np.nan)
+        log_k = np.full((n, n_log), -1, dtype=np.int64)
+        arguments = (
+            grid, params, y0, use_init, float(opts.rtol), atol, opts.method_code,
+            int(opts.max_steps), float(opts.first_step),
+            float(opts.max_step) if math.isfinite(opts.max_step) else 1e300,
+            np.uint64(seed), np.int64(first), np.uint64(purpose), states, observables, status,
+            info, t_stop, log_t, log_k,
+        )
+        kernel = self.module.solve_range
+        if n == 0:
+            kernel(0, 0, *arguments)  # compiles (or loads) the kernel
+        tasks = [pool.submit(kernel, lo, min(lo + BLOCK, n), *arguments)
+                 for lo in range(0, n, BLOCK)]
+        for task in tasks:
+            task.result()
+        return EnsembleResult(grid, states, observables, status, t_stop, info, log_t, log_k,
+                              self.state_names, self.observable_names, self.event_names, first)
+
+
+def _thread_count(threads: int | None) -> int:
+    """Worker threads: all available cores by default."""
+    if threads is None:
+        return available_cores()
+    if not (isinstance(threads, int | np.integer) and threads >= 1):
+        raise SolverOptionsError(f"threads must be a positive integer, got {threads}")
+    return int(threads)
+
+
+def compile_model(model: Model) -> CompiledModel:
+    """Generate, compile (or load from the disk cache) and warm up ``model``'s kernels."""
+    return CompiledModel(model)

@@ -1,0 +1,419 @@
+# Per-patient integrator: adaptive steps with DOPRI5 or the Rosenbrock method, automatic
+# switching on stiffness, time events, located state events, non-negativity, dense output at the
+# requested times, an event log and a status. Scalar code, one patient at a time: the ensemble
+# driver runs many in parallel, and a GPU port can reuse the structure.
+# Template text: uses the generated model_* functions and the dp_* / ros_* steppers.
+# ruff: noqa: F821
+import math
+
+import numpy as np
+from numba import njit
+
+STATUS_OK = 0
+STATUS_MAX_STEPS = 1
+STATUS_NONFINITE = 2
+STATUS_STEP_UNDERFLOW = 3
+
+METHOD_AUTO = 0
+METHOD_DOPRI5 = 1
+METHOD_ROSENBROCK = 2
+
+INFO_ACCEPTED = 0
+INFO_REJECTED = 1
+INFO_JACOBIANS = 2
+INFO_SWITCHES = 3
+INFO_EVENTS = 4
+INFO_STIFF_STEPS = 5
+INFO_TERMINATED = 6
+INFO_SIZE = 7
+
+STIFF_RATIO = 3.25  # h|λ| beyond DOPRI5's stability boundary (Hairer & Wanner, IV.2)
+STIFF_COUNT = 15  # consecutive-ish stiff steps before switching to Rosenbrock
+NONSTIFF_RATIO = 2.0  # h·||J||∞ bound under which explicit steps are stable again
+NONSTIFF_COUNT = 10
+SAFETY = 0.9
+FAC_MIN = 0.2
+FAC_MAX = 10.0
+
+
+@njit(cache=True)
+def error_norm(err, y, y_new, atol, rtol):
+    """RMS of the error scaled by atol_i + rtol·max(|y_i|, |y_new_i|); inf if not finite."""
+    n = y.shape[0]
+    total = 0.0
+    for i in range(n):
+        scale = atol[i] + rtol * max(abs(y[i]), abs(y_new[i]))
+        total += (err[i] / scale) ** 2
+    value = math.sqrt(total / max(n, 1))
+    if not math.isfinite(value):
+        return math.inf
+    return value
+
+
+@njit(cache=True)
+def initial_step(t, y, f0, p, atol, rtol, order, h_max, ytmp, ftmp):
+    """Starting step size from the scaled sizes of y, f and f's change (Hairer's HINIT)."""
+    n = y.shape[0]
+    d0 = 0.0
+    d1 = 0.0
+    for i in range(n):
+        scale = atol[i] + rtol * abs(y[i])
+        d0 += (y[i] / scale) ** 2
+        d1 += (f0[i] / scale) ** 2
+    d0 = math.sqrt(d0 / n)
+    d1 = math.sqrt(d1 / n)
+    h0 = 1e-6 if (d0 < 1e-5 or d1 < 1e-5) else 0.01 * d0 / d1
+    h0 = min(h0, h_max)
+    for i in range(n):
+        ytmp[i] = y[i] + h0 * f0[i]
+    model_rhs(t + h0, ytmp, p, ftmp)
+    d2 = 0.0
+    for i in range(n):
+        scale = atol[i] + rtol * abs(y[i])
+        d2 += ((ftmp[i] - f0[i]) / scale) ** 2
+    d2 = math.sqrt(d2 / n) / h0
+    if not math.isfinite(d2):
+        return h0
+    if max(d1, d2) <= 1e-15:
+        h1 = max(1e-6, h0 * 1e-3)
+    else:
+        h1 = (0.01 / max(d1, d2)) ** (1.0 / order)
+    return min(100.0 * h0, h1, h_max)
+
+
+@njit(cache=True)
+def clamp_nonnegative(y):
+    """Project amounts onto y ≥ 0; returns True if anything changed."""
+    changed = False
+    for i in range(y.shape[0]):
+        if NONNEGATIVE[i] and y[i] < 0.0:
+            y[i] = 0.0
+            changed = True
+    return changed
+
+
+@njit(cache=True)
+def prepare_dense(stiff, h, y, y_new, k, kr, dense_dp, dense_ros):
+    """Coefficients of the last step's continuous extension."""
+    if stiff:
+        ros_dense_prepare(h, y, y_new, kr, dense_ros)
+    else:
+        dp_dense_prepare(h, y, y_new, k, dense_dp)
+
+
+@njit(cache=True)
+def dense_eval(stiff, theta, y, y_new, dense_dp, dense_ros, out):
+    """The last step's continuous solution at t + θh, amounts clamped at zero."""
+    if stiff:
+        ros_dense_eval(theta, y, y_new, dense_ros, out)
+    else:
+        dp_dense_eval(theta, dense_dp, out)
+    clamp_nonnegative(out)
+
+
+@njit(cache=True)
+def crosses(g_old, g_new, direction):
+    """Zero crossing of an event function in the event's direction."""
+    if direction >= 0 and g_old < 0.0 and g_new >= 0.0:
+        return True
+    if direction <= 0 and g_old > 0.0 and g_new <= 0.0:
+        return True
+    return False
+
+
+@njit(cache=True)
+def locate_crossing(j, t, h, p, g_lo, g_hi, stiff, y, y_new, dense_dp, dense_ros, ytmp, gtmp):
+    """θ in (0, 1] just after event function j crosses zero in the last step (Illinois method
+    on the dense output); returns the right end of the final bracket so the crossing has
+    happened at the located point."""
+    lo = 0.0
+    hi = 1.0
+    f_lo = g_lo
+    f_hi = g_hi
+    side = 0
+    tol = 4.0 * 2.220446049250313e-16 * max(abs(t), abs(t + h), 1.0) / abs(h)
+    for _ in range(200):
+        if hi - lo <= tol:
+            break
+        theta = hi - f_hi * (hi - lo) / (f_hi - f_lo) if f_hi != f_lo else 0.5 * (lo + hi)
+        if not (lo < theta < hi):
+            theta = 0.5 * (lo + hi)
+        dense_eval(stiff, theta, y, y_new, dense_dp, dense_ros, ytmp)
+        model_event_g(t + theta * h, ytmp, p, gtmp)
+        value = gtmp[j]
+        if (value >= 0.0) == (f_hi >= 0.0):
+            hi = theta
+            f_hi = value
+            if side == 1:
+                f_lo *= 0.5
+            side = 1
+        else:
+            lo = theta
+            f_lo = value
+            if side == -1:
+                f_hi *= 0.5
+            side = -1
+    return hi
+
+
+@njit(cache=True)
+def record(i_out, t, y, p, out_states, out_obs, obs_tmp):
+    """Store states and observables for output point i_out."""
+    for i in range(y.shape[0]):
+        out_states[i_out, i] = y[i]
+    model_obs(t, y, p, obs_tmp)
+    for i in range(obs_tmp.shape[0]):
+        out_obs[i_out, i] = obs_tmp[i]
+
+
+@njit(cache=True)
+def fire(k, t, y, p, rng, log_t, log_k, info):
+    """Apply event k, log it, and say whether it ends the simulation."""
+    model_apply(k, t, y, p, rng)
+    count = info[INFO_EVENTS]
+    if count < log_t.shape[0]:
+        log_t[count] = t
+        log_k[count] = k
+    info[INFO_EVENTS] = count + 1
+    return EVENT_TERMINAL[k]
+
+
+@njit(cache=True)
+def sorted_occurrences(p, times, order):
+    """Time-event occurrences for this patient, sorted by time (ties: definition order)."""
+    model_event_times(p, times)
+    for i in range(order.shape[0]):
+        order[i] = i
+    for i in range(1, order.shape[0]):
+        j = i
+        while j > 0 and times[order[j - 1]] > times[order[j]]:
+            order[j - 1], order[j] = order[j], order[j - 1]
+            j -= 1
+
+
+@njit(cache=True)
+def all_finite(values):
+    for i in range(values.shape[0]):
+        if not math.isfinite(values[i]):
+            return False
+    return True
+
+
+@njit(cache=True)
+def integrate_patient(t_eval, y, p, rtol, atol, method, max_steps, h_first, h_max, rng,
+                      out_states, out_obs, log_t, log_k, info, t_stop):
+    """Solve one patient from t_eval[0] to t_eval[-1]; y (initial state) and p are updated in
+    place. Outputs at each t_eval are right limits (after any event at that time). Returns the
+    status code; t_stop[0] receives the time reached."""
+    n = N_STATES
+    n_out = t_eval.shape[0]
+    t = t_eval[0]
+    t_end = t_eval[n_out - 1]
+    k = np.empty((DP_STAGES, n))
+    kr = np.empty((ROS_STAGES, n))
+    f0 = np.empty(n)
+    y_new = np.empty(n)
+    err = np.empty(n)
+    ytmp = np.empty(n)
+    ftmp = np.empty(n)
+    dfdt = np.empty(n)
+    jac = np.empty((n, n))
+    w = np.empty((n, n))
+    piv = np.empty(n, dtype=np.int64)
+    dense_dp = np.empty((DP_DENSE_ROWS, n))
+    dense_ros = np.empty((ROS_DENSE_ROWS, n))
+    obs_tmp = np.empty(N_OBS)
+    g_prev = np.empty(N_STATE_EVENTS)
+    g_new = np.empty(N_STATE_EVENTS)
+    g_tmp = np.empty(N_STATE_EVENTS)
+    theta_event = np.empty(N_STATE_EVENTS)
+    occ_times = np.empty(N_TIME_OCCURRENCES)
+    occ_order = np.empty(N_TIME_OCCURRENCES, dtype=np.int64)
+
+    info[:] = 0
+    t_stop[0] = t
+    clamp_nonnegative(y)
+    if not (all_finite(y) and all_finite(p)):
+        return STATUS_NONFINITE
+    sorted_occurrences(p, occ_times, occ_order)
+    i_occ = 0
+    while i_occ < N_TIME_OCCURRENCES and occ_times[occ_order[i_occ]] < t:
+        i_occ += 1
+    while i_occ < N_TIME_OCCURRENCES and occ_times[occ_order[i_occ]] == t:
+        if fire(TIME_OCCURRENCE_EVENT[occ_order[i_occ]], t, y, p, rng, log_t, log_k, info):
+            info[INFO_TERMINATED] = 1
+        i_occ += 1
+    clamp_nonnegative(y)
+    i_out = 0
+    record(i_out, t, y, p, out_states, out_obs, obs_tmp)
+    i_out += 1
+    if info[INFO_TERMINATED]:
+        return STATUS_OK
+    model_event_g(t, y, p, g_prev)
+    model_rhs(t, y, p, f0)
+    if not all_finite(f0):
+        return STATUS_NONFINITE
+
+    stiff = method == METHOD_ROSENBROCK
+    order = ROS_ERROR_ORDER if stiff else DP_ERROR_ORDER
+    h = h_first if h_first > 0.0 else initial_step(t, y, f0, p, atol, rtol, order, h_max,
+                                                    ytmp, ftmp)
+    need_jac = True
+    last_rejected = False
+    last_nonfinite = False
+    n_stiff = 0
+    n_nonstiff = 0
+    steps = 0
+    status = STATUS_OK
+    while t < t_end:
+        if steps >= max_steps:
+            status = STATUS_MAX_STEPS
+            break
+        steps += 1
+        next_stop = t_end
+        stop_is_event = False
+        if i_occ < N_TIME_OCCURRENCES and occ_times[occ_order[i_occ]] <= t_end:
+            next_stop = occ_times[occ_order[i_occ]]
+            stop_is_event = True
+        hit_stop = False
+        if t + 1.01 * h >= next_stop:
+            h = next_stop - t
+            hit_stop = True
+
+        if stiff:
+            if need_jac:
+                model_jac(t, y, p, jac)
+                model_tgrad(t, y, p, dfdt)
+                info[INFO_JACOBIANS] += 1
+                need_jac = False
+            code = ros_step(t, y, h, p, f0, jac, dfdt, w, piv, kr, y_new, err, ytmp, ftmp)
+            ratio = 0.0
+        else:
+            for i in range(n):
+                k[0, i] = f0[i]
+            ratio = dp_step(t, y, h, p, k, y_new, err, ytmp)
+            code = 0
+        err_norm = error_norm(err, y, y_new, atol, rtol) if code == 0 else math.inf
+        if err_norm > 1.0:
+            last_nonfinite = not math.isfinite(err_norm)
+            fac = 0.25 if last_nonfinite else max(FAC_MIN, SAFETY * err_norm ** (-1.0 / order))
+            h *= fac
+            info[INFO_REJECTED] += 1
+            last_rejected = True
+            if h <= 1e-14 * max(1.0, abs(t)):
+                status = STATUS_NONFINITE if last_nonfinite else STATUS_STEP_UNDERFLOW
+                break
+            continue
+
+        # Accepted. The continuous extension over [t, t + h] is built only when an output
+        # time or an event crossing falls inside the step.
+        info[INFO_ACCEPTED] += 1
+        if stiff:
+            info[INFO_STIFF_STEPS] += 1
+        t_new = next_stop if hit_stop else t + h
+        dense_ready = False
+        theta_first = 2.0
+        if N_STATE_EVENTS > 0:
+            model_event_g(t_new, y_new, p, g_new)
+            for j in range(N_STATE_EVENTS):
+                theta_event[j] = 2.0
+                if crosses(g_prev[j], g_new[j], STATE_EVENT_DIRECTION[j]):
+                    if not dense_ready:
+                        prepare_dense(stiff, h, y, y_new, k, kr, dense_dp, dense_ros)
+                        dense_ready = True
+                    theta_event[j] = locate_crossing(j, t, h, p, g_prev[j], g_new[j], stiff, y,
+                                                     y_new, dense_dp, dense_ros, ytmp, g_tmp)
+                    theta_first = min(theta_first, theta_event[j])
+        state_event = theta_first <= 1.0
+        if state_event and theta_first < 1.0:
+            t_new = t + theta_first * h
+            hit_stop = False
+            dense_eval(stiff, theta_first, y, y_new, dense_dp, dense_ros, ytmp)
+            for i in range(n):
+                y_new[i] = ytmp[i]
+        while i_out < n_out and t_eval[i_out] < t_new:
+            if not dense_ready:
+                prepare_dense(stiff, h, y, y_new, k, kr, dense_dp, dense_ros)
+                dense_ready = True
+            dense_eval(stiff, (t_eval[i_out] - t) / h, y, y_new, dense_dp, dense_ros, ytmp)
+            record(i_out, t_eval[i_out], ytmp, p, out_states, out_obs, obs_tmp)
+            i_out += 1
+
+        h_used = h
+        t = t_new
+        for i in range(n):
+            y[i] = y_new[i]
+        changed = clamp_nonnegative(y) or state_event
+        terminated = False
+        if hit_stop and stop_is_event:
+            while i_occ < N_TIME_OCCURRENCES and occ_times[occ_order[i_occ]] <= t:
+                terminated |= fire(TIME_OCCURRENCE_EVENT[occ_order[i_occ]], t, y, p, rng,
+                                   log_t, log_k, info)
+                i_occ += 1
+            changed = True
+        if state_event:
+            tol = 8.0 * 2.220446049250313e-16 * max(abs(t), 1.0) / abs(h_used)
+            for j in range(N_STATE_EVENTS):
+                if theta_event[j] <= theta_first + tol:
+                    terminated |= fire(STATE_EVENT_ID[j], t, y, p, rng, log_t, log_k, info)
+        if changed:
+            clamp_nonnegative(y)
+        while i_out < n_out and t_eval[i_out] <= t:
+            record(i_out, t, y, p, out_states, out_obs, obs_tmp)
+            i_out += 1
+        if terminated:
+            info[INFO_TERMINATED] = 1
+            break
+        if not all_finite(y):
+            status = STATUS_NONFINITE
+            break
+        model_event_g(t, y, p, g_prev)
+        if stiff or changed:
+            model_rhs(t, y, p, f0)
+            if not all_finite(f0):
+                status = STATUS_NONFINITE
+                break
+        else:
+            for i in range(n):
+                f0[i] = k[6, i]
+        need_jac = True
+
+        fac = FAC_MAX if err_norm == 0.0 else SAFETY * err_norm ** (-1.0 / order)
+        fac = min(FAC_MAX, max(FAC_MIN, fac))
+        if last_rejected:
+            fac = min(fac, 1.0)
+        last_rejected = False
+        h = min(h_used * fac, h_max)
+
+        if method == METHOD_AUTO:
+            if not stiff:
+                if ratio > STIFF_RATIO:
+                    n_stiff += 1
+                    n_nonstiff = 0
+                    if n_stiff >= STIFF_COUNT:
+                        stiff = True
+                        order = ROS_ERROR_ORDER
+                        n_stiff = 0
+                        info[INFO_SWITCHES] += 1
+                else:
+                    n_nonstiff += 1
+                    if n_nonstiff >= 6:
+                        n_stiff = 0
+            else:
+                jac_norm = 0.0
+                for i in range(n):
+                    row = 0.0
+                    for j in range(n):
+                        row += abs(jac[i, j])
+                    jac_norm = max(jac_norm, row)
+                if h * jac_norm <= NONSTIFF_RATIO:
+                    n_nonstiff += 1
+                    if n_nonstiff >= NONSTIFF_COUNT:
+                        stiff = False
+                        order = DP_ERROR_ORDER
+                        n_nonstiff = 0
+                        info[INFO_SWITCHES] += 1
+                else:
+                    n_nonstiff = 0
+    t_stop[0] = t
+    return status

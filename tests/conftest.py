@@ -1,0 +1,78 @@
+"""Shared test models. Each distinct model costs one numba compilation (cached on disk after the
+first run), so the engine tests share a handful of models through session fixtures."""
+
+from __future__ import annotations
+
+import pytest
+
+import cartsim as c
+from cartsim.engine import compile_model
+from cartsim.examples import cart6_model
+
+
+def known_solution_model() -> c.Model:
+    """a' = cos(t)·a (a = a0·exp(sin t)); x'' = -w²x as (x, v) (x = cos(wt)); all exact."""
+    return c.Model(
+        "known",
+        states=[c.State("a", "", "a0", nonnegative=False), c.State("x", "", 1.0, nonnegative=False),
+                c.State("v", "", 0.0, nonnegative=False)],
+        parameters=[c.Parameter("a0", 1.0, source="test"), c.Parameter("w", 2.0, source="test")],
+        equations={"a": "cos(t)*a", "x": "v", "v": "-w^2*x"},
+        observables=[c.Observable("energy", "v^2 + w^2*x^2")],
+        check_units=False,
+    )
+
+
+def dosing_model() -> c.Model:
+    """First-order decay, a (optionally random) dose at t_dose, a located event counting each
+    fall below half the dose, and a terminal event when x falls below x_stop."""
+    return c.Model(
+        "dosing",
+        states=[c.State("x", "cell", 1.0), c.State("hits", "cell", 0.0)],
+        parameters=[c.Parameter("k", 1.0, "1/day", source="test"),
+                    c.Parameter("dose", 1.0, "cell", source="test"),
+                    c.Parameter("t_dose", 2.0, "day", source="test"),
+                    c.Parameter("jitter", 0.0, "", source="test"),
+                    c.Parameter("x_stop", 0.0, "cell", source="test")],
+        equations={"x": "-k*x"},
+        observables=[c.Observable("x_doubled", "2*x", "cell")],
+        events=[c.TimeEvent("dose_event", at="t_dose",
+                            actions=[c.add_to("x", "dose*(1 + jitter*rand_normal())")]),
+                c.StateEvent("half", "x < 0.5*dose", [c.add_to("hits", "dose")]),
+                c.StateEvent("stop", "x < x_stop", terminal=True)],
+    )
+
+
+def robertson_model() -> c.Model:
+    """Robertson's stiff chemical kinetics (Hairer & Wanner, Solving ODEs II, IV.1)."""
+    return c.Model(
+        "robertson",
+        states=[c.State("y1", "", 1.0), c.State("y2", "", 0.0, atol=1e-12), c.State("y3", "")],
+        parameters=[c.Parameter("k1", 0.04, source="Robertson 1966"),
+                    c.Parameter("k2", 3e7, source="Robertson 1966"),
+                    c.Parameter("k3", 1e4, source="Robertson 1966")],
+        equations={"y1": "-k1*y1 + k3*y2*y3", "y2": "k1*y1 - k3*y2*y3 - k2*y2^2",
+                   "y3": "k2*y2^2"},
+        time_unit="s",
+        check_units=False,
+    )
+
+
+@pytest.fixture(scope="session")
+def known():
+    return compile_model(known_solution_model())
+
+
+@pytest.fixture(scope="session")
+def dosing():
+    return compile_model(dosing_model())
+
+
+@pytest.fixture(scope="session")
+def robertson():
+    return compile_model(robertson_model())
+
+
+@pytest.fixture(scope="session")
+def cart6():
+    return compile_model(cart6_model())

@@ -1,0 +1,69 @@
+"""Events: doses at time points, located state events, terminal events, extinction."""
+
+import numpy as np
+import pytest
+
+
+def test_time_event_adds_dose_and_output_is_right_limit(dosing):
+    t = np.array([0.0, 1.0, 2.0, 3.0])
+    res = dosing.solve(t, params={"t_dose": [2.0, 2.5]}, rtol=1e-10, atol=1e-12)
+    x = res.state("x")
+    np.testing.assert_allclose(x[0], [1, np.exp(-1), np.exp(-2) + 1, np.exp(-3) + np.exp(-1)],
+                               rtol=1e-8)
+    np.testing.assert_allclose(x[1, 3], np.exp(-3) + np.exp(-0.5), rtol=1e-8)
+    assert ("dose_event" in [name for _, name in res.events(0)])
+    assert res.events(1)[1] == (2.5, "dose_event")
+
+
+def test_state_event_is_located_accurately(dosing):
+    k = np.array([1.0, 0.37, 3.0])
+    res = dosing.solve(np.array([0.0, 5.0]), params={"k": k}, rtol=1e-11, atol=1e-13)
+    for i in range(3):
+        first = [time for time, name in res.events(i) if name == "half"][0]
+        assert first == pytest.approx(np.log(2) / k[i], abs=1e-9)
+        assert first >= np.log(2) / k[i] - 1e-12  # located just after the crossing
+
+
+def test_state_event_fires_on_each_crossing(dosing):
+    res = dosing.solve(np.array([0.0, 10.0]), rtol=1e-8, atol=1e-10)
+    halves = [time for time, name in res.events(0) if name == "half"]
+    # crosses 0.5 once before the dose and once after it (x(2+) = e^-2 + 1)
+    assert len(halves) == 2
+    assert halves[1] == pytest.approx(2 + np.log((np.exp(-2) + 1) / 0.5), abs=1e-8)
+    assert res.state("hits")[0, -1] == pytest.approx(2.0)
+
+
+def test_terminal_event_stops_one_patient_only(dosing):
+    t = np.linspace(0.0, 5.0, 11)
+    res = dosing.solve(t, params={"x_stop": [0.0, 0.1], "t_dose": 10.0}, rtol=1e-10,
+                       atol=1e-12)
+    assert list(res.status) == [0, 0]
+    assert not np.isnan(res.states[0]).any()
+    assert res.t_stop[1] == pytest.approx(np.log(10), abs=1e-8)
+    assert np.isnan(res.states[1, t > np.log(10)]).all()
+    assert "terminal event" in res.message(1)
+
+
+def test_many_events_are_counted_beyond_log_capacity(dosing):
+    res = dosing.solve(np.array([0.0, 10.0]), max_logged_events=1)
+    assert len(res.events(0)) == 1 and res.stats("events")[0] == 3
+
+
+def test_extinction_sets_population_to_exactly_zero(cart6):
+    t = np.linspace(0.0, 100.0, 101)
+    res = cart6.solve(t, params={"dose": [0.1, 0.0]}, rtol=1e-6, atol=1e-9)
+    assert list(res.status) == [0, 0]
+    tp = res.state("Tp")
+    extinct_at = [time for time, name in res.events(0) if name == "extinction_Tp"]
+    assert len(extinct_at) == 1
+    after = t > extinct_at[0]
+    assert np.all(tp[0, after] == 0.0)  # exactly zero, and never regrows
+    assert np.all(np.diff(tp[1]) > 0)  # no infusion: the tumour keeps growing
+
+
+def test_failing_patient_does_not_stop_the_others(dosing):
+    res = dosing.solve(np.linspace(0, 5, 6), params={"k": [1.0, -800.0, 2.0]})
+    assert res.status[0] == 0 and res.status[2] == 0
+    assert res.status[1] in (2, 3)
+    assert res.message(1).startswith("failed:")
+    np.testing.assert_allclose(res.state("x")[2, 1], np.exp(-2.0), rtol=1e-5)
