@@ -67,3 +67,28 @@ def test_failing_patient_does_not_stop_the_others(dosing):
     assert res.status[1] in (2, 3)
     assert res.message(1).startswith("failed:")
     np.testing.assert_allclose(res.state("x")[2, 1], np.exp(-2.0), rtol=1e-5)
+
+
+def test_piecewise_switch_in_time_is_stepped_to_exactly():
+    """x' = 1 until T, then -x: exact x = 1 + t, then (1 + T)·exp(-(t - T))."""
+    import cartsim as c
+    from cartsim.engine import compile_model
+
+    model = c.Model("switch", states=[c.State("x", "", 1.0)],
+                    parameters=[c.Parameter("T", 2.0, source="test")],
+                    equations={"x": "Piecewise((1, t <= T), (-x, True))"},
+                    events=[c.StateEvent("late", "t > T + 1")], check_units=False)
+    compiled = compile_model(model)
+    t = np.linspace(0.0, 6.0, 25)
+    T = np.array([2.0, 2.7])
+    res = compiled.solve(t, params={"T": T}, rtol=1e-10, atol=1e-12)
+    exact = np.where(t <= T[:, None], 1 + t, (1 + T[:, None]) * np.exp(-(t - T[:, None])))
+    np.testing.assert_allclose(res.state("x"), exact, rtol=1e-8)
+    assert res.stats("rejected").max() <= 3  # the switch is not stepped over blindly
+    assert [name for _, name in res.events(0)] == ["late"]  # breakpoints are silent
+    assert res.events(1)[0][0] == pytest.approx(3.7, abs=1e-12)
+    # An event function that lands exactly on zero at the end has not crossed: no event, and
+    # the run ends normally.
+    edge = compiled.solve(np.array([0.0, 3.0]), rtol=1e-10, atol=1e-12)
+    assert edge.status[0] == 0 and edge.events(0) == []
+    assert edge.stats("accepted")[0] < 50

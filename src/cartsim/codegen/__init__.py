@@ -12,9 +12,13 @@ from cartsim.model.description import Model
 
 
 def _generator_fingerprint() -> str:
-    folder = resources.files("cartsim.codegen")
-    text = "".join(folder.joinpath(n).read_text() for n in ("generate.py", "printer.py"))
-    return hashlib.sha256(text.encode()).hexdigest()
+    """Hash of every source file that shapes the generated code (model resolution included)."""
+    digest = hashlib.sha256()
+    for package in ("cartsim.model", "cartsim.codegen"):
+        folder = resources.files(package)
+        for name in sorted(f.name for f in folder.iterdir() if f.name.endswith(".py")):
+            digest.update(folder.joinpath(name).read_bytes())
+    return digest.hexdigest()
 
 
 def model_source(model: Model) -> tuple[str, float, bool]:

@@ -98,6 +98,7 @@ def generate_source(resolved: ResolvedModel) -> str:
                                                         "int64"))
     w.emit("EVENT_TERMINAL = " + _array_literal([int(e.terminal) for e in resolved.events],
                                                  "bool_"))
+    w.emit("EVENT_LOGGED = " + _array_literal([int(e.logged) for e in resolved.events], "bool_"))
     w.emit("TIME_OCCURRENCE_EVENT = " + _array_literal([k for k, _ in occurrences], "int64"))
 
     w.function("model_init(p, y0)", "Initial state from parameters.")

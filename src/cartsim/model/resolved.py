@@ -39,6 +39,7 @@ class ResolvedEvent:
     condition: sp.Basic | None = None
     direction: int = 1
     terminal: bool = False
+    logged: bool = True
 
 
 @dataclass(frozen=True)
@@ -134,6 +135,7 @@ class _Resolver:
         initial = self._initial_values()
         observables = tuple(self._observable(o) for o in model.observables)
         events = tuple(self._event(e) for e in model.events) + self._extinction_events()
+        events += breakpoint_events(rhs, {sp.Symbol(n) for n in self.state_names})
         return ResolvedModel(model, model.states, model.parameters, rhs, initial, observables,
                              events)
 
@@ -273,6 +275,47 @@ def condition_function(condition: sp.Basic, context: str) -> sp.Basic:
     if isinstance(condition, sp.logic.boolalg.Boolean):
         raise ModelError(f"{context}: unsupported condition {condition}")
     return condition
+
+
+def breakpoint_events(rhs, states: set[sp.Symbol]) -> tuple[ResolvedEvent, ...]:
+    """Silent events at the switching points of piecewise right-hand sides.
+
+    A jump in f (``piecewise(a, t <= T_max, b)``) makes an adaptive step straddling it fail
+    repeatedly. A switch at a known time becomes a time stop (the integrator lands on it and
+    restarts on the other branch); a switch that depends on the state is located like a state
+    event. Conditions on parameters alone never switch and are
+    skipped, as are equalities (which cannot be located).
+    """
+    functions: list[sp.Basic] = []
+    for expr in rhs:
+        for piecewise in expr.atoms(sp.Piecewise):
+            for _, condition in piecewise.args:
+                for relation in condition.atoms(sp.core.relational.Relational):
+                    if isinstance(relation, sp.Eq | sp.Ne):
+                        continue
+                    g = relation.lhs - relation.rhs
+                    if not g.free_symbols & (states | {TIME}):
+                        continue
+                    if g not in functions and -g not in functions:
+                        functions.append(g)
+    events = []
+    for i, g in enumerate(functions):
+        switch_time = _time_of_zero(g, states)
+        if switch_time is not None:
+            events.append(ResolvedEvent(f"breakpoint_{i}", "time", (), times=(switch_time,),
+                                        logged=False))
+        else:
+            events.append(ResolvedEvent(f"breakpoint_{i}", "state", (), condition=g,
+                                        direction=0, logged=False))
+    return tuple(events)
+
+
+def _time_of_zero(g: sp.Basic, states: set[sp.Symbol]) -> sp.Basic | None:
+    """The one time at which g (of time and parameters only, linear in time) is zero."""
+    if g.free_symbols & states or not g.is_polynomial(TIME) or sp.degree(g, TIME) != 1:
+        return None
+    (solution,) = sp.solve(g, TIME)
+    return solution
 
 
 def resolve(model: Model) -> ResolvedModel:

@@ -112,20 +112,33 @@ def dense_eval(stiff, theta, y, y_new, dense_dp, dense_ros, out):
 
 
 @njit(cache=True)
-def crosses(g_old, g_new, direction):
-    """Zero crossing of an event function in the event's direction."""
-    if direction >= 0 and g_old < 0.0 and g_new >= 0.0:
+def crosses(sign_old, g_new, direction):
+    """Strict sign change of an event function in the event's direction. ``sign_old`` is the
+    last non-zero sign seen: touching zero is not a crossing, so an event whose function lands
+    exactly on zero (at the end of the run, or where it just fired) cannot fire twice."""
+    if direction >= 0 and sign_old < 0.0 and g_new > 0.0:
         return True
-    if direction <= 0 and g_old > 0.0 and g_new <= 0.0:
+    if direction <= 0 and sign_old > 0.0 and g_new < 0.0:
         return True
     return False
 
 
 @njit(cache=True)
+def update_signs(g, signs):
+    """Remember the sign of each non-zero event function value."""
+    for j in range(g.shape[0]):
+        if g[j] > 0.0:
+            signs[j] = 1.0
+        elif g[j] < 0.0:
+            signs[j] = -1.0
+
+
+@njit(cache=True)
 def locate_crossing(j, t, h, p, g_lo, g_hi, stiff, y, y_new, dense_dp, dense_ros, ytmp, gtmp):
     """θ in (0, 1] just after event function j crosses zero in the last step (Illinois method
-    on the dense output); returns the right end of the final bracket so the crossing has
-    happened at the located point."""
+    on the dense output); returns the right end of the final bracket, where the function has
+    strictly taken its new sign (zero counts as the old side)."""
+    rising = g_hi > 0.0
     lo = 0.0
     hi = 1.0
     f_lo = g_lo
@@ -141,7 +154,7 @@ def locate_crossing(j, t, h, p, g_lo, g_hi, stiff, y, y_new, dense_dp, dense_ros
         dense_eval(stiff, theta, y, y_new, dense_dp, dense_ros, ytmp)
         model_event_g(t + theta * h, ytmp, p, gtmp)
         value = gtmp[j]
-        if (value >= 0.0) == (f_hi >= 0.0):
+        if (value > 0.0) if rising else (value < 0.0):
             hi = theta
             f_hi = value
             if side == 1:
@@ -168,8 +181,11 @@ def record(i_out, t, y, p, out_states, out_obs, obs_tmp):
 
 @njit(cache=True)
 def fire(k, t, y, p, rng, log_t, log_k, info):
-    """Apply event k, log it, and say whether it ends the simulation."""
+    """Apply event k, log it (unless it is a silent breakpoint), and say whether it ends the
+    simulation."""
     model_apply(k, t, y, p, rng)
+    if not EVENT_LOGGED[k]:
+        return False
     count = info[INFO_EVENTS]
     if count < log_t.shape[0]:
         log_t[count] = t
@@ -224,6 +240,7 @@ def integrate_patient(t_eval, y, p, rtol, atol, method, max_steps, h_first, h_ma
     dense_ros = np.empty((ROS_DENSE_ROWS, n))
     obs_tmp = np.empty(N_OBS)
     g_prev = np.empty(N_STATE_EVENTS)
+    g_sign = np.zeros(N_STATE_EVENTS)
     g_new = np.empty(N_STATE_EVENTS)
     g_tmp = np.empty(N_STATE_EVENTS)
     theta_event = np.empty(N_STATE_EVENTS)
@@ -250,6 +267,7 @@ def integrate_patient(t_eval, y, p, rtol, atol, method, max_steps, h_first, h_ma
     if info[INFO_TERMINATED]:
         return STATUS_OK
     model_event_g(t, y, p, g_prev)
+    update_signs(g_prev, g_sign)
     model_rhs(t, y, p, f0)
     if not all_finite(f0):
         return STATUS_NONFINITE
@@ -259,6 +277,7 @@ def integrate_patient(t_eval, y, p, rtol, atol, method, max_steps, h_first, h_ma
     h = h_first if h_first > 0.0 else initial_step(t, y, f0, p, atol, rtol, order, h_max,
                                                     ytmp, ftmp)
     need_jac = True
+    t_rhs = t
     last_rejected = False
     last_nonfinite = False
     n_stiff = 0
@@ -282,8 +301,8 @@ def integrate_patient(t_eval, y, p, rtol, atol, method, max_steps, h_first, h_ma
 
         if stiff:
             if need_jac:
-                model_jac(t, y, p, jac)
-                model_tgrad(t, y, p, dfdt)
+                model_jac(t_rhs, y, p, jac)
+                model_tgrad(t_rhs, y, p, dfdt)
                 info[INFO_JACOBIANS] += 1
                 need_jac = False
             code = ros_step(t, y, h, p, f0, jac, dfdt, w, piv, kr, y_new, err, ytmp, ftmp)
@@ -317,7 +336,7 @@ def integrate_patient(t_eval, y, p, rtol, atol, method, max_steps, h_first, h_ma
             model_event_g(t_new, y_new, p, g_new)
             for j in range(N_STATE_EVENTS):
                 theta_event[j] = 2.0
-                if crosses(g_prev[j], g_new[j], STATE_EVENT_DIRECTION[j]):
+                if crosses(g_sign[j], g_new[j], STATE_EVENT_DIRECTION[j]):
                     if not dense_ready:
                         prepare_dense(stiff, h, y, y_new, k, kr, dense_dp, dense_ros)
                         dense_ready = True
@@ -345,12 +364,15 @@ def integrate_patient(t_eval, y, p, rtol, atol, method, max_steps, h_first, h_ma
             y[i] = y_new[i]
         changed = clamp_nonnegative(y) or state_event
         terminated = False
+        t_rhs = t
         if hit_stop and stop_is_event:
             while i_occ < N_TIME_OCCURRENCES and occ_times[occ_order[i_occ]] <= t:
                 terminated |= fire(TIME_OCCURRENCE_EVENT[occ_order[i_occ]], t, y, p, rng,
                                    log_t, log_k, info)
                 i_occ += 1
             changed = True
+            # Restart from the right limit: f may switch branch exactly at this time.
+            t_rhs = np.nextafter(t, math.inf)
         if state_event:
             tol = 8.0 * 2.220446049250313e-16 * max(abs(t), 1.0) / abs(h_used)
             for j in range(N_STATE_EVENTS):
@@ -368,8 +390,9 @@ def integrate_patient(t_eval, y, p, rtol, atol, method, max_steps, h_first, h_ma
             status = STATUS_NONFINITE
             break
         model_event_g(t, y, p, g_prev)
+        update_signs(g_prev, g_sign)
         if stiff or changed:
-            model_rhs(t, y, p, f0)
+            model_rhs(t_rhs, y, p, f0)
             if not all_finite(f0):
                 status = STATUS_NONFINITE
                 break
