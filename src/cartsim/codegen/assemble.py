@@ -56,7 +56,11 @@ def kernel_source() -> str:
 def assemble(model_source: str, *, directory: Path | None = None) -> ModuleType:
     """Write (if new) and import the module for ``model_source``; returns the module."""
     source = HEADER + model_source + kernel_source()
-    fingerprint = f"{source}\n#numba {numba.__version__} python {sys.version_info[:2]}"
+    # numba's cache does not notice changes in functions called from other modules, so the
+    # random-stream code the kernel calls is part of the module's identity too.
+    rng_code = resources.files("cartsim.rng").joinpath("philox.py").read_text()
+    fingerprint = (f"{source}\n{rng_code}\n#numba {numba.__version__} "
+                   f"python {sys.version_info[:2]}")
     key = hashlib.sha256(fingerprint.encode()).hexdigest()[:20]
     folder = directory or cache_dir()
     folder.mkdir(parents=True, exist_ok=True)
