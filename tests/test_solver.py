@@ -80,8 +80,9 @@ def test_robertson_stiff(robertson):
         res = robertson.solve(t, rtol=1e-8, atol=1e-10, method=method)
         assert res.status[0] == 0, res.messages
         y = res.states[0]
-        rel = np.abs(y - ref) / (np.abs(ref) + np.array([1e-10, 1e-14, 1e-10]))
-        assert rel.max() < 1e-5, (method, rel.max())
+        # within a small multiple of the requested tolerance (y2 declares atol 1e-12)
+        scale = 1e-8 * np.abs(ref) + np.array([1e-10, 1e-12, 1e-10])
+        assert (np.abs(y - ref) / scale).max() < 50, (method, (np.abs(y - ref) / scale).max())
         np.testing.assert_allclose(y.sum(axis=1), 1.0, atol=1e-8)
         assert res.stats("accepted")[0] < 2000
     auto = robertson.solve(t, rtol=1e-8, atol=1e-10, method="auto")
