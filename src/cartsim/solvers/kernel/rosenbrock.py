@@ -6,7 +6,6 @@
 # ruff: noqa: F821
 import math
 
-import numpy as np
 from numba import njit
 
 ROS_STAGES = 6
