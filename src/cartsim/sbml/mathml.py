@@ -1,0 +1,144 @@
+"""libsbml MathML trees → sympy, walked node by node (no detour through formula strings)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+import libsbml
+import sympy as sp
+
+from cartsim.errors import SBMLError
+from cartsim.model.expressions import TIME
+
+AVOGADRO = 6.02214076e23
+
+_FUNCTIONS: dict[int, Callable] = {
+    libsbml.AST_FUNCTION_EXP: sp.exp,
+    libsbml.AST_FUNCTION_LN: sp.log,
+    libsbml.AST_FUNCTION_ABS: sp.Abs,
+    libsbml.AST_FUNCTION_FLOOR: sp.floor,
+    libsbml.AST_FUNCTION_CEILING: sp.ceiling,
+    libsbml.AST_FUNCTION_SIN: sp.sin,
+    libsbml.AST_FUNCTION_COS: sp.cos,
+    libsbml.AST_FUNCTION_TAN: sp.tan,
+    libsbml.AST_FUNCTION_TANH: sp.tanh,
+    libsbml.AST_FUNCTION_SINH: sp.sinh,
+    libsbml.AST_FUNCTION_COSH: sp.cosh,
+    libsbml.AST_FUNCTION_ARCSIN: sp.asin,
+    libsbml.AST_FUNCTION_ARCCOS: sp.acos,
+    libsbml.AST_FUNCTION_ARCTAN: sp.atan,
+}
+
+_RELATIONS: dict[int, Callable] = {
+    libsbml.AST_RELATIONAL_LT: sp.StrictLessThan,
+    libsbml.AST_RELATIONAL_LEQ: sp.LessThan,
+    libsbml.AST_RELATIONAL_GT: sp.StrictGreaterThan,
+    libsbml.AST_RELATIONAL_GEQ: sp.GreaterThan,
+    libsbml.AST_RELATIONAL_EQ: sp.Eq,
+    libsbml.AST_RELATIONAL_NEQ: sp.Ne,
+}
+
+
+class MathConverter:
+    """Converts ASTs, resolving names through ``names`` (SBML id → cartsim name) and inlining
+    function definitions (``functions``: id → (argument names, body AST))."""
+
+    def __init__(self, names: Mapping[str, str], functions: Mapping[str, tuple], where: str = ""):
+        self.names = names
+        self.functions = functions
+        self.where = where
+
+    def fail(self, problem: str, element: str) -> SBMLError:
+        return SBMLError(problem, file=self.where or None, element=element)
+
+    def convert(self, node, element: str, bound: Mapping[str, sp.Basic] | None = None):
+        """sympy expression for ``node``; ``bound`` maps lambda arguments while inlining."""
+        if node is None:
+            raise self.fail("missing math", element)
+        bound = bound or {}
+        kind = node.getType()
+        kids = [node.getChild(i) for i in range(node.getNumChildren())]
+
+        def args():
+            return [self.convert(k, element, bound) for k in kids]
+
+        if kind == libsbml.AST_INTEGER:
+            return sp.Integer(node.getInteger())
+        if kind in (libsbml.AST_REAL, libsbml.AST_REAL_E, libsbml.AST_RATIONAL):
+            return sp.Float(node.getReal())
+        if kind == libsbml.AST_NAME:
+            name = node.getName()
+            if name in bound:
+                return bound[name]
+            if name not in self.names:
+                raise self.fail(f"unknown symbol '{name}'", element)
+            return sp.Symbol(self.names[name])
+        if kind == libsbml.AST_NAME_TIME:
+            return TIME
+        if kind == libsbml.AST_NAME_AVOGADRO:
+            return sp.Float(AVOGADRO)
+        if kind == libsbml.AST_CONSTANT_E:
+            return sp.E
+        if kind == libsbml.AST_CONSTANT_PI:
+            return sp.pi
+        if kind == libsbml.AST_CONSTANT_TRUE:
+            return sp.true
+        if kind == libsbml.AST_CONSTANT_FALSE:
+            return sp.false
+        if kind == libsbml.AST_PLUS:
+            return sp.Add(*args()) if kids else sp.Integer(0)
+        if kind == libsbml.AST_TIMES:
+            return sp.Mul(*args()) if kids else sp.Integer(1)
+        if kind == libsbml.AST_MINUS:
+            values = args()
+            return -values[0] if len(values) == 1 else values[0] - values[1]
+        if kind == libsbml.AST_DIVIDE:
+            a, b = args()
+            return a / b
+        if kind in (libsbml.AST_POWER, libsbml.AST_FUNCTION_POWER):
+            a, b = args()
+            return a**b
+        if kind == libsbml.AST_FUNCTION_ROOT:
+            values = args()
+            return values[-1] ** (1 / values[0]) if len(values) == 2 else sp.sqrt(values[0])
+        if kind == libsbml.AST_FUNCTION_LOG:
+            values = args()
+            return sp.log(values[-1], values[0]) if len(values) == 2 else sp.log(values[0], 10)
+        if kind in _FUNCTIONS:
+            return _FUNCTIONS[kind](*args())
+        if kind == libsbml.AST_FUNCTION_MAX:
+            return sp.Max(*args())
+        if kind == libsbml.AST_FUNCTION_MIN:
+            return sp.Min(*args())
+        if kind in _RELATIONS:
+            values = args()
+            relation = _RELATIONS[kind]
+            pairs = [relation(a, b) for a, b in zip(values, values[1:], strict=False)]
+            return sp.And(*pairs) if len(pairs) > 1 else pairs[0]
+        if kind == libsbml.AST_LOGICAL_AND:
+            return sp.And(*args())
+        if kind == libsbml.AST_LOGICAL_OR:
+            return sp.Or(*args())
+        if kind == libsbml.AST_LOGICAL_NOT:
+            return sp.Not(*args())
+        if kind == libsbml.AST_LOGICAL_XOR:
+            return sp.Xor(*args())
+        if kind == libsbml.AST_FUNCTION_PIECEWISE:
+            values = args()
+            pieces = [(values[i], values[i + 1]) for i in range(0, len(values) - 1, 2)]
+            otherwise = values[-1] if len(values) % 2 else sp.nan
+            return sp.Piecewise(*pieces, (otherwise, True))
+        if kind == libsbml.AST_FUNCTION:
+            return self._call(node.getName(), args(), element)
+        if kind == libsbml.AST_FUNCTION_DELAY:
+            raise self.fail("delay() is not supported (cartsim solves ODEs, not DDEs)", element)
+        raise self.fail(f"unsupported MathML element '{node.getName() or kind}'", element)
+
+    def _call(self, name: str, values: list, element: str):
+        if name not in self.functions:
+            raise self.fail(f"unknown function '{name}'", element)
+        arg_names, body = self.functions[name]
+        if len(arg_names) != len(values):
+            raise self.fail(f"function '{name}' takes {len(arg_names)} arguments, "
+                            f"got {len(values)}", element)
+        return self.convert(body, element, dict(zip(arg_names, values, strict=True)))
