@@ -1,0 +1,42 @@
+"""The ``cartsim`` command line: each subcommand lives in its own module with ``register``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from cartsim.errors import CartsimError
+
+SUBCOMMAND_MODULES = ("cartsim.cli.demo", "cartsim.cli.sbml")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    import importlib
+
+    parser = argparse.ArgumentParser(
+        prog="cartsim", description="CAR T-cell therapy simulator and population ODE engine."
+    )
+    from cartsim import __version__
+
+    parser.add_argument("--version", action="version", version=f"cartsim {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for module_name in SUBCOMMAND_MODULES:
+        importlib.import_module(module_name).register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "handler", None):
+        parser.print_help()
+        return 0
+    try:
+        return int(args.handler(args) or 0)
+    except CartsimError as exc:
+        print(f"cartsim: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
