@@ -278,6 +278,7 @@ def integrate_patient(t_eval, y, p, rtol, atol, method, max_steps, h_first, h_ma
                                                     ytmp, ftmp)
     need_jac = True
     t_rhs = t
+    retaken = False
     last_rejected = False
     last_nonfinite = False
     n_stiff = 0
@@ -326,9 +327,6 @@ def integrate_patient(t_eval, y, p, rtol, atol, method, max_steps, h_first, h_ma
 
         # Accepted. The continuous extension over [t, t + h] is built only when an output
         # time or an event crossing falls inside the step.
-        info[INFO_ACCEPTED] += 1
-        if stiff:
-            info[INFO_STIFF_STEPS] += 1
         t_new = next_stop if hit_stop else t + h
         dense_ready = False
         theta_first = 2.0
@@ -344,6 +342,17 @@ def integrate_patient(t_eval, y, p, rtol, atol, method, max_steps, h_first, h_ma
                                                      y_new, dense_dp, dense_ros, ytmp, g_tmp)
                     theta_first = min(theta_first, theta_event[j])
         state_event = theta_first <= 1.0
+        if state_event and theta_first < 1.0 and not retaken:
+            # Retake the step so it ends at the crossing: the state at the event and the
+            # outputs before it then come from a real (shorter) step, not from interpolating
+            # across the change the event marks.
+            h = theta_first * h
+            retaken = True
+            continue
+        retaken = False
+        info[INFO_ACCEPTED] += 1
+        if stiff:
+            info[INFO_STIFF_STEPS] += 1
         if state_event and theta_first < 1.0:
             t_new = t + theta_first * h
             hit_stop = False
@@ -374,9 +383,10 @@ def integrate_patient(t_eval, y, p, rtol, atol, method, max_steps, h_first, h_ma
             # Restart from the right limit: f may switch branch exactly at this time.
             t_rhs = np.nextafter(t, math.inf)
         if state_event:
-            tol = 8.0 * 2.220446049250313e-16 * max(abs(t), 1.0) / abs(h_used)
+            # Events that crossed in this step at the same time (within rounding) fire together.
+            same_time = 8.0 * 2.220446049250313e-16 * max(abs(t), 1.0)
             for j in range(N_STATE_EVENTS):
-                if theta_event[j] <= theta_first + tol:
+                if theta_event[j] <= 1.0 and (theta_event[j] - theta_first) * h_used <= same_time:
                     terminated |= fire(STATE_EVENT_ID[j], t, y, p, rng, log_t, log_k, info)
         if changed:
             clamp_nonnegative(y)

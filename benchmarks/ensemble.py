@@ -1,0 +1,351 @@
+"""Ensemble benchmark: cartsim against its peers, measured in one run on this machine.
+
+Models: the 6-state CAR-T-like model of reference/performance.md (cartsim.examples.cart6_model,
+lognormal population from cart6_population), 100 days, daily output, rtol 1e-6, atol 1e-9
+(1 cell); and the Kimmel 2021 SBML model (BIOMD0000001041) with lognormal parameters.
+
+Peers: a Python loop over scipy solve_ivp (LSODA), libroadrunner in a Python loop (CVODE),
+JAX + diffrax vmap if installed. Accuracy: per patient max over time and state of
+|y - y_ref| / (|y_ref| + floor), floor 1e-6 for cell states and 1e-3 for the cytokine
+(performance.md), against (a) scipy DOP853 at rtol 1e-12 (independent code, with cartsim's
+extinction rule: a clone below 1 cell becomes 0) on a sample, and (b) cartsim DOPRI5 at
+rtol 1e-12 on every patient. The last line printed is one JSON object with all numbers.
+
+    python benchmarks/ensemble.py            # about 5 minutes
+    python benchmarks/ensemble.py --quick    # smoke run
+    python benchmarks/ensemble.py --million  # adds 10^6 patients, streamed, peak memory
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+
+from cartsim.engine import available_cores, compile_model
+from cartsim.examples import cart6_model, cart6_population
+from cartsim.sbml import export_sbml, import_sbml
+
+T_END = 100.0
+GRID = np.linspace(0.0, T_END, 101)
+RTOL, ATOL = 1e-6, 1e-9
+EXTINCTION = 1e-9
+KIMMEL = Path(__file__).resolve().parents[1].parent / "shared" / "biomodels" / \
+    "BIOMD0000001041.xml"
+STATES = ["E", "M", "X", "Tp", "Tn", "C"]
+FLOOR = np.array([1e-6, 1e-6, 1e-6, 1e-6, 1e-6, 1e-3])
+
+
+def accuracy(y: np.ndarray, ref: np.ndarray, floor) -> dict:
+    """Per-patient max relative error with a floor; summary over patients."""
+    err = np.abs(y - ref) / (np.abs(ref) + floor)
+    per_patient = np.nanmax(err.reshape(err.shape[0], -1), axis=1)
+    per_patient[~np.isfinite(per_patient)] = np.inf
+    return {"max": float(per_patient.max()), "p99": float(np.percentile(per_patient, 99)),
+            "median": float(np.median(per_patient)),
+            "share_above_1pct": float((per_patient > 0.01).mean()), "n": int(len(per_patient))}
+
+
+def row(name: str, n: int, seconds: float, acc: dict | None, extra: str = "") -> None:
+    rate = n / seconds
+    text = (f"{name:<34} n={n:>7,}  {seconds:8.2f} s  {rate:>10,.0f} patients/s")
+    if acc:
+        text += (f"  max err {acc['max']:.1e}  p99 {acc['p99']:.1e}  "
+                 f">1% {acc['share_above_1pct']:.2%}")
+    print(text + extra, flush=True)
+
+
+# ---- the 6-state model in plain numpy, for the peers ----------------------------------------
+def cart6_rhs(p):
+    rp, rn, kcap, kappa, kk, rho, ka, de, eps, theta, mum, chi, dx, pic, kc = p
+
+    def f(_, y):
+        e, m, x, tp, tn, c = y
+        a = tp / (ka + tp)
+        kill = kappa * e * tp / (kk + tp)
+        crowd = 1.0 - (tp + tn) / kcap
+        return [rho * a * e + theta * a * m - (de + eps + chi * a) * e,
+                eps * e - theta * a * m - mum * m, chi * a * e - dx * x,
+                rp * tp * crowd - kill, rn * tn * crowd, pic * a * e - kc * c]
+    return f
+
+
+PARAM_ORDER = ["rp", "rn", "Kcap", "kappa", "Kk", "rho", "Ka", "dE", "eps", "theta", "muM",
+               "chi", "dX", "pic", "kc"]
+
+
+def patient(table: np.ndarray, names: list[str], i: int):
+    values = dict(zip(names, table[i], strict=True))
+    p = [values[k] for k in PARAM_ORDER]
+    y0 = [values["dose"], 0.0, 0.0, values["T0"] * (1 - values["neg_fraction"]),
+          values["T0"] * values["neg_fraction"], 0.0]
+    return p, y0
+
+
+def scipy_reference(table, names, indices) -> np.ndarray:
+    """DOP853 at rtol 1e-12 with the extinction rule (restart with the clone set to 0)."""
+    from scipy.integrate import solve_ivp
+
+    out = np.empty((len(indices), GRID.size, 6))
+    for row_i, i in enumerate(indices):
+        p, y0 = patient(table, names, i)
+        f = cart6_rhs(p)
+        events = []
+        for k in (3, 4):
+            def hit(_, y, k=k):
+                return y[k] - EXTINCTION
+            hit.terminal, hit.direction = True, -1
+            events.append(hit)
+        t0, y, pieces = 0.0, np.array(y0), []
+        while True:
+            sol = solve_ivp(f, (t0, T_END), y, method="DOP853", rtol=1e-12, atol=1e-15,
+                            dense_output=True, events=[e for j, e in zip((3, 4), events,
+                                                                         strict=True)
+                                                       if y[j] > 0])
+            pieces.append((t0, sol.t[-1], sol.sol))
+            if sol.status != 1:
+                break
+            t0, y = sol.t[-1], sol.y[:, -1].copy()
+            for j in (3, 4):
+                if y[j] <= EXTINCTION * (1 + 1e-9):
+                    y[j] = 0.0
+        for start, stop, dense in pieces:
+            mask = (GRID >= start) & (GRID <= stop)
+            out[row_i, mask] = dense(GRID[mask]).T
+        out[row_i, :, 3:5][out[row_i, :, 3:5] < EXTINCTION] = 0.0
+    return out
+
+
+def scipy_lsoda(table, names, indices):
+    from scipy.integrate import solve_ivp
+
+    out = np.empty((len(indices), GRID.size, 6))
+    start = time.perf_counter()
+    for row_i, i in enumerate(indices):
+        p, y0 = patient(table, names, i)
+        sol = solve_ivp(cart6_rhs(p), (0, T_END), y0, method="LSODA", t_eval=GRID, rtol=RTOL,
+                        atol=ATOL)
+        out[row_i] = sol.y.T if sol.success else np.nan
+    return out, time.perf_counter() - start
+
+
+def roadrunner_loop(sbml: str, settings, indices, selections, rtol, atol, t_end, points):
+    """libroadrunner per patient: reset, set parameters and initial values, simulate."""
+    import roadrunner
+
+    start_load = time.perf_counter()
+    rr = roadrunner.RoadRunner(sbml)
+    load = time.perf_counter() - start_load
+    rr.integrator.relative_tolerance = rtol
+    rr.integrator.absolute_tolerance = atol
+    rr.integrator.maximum_num_steps = 1_000_000
+    out = np.empty((len(indices), points, len(selections)))
+    start = time.perf_counter()
+    for row_i, i in enumerate(indices):
+        rr.resetAll()
+        for key, value in settings(i).items():
+            rr[key] = value
+        rr.reset()
+        out[row_i] = np.array(rr.simulate(0, t_end, points, selections=selections))
+    return out, time.perf_counter() - start, load
+
+
+def cold_compile_seconds(code: str) -> float:
+    """Compile time in a fresh process with an empty cache."""
+    with tempfile.TemporaryDirectory() as folder:
+        env = dict(os.environ, CARTSIM_CACHE_DIR=folder)
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-c", code], check=True, env=env, capture_output=True)
+        return time.perf_counter() - start
+
+
+def best_of(repeats: int, fn):
+    best, value = np.inf, None
+    for _ in range(repeats):
+        start = time.perf_counter()
+        value = fn()
+        best = min(best, time.perf_counter() - start)
+    return best, value
+
+
+def bench_cart6(sizes, ref_sample, peer_sample, rr_sample) -> dict:
+    results: dict = {"sizes": {}}
+    compiled = compile_model(cart6_model())
+    results["compile_s_cold"] = cold_compile_seconds(
+        "from cartsim.engine import compile_model; from cartsim.examples import cart6_model; "
+        "compile_model(cart6_model())")
+    results["compile_s_cached"] = compiled.compile_seconds
+    print(f"cart6: compile {results['compile_s_cold']:.1f} s cold (fresh process), "
+          f"{compiled.compile_seconds:.2f} s from the disk cache")
+    names = compiled.parameter_names
+    for n in sizes:
+        params = cart6_population(n, seed=0)
+        table = compiled.parameter_table(params)
+        repeats = 3 if n <= 10_000 else 1
+        seconds, res = best_of(repeats, lambda params=params: compiled.solve(
+            GRID, params=params, rtol=RTOL, atol=ATOL))
+        y = res.states[:, :, [compiled.state_names.index(s) for s in STATES]]
+        entry = {"patients_per_s": n / seconds, "seconds": seconds,
+                 "failed": int((~res.ok).sum()),
+                 "stiff_switch_share": float((res.stats("switches") > 0).mean())}
+        sample = np.arange(min(ref_sample, n))
+        reference = scipy_reference(table, names, sample)
+        entry["accuracy_vs_scipy_dop853"] = accuracy(y[sample], reference, FLOOR)
+        tight_idx = np.arange(n) if n <= 10_000 else np.arange(10_000)
+        tight = compiled.solve(GRID, params=table[tight_idx], rtol=1e-12, atol=1e-15,
+                               method="dopri5")
+        entry["accuracy_vs_cartsim_dopri5_1e-12"] = accuracy(
+            y[tight_idx], tight.states[:, :, [compiled.state_names.index(s) for s in STATES]],
+            FLOOR)
+        entry["reference_agreement_dopri5_vs_dop853"] = accuracy(
+            tight.states[sample][:, :, [compiled.state_names.index(s) for s in STATES]],
+            reference, FLOOR)
+        results["sizes"][str(n)] = entry
+        row("cartsim (auto, 2 threads)", n, seconds, entry["accuracy_vs_scipy_dop853"],
+            f"  [vs dopri5 1e-12 on {len(tight_idx):,}: max "
+            f"{entry['accuracy_vs_cartsim_dopri5_1e-12']['max']:.1e}]")
+
+    n_peer = min(peer_sample, sizes[0])
+    params = cart6_population(sizes[0], seed=0)
+    table = compiled.parameter_table(params)
+    idx = np.arange(n_peer)
+    lsoda, seconds = scipy_lsoda(table, names, idx)
+    ref = scipy_reference(table, names, np.arange(min(ref_sample, n_peer)))
+    acc = accuracy(lsoda[: len(ref)], ref, FLOOR)
+    results["scipy_lsoda_loop"] = {"patients_per_s": n_peer / seconds, "n": n_peer,
+                                   "accuracy_vs_scipy_dop853": acc}
+    row("scipy solve_ivp LSODA loop", n_peer, seconds, acc)
+
+    sbml = export_sbml(cart6_model())
+    n_rr = min(rr_sample, sizes[0])
+
+    def settings(i):
+        return dict(zip(names, table[i], strict=True))
+
+    rr_out, seconds, _ = roadrunner_loop(sbml, settings, np.arange(n_rr), STATES, RTOL, ATOL,
+                                         T_END, GRID.size)
+    acc = accuracy(rr_out[: len(ref)], ref, FLOOR)
+    results["libroadrunner_loop"] = {"patients_per_s": n_rr / seconds, "n": n_rr,
+                                     "accuracy_vs_scipy_dop853": acc}
+    row("libroadrunner loop (CVODE)", n_rr, seconds, acc)
+    first = results["sizes"][str(sizes[0])]["patients_per_s"]
+    results["ratio_vs_libroadrunner"] = first / results["libroadrunner_loop"]["patients_per_s"]
+    results["ratio_vs_scipy_lsoda"] = first / results["scipy_lsoda_loop"]["patients_per_s"]
+    print(f"cartsim / libroadrunner = {results['ratio_vs_libroadrunner']:.1f}x, "
+          f"cartsim / scipy LSODA = {results['ratio_vs_scipy_lsoda']:.0f}x")
+    return results
+
+
+def bench_jax() -> dict:
+    try:
+        import diffrax  # noqa: F401
+        import jax  # noqa: F401
+    except ImportError:
+        print("JAX + diffrax: not installed (pip install jax diffrax to include them)")
+        return {"status": "not installed"}
+    return {"status": "installed but not benchmarked in this version"}
+
+
+def bench_kimmel(n: int, rr_sample: int, ref_sample: int) -> dict:
+    imported = import_sbml(KIMMEL)
+    compiled = compile_model(imported.model)
+    rng = np.random.default_rng(0)
+    varied = [p for p in compiled.parameter_names if p != "compartment"]
+    params = {p: compiled.defaults[compiled.parameter_names.index(p)]
+              * np.exp(0.2 * rng.standard_normal(n)) for p in varied}
+    grid = np.linspace(0, 500, 101)
+    seconds, res = best_of(2, lambda: compiled.solve(grid, params=params, rtol=RTOL, atol=ATOL))
+    sample = np.arange(min(ref_sample, n))
+    table = compiled.parameter_table(params)
+    tight = compiled.solve(grid, params=table[sample], rtol=1e-12, atol=1e-14, method="dopri5")
+    species = imported.species[:3]
+    y = res.states[sample][:, :, [compiled.state_names.index(imported.name_of(s))
+                                  for s in species]]
+    ref = tight.states[:, :, [compiled.state_names.index(imported.name_of(s)) for s in species]]
+    floor = 1e-6 * np.abs(ref).max(axis=1, keepdims=True)
+    acc = accuracy(y, ref, floor)
+    out = {"patients_per_s": n / seconds, "n": n, "compile_s_cached": compiled.compile_seconds,
+           "accuracy_vs_cartsim_dopri5_1e-12": acc}
+    row("Kimmel 2021 SBML: cartsim", n, seconds, acc)
+
+    def settings(i):
+        return {imported.ids[p]: table[i, compiled.parameter_names.index(p)] for p in varied}
+
+    n_rr = min(rr_sample, n)
+    rr_out, rr_seconds, _ = roadrunner_loop(str(KIMMEL), settings, np.arange(n_rr),
+                                            species, RTOL, ATOL, 500, grid.size)
+    rr_acc = accuracy(rr_out[: len(sample)], ref[:n_rr], floor[:n_rr])
+    out["libroadrunner_loop"] = {"patients_per_s": n_rr / rr_seconds, "n": n_rr,
+                                 "accuracy_vs_cartsim_dopri5_1e-12": rr_acc}
+    out["ratio_vs_libroadrunner"] = out["patients_per_s"] / (n_rr / rr_seconds)
+    row("Kimmel 2021 SBML: libroadrunner", n_rr, rr_seconds, rr_acc)
+    return out
+
+
+def bench_million(n: int = 1_000_000, chunk: int = 50_000) -> dict:
+    import psutil
+
+    compiled = compile_model(cart6_model())
+    process = psutil.Process()
+    peak = [process.memory_info().rss]
+    stop = threading.Event()
+
+    def sample_memory():
+        while not stop.is_set():
+            peak[0] = max(peak[0], process.memory_info().rss)
+            time.sleep(0.05)
+
+    watcher = threading.Thread(target=sample_memory, daemon=True)
+    watcher.start()
+    cured = 0
+    start = time.perf_counter()
+    for first in range(0, n, chunk):
+        params = cart6_population(min(chunk, n - first), seed=0, first_patient=first)
+        for part in compiled.solve_chunks(GRID, params=params, rtol=RTOL, atol=ATOL,
+                                          chunk_size=chunk):
+            cured += int((part.observable("tumour")[:, -1] == 0).sum())
+    seconds = time.perf_counter() - start
+    stop.set()
+    watcher.join()
+    result = {"patients": n, "seconds": seconds, "patients_per_s": n / seconds,
+              "peak_rss_gb": peak[0] / 2**30, "cured_share": cured / n}
+    print(f"10^6 streamed: {seconds:.1f} s ({n / seconds:,.0f}/s), peak RSS "
+          f"{result['peak_rss_gb']:.2f} GB, tumour eradicated in {cured / n:.1%}")
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
+    parser.add_argument("--million", action="store_true", help="also stream 10^6 patients")
+    args = parser.parse_args()
+    sizes = [1_000] if args.quick else [10_000, 100_000]
+    ref_sample, peer_sample, rr_sample = (30, 50, 200) if args.quick else (200, 300, 2_000)
+    import numba
+
+    report = {
+        "machine": {"cores": available_cores(), "python": platform.python_version(),
+                    "numba": numba.__version__, "numpy": np.__version__},
+        "cart6": bench_cart6(sizes, ref_sample, peer_sample, rr_sample),
+        "jax_diffrax": bench_jax(),
+    }
+    if KIMMEL.exists():
+        report["kimmel2021"] = bench_kimmel(1_000 if args.quick else 10_000, rr_sample,
+                                            ref_sample)
+    if args.million:
+        report["million"] = bench_million()
+    print(json.dumps(report))
+
+
+if __name__ == "__main__":
+    main()
