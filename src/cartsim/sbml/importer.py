@@ -311,9 +311,7 @@ class _Importer:
             if ia is None:
                 new_params.append(p)
                 continue
-            expr = self._expand(self.math.convert(ia.getMath(), f"initial assignment "
-                                                  f"'{ia.getSymbol()}'"), inline)
-            value = expr.xreplace(defaults)
+            value = self._initial_value(ia, inline).xreplace(defaults)
             if value.free_symbols or not value.is_number:
                 raise self.fail("initial assignment of a constant depends on changing "
                                 "quantities", f"initial assignment '{ia.getSymbol()}'")
@@ -325,17 +323,18 @@ class _Importer:
             if ia is None:
                 new_states.append(s)
                 continue
-            expr = self._expand(self.math.convert(ia.getMath(), f"initial assignment "
-                                                  f"'{ia.getSymbol()}'"), inline)
-            new_states.append(State(s.name, s.unit, expr, s.description, s.nonnegative))
+            new_states.append(State(s.name, s.unit, self._initial_value(ia, inline),
+                                    s.description, s.nonnegative))
         return new_params, new_states
 
-    @staticmethod
-    def _expand(expr, inline):
+    def _initial_value(self, initial_assignment, inline) -> sp.Basic:
+        """An initial assignment's math with assignment-rule symbols replaced by their rules."""
+        expr = self.math.convert(initial_assignment.getMath(),
+                                 f"initial assignment '{initial_assignment.getSymbol()}'")
         for _ in range(len(inline) + 1):
             expanded = expr.xreplace(inline)
             if expanded == expr:
-                return expr
+                break
             expr = expanded
         return expr
 
