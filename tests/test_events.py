@@ -92,3 +92,12 @@ def test_piecewise_switch_in_time_is_stepped_to_exactly():
     edge = compiled.solve(np.array([0.0, 3.0]), rtol=1e-10, atol=1e-12)
     assert edge.status[0] == 0 and edge.events(0) == []
     assert edge.stats("accepted")[0] < 50
+
+
+def test_division_by_zero_fails_only_that_patient(cart6):
+    """Ka = 0 makes the activation Tp/(Ka + Tp) = 0/0 once the tumour is extinct: that patient
+    ends with a non-finite status; its neighbours in the same block are unaffected."""
+    res = cart6.solve(np.linspace(0, 100, 11), params={"Ka": [0.5, 0.0, 0.5]})
+    assert res.status[0] == 0 and res.status[2] == 0
+    assert res.status[1] == 2
+    np.testing.assert_array_equal(res.states[0], res.states[2])

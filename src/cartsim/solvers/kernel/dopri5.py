@@ -4,7 +4,8 @@
 # Template text: uses model_rhs and N_STATES from the generated module.
 # ruff: noqa: F821
 import numpy as np
-from numba import njit
+
+from cartsim.codegen.jit import njit
 
 DP_C2, DP_C3, DP_C4, DP_C5 = 1.0 / 5.0, 3.0 / 10.0, 4.0 / 5.0, 8.0 / 9.0
 DP_A21 = 1.0 / 5.0

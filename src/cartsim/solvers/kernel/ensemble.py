@@ -5,7 +5,8 @@
 # Template text: uses integrate_patient and model_init from the assembled module.
 # ruff: noqa: F821
 import numpy as np
-from numba import njit
+
+from cartsim.codegen.jit import njit
 
 
 @njit(nogil=True, cache=True)

@@ -1,7 +1,8 @@
 # Dense LU factorisation with partial pivoting for the small per-patient systems of the
 # Rosenbrock method (n up to a few dozen states). Template text, assembled into each model module.
 import numpy as np
-from numba import njit
+
+from cartsim.codegen.jit import njit
 
 
 @njit(cache=True)

@@ -6,7 +6,7 @@
 # ruff: noqa: F821
 import math
 
-from numba import njit
+from cartsim.codegen.jit import njit
 
 ROS_STAGES = 6
 ROS_ERROR_ORDER = 4
