@@ -1,6 +1,6 @@
 # Dense LU factorisation with partial pivoting for the small per-patient systems of the
 # Rosenbrock method (n up to a few dozen states). Template text, assembled into each model module.
-import numpy as np
+import math
 
 from cartsim.codegen.jit import njit
 
@@ -18,7 +18,7 @@ def lu_factor(a, piv):
                 size = abs(a[row, col])
                 best = row
         piv[col] = best
-        if not (size > 0.0 and np.isfinite(size)):
+        if not (size > 0.0 and math.isfinite(size)):
             return 1
         if best != col:
             for j in range(n):

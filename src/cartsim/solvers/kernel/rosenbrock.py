@@ -1,7 +1,12 @@
 # RODAS4: 6-stage, order 4(3), L-stable, stiffly accurate Rosenbrock method with a 3rd-order
 # continuous extension. Hairer & Wanner, Solving ODEs II (2nd ed., 1996), section IV.7, in the
-# transformed form of their code RODAS (W = I/(γh) - J, stage increments k_i); coefficient values
-# as published for RODAS4 (Hairer's rodas.f, also tabulated in OrdinaryDiffEq.jl).
+# transformed form of their code RODAS, with W = I/(γh) - J and stage increments k_i:
+#   W k_i = f(t + c_i h, y + Σ_j a_ij k_j) + Σ_j (c_ij / h) k_j + h d_i ∂f/∂t,
+# where RO_C2..RO_C4 are the nodes c_i and RO_Cij the transformed coupling coefficients.
+# Stiffly accurate: stage 5's point plus k_5 is the embedded 3rd-order solution, plus k_6 the
+# 4th-order one, so k_6 is the error estimate. Coefficient values (c_i, d_i, a_ij, c_ij and the
+# dense-output d_2j, d_3j, here RO_H2j, RO_H3j) as in Hairer's rodas.f (METH = 1) and the Rodas4
+# tableau of OrdinaryDiffEq.jl; checked by tests/test_rosenbrock.py's order tests.
 # Template text: uses model_rhs and lu_factor/lu_solve from the assembled module.
 # ruff: noqa: F821
 import math
