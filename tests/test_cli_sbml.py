@@ -10,13 +10,15 @@ from cartsim.cli import main
 
 KIMMEL = Path(__file__).resolve().parents[1].parent / "shared" / "biomodels" / \
     "BIOMD0000001041.xml"
-pytestmark = pytest.mark.skipif(not KIMMEL.exists(), reason="../shared/biomodels not present")
+FEATURES = Path(__file__).resolve().parent / "data" / "features_l2v4.xml"
+needs_kimmel = pytest.mark.skipif(not KIMMEL.exists(), reason="../shared/biomodels not present")
 
 
 def run(*argv):
     return main(["sbml", *map(str, argv)])
 
 
+@needs_kimmel
 def test_run_writes_time_and_species_columns(tmp_path):
     out = tmp_path / "traj.csv"
     assert run("run", KIMMEL, "--t-end", 500, "--points", 11, "--out", out,
@@ -30,6 +32,7 @@ def test_run_writes_time_and_species_columns(tmp_path):
     np.testing.assert_allclose(values[:, 4], values[:, 1] + values[:, 2], rtol=1e-12)
 
 
+@needs_kimmel
 def test_param_override_changes_the_result(tmp_path):
     a, b = tmp_path / "a.csv", tmp_path / "b.csv"
     run("run", KIMMEL, "--t-end", 100, "--points", 3, "--out", a)
@@ -37,12 +40,20 @@ def test_param_override_changes_the_result(tmp_path):
     assert a.read_text() != b.read_text()
 
 
+@needs_kimmel
 @pytest.mark.parametrize("extra, message", [
-    (["--param", "nope=1"], "no parameter 'nope'"),
+    (["--param", "nope=1"], "'nope' is not an id in the model"),
+    (["--param", "r_C=1"], "'r_C' is computed (by a rule"),
+    (["--param", "CAR_T_cells=1"], "'CAR_T_cells' changes during the simulation"),
     (["--param", "K_C"], "expected ID=VALUE"),
     (["--param", "K_C=abc"], "is not a number"),
+    (["--param", "K_C=inf"], "value must be finite"),
     (["--points", "1"], "--points must be at least 2"),
+    (["--points", "0"], "--points must be at least 2"),
+    (["--points", "-3"], "--points must be at least 2"),
+    (["--t-end", "0"], "--t-end must be a positive number"),
     (["--rtol", "-1"], "must be positive"),
+    (["--atol=-1e-9"], "must be positive"),
 ])
 def test_bad_arguments_exit_2_without_output(tmp_path, capsys, extra, message):
     out = tmp_path / "traj.csv"
@@ -51,6 +62,16 @@ def test_bad_arguments_exit_2_without_output(tmp_path, capsys, extra, message):
     assert not out.exists() and list(tmp_path.iterdir()) == []
 
 
+@needs_kimmel
+def test_output_folder_problems_exit_2(tmp_path, capsys):
+    assert run("run", KIMMEL, "--t-end", 10, "--out", tmp_path) == 2
+    assert run("run", KIMMEL, "--t-end", 10, "--out", tmp_path / "no" / "traj.csv") == 2
+    err = capsys.readouterr().err
+    assert "is a folder" in err and "does not exist" in err
+    assert list(tmp_path.iterdir()) == []
+
+
+@needs_kimmel
 def test_bad_time_and_files_exit_2(tmp_path, capsys):
     out = tmp_path / "traj.csv"
     assert run("run", KIMMEL, "--t-end", -5, "--out", out) == 2
@@ -65,9 +86,26 @@ def test_bad_time_and_files_exit_2(tmp_path, capsys):
     assert not out.exists()
 
 
+@needs_kimmel
 def test_check_and_export(tmp_path, capsys):
     assert run("check", KIMMEL) == 0
     assert "Normal_T_cells" in capsys.readouterr().out
     out = tmp_path / "cart6.xml"
     assert run("export", "--out", out) == 0
     assert out.read_text().startswith("<?xml")
+
+
+def test_local_parameter_override_and_amount_columns(tmp_path, capsys):
+    """A reaction-local parameter is addressed as REACTION.ID; columns are the SBML species in
+    their own units (S a concentration, P an amount)."""
+    a, b = tmp_path / "a.csv", tmp_path / "b.csv"
+    assert run("run", FEATURES, "--t-end", 2, "--points", 5, "--out", a) == 0
+    assert run("run", FEATURES, "--t-end", 2, "--points", 5, "--out", b,
+               "--param", "conversion.k=0") == 0
+    first, second = (np.array(list(csv.reader(f.open()))[1:], dtype=float) for f in (a, b))
+    assert list(csv.reader(a.open()))[0] == ["time", "S", "P"]
+    assert first[0].tolist() == [0.0, 3.0, 0.0]
+    np.testing.assert_allclose(second[:, 1], 3.0 + 2.0 * second[:, 0], rtol=1e-6)  # supply only
+    assert (second[:, 2] == 0).all() and first[-1, 2] > 0
+    assert run("check", FEATURES) == 0
+    assert "conversion.k = 0.5" in capsys.readouterr().out

@@ -1,127 +1,226 @@
-"""SBML import: every BioModels CAR-T model in ../shared/biomodels agrees with libroadrunner.
+"""SBML import: the BioModels CAR-T models and generated feature files agree with libroadrunner.
 
 Test material: BioModels BIOMD0000001011/1012 (León-Triana et al. 2020), 1013 (León-Triana et
 al. 2021), 1019/1020 (Barros et al. 2021, CARTmath), 1024/1025 (Chaudhury et al. 2020), 1041
 (Kimmel, Locke & Altrock 2021); BioModels, CC BY 4.0 (see ../shared/biomodels/README.md).
+tests/data/features_*.xml are generated for these tests: they exercise what those files do not
+(amounts and concentrations in a compartment of size 2.5, conversion factors, local parameters,
+renamed ids, initial assignments, reaction ids in math, state events, triggers already true at
+the start with initialValue true and false, an event without id, SBML Level 2 kinetic-law
+parameters). They were written with python-libsbml's API.
+
+Agreement: cartsim (rtol 1e-10, atol 1e-16) and libroadrunner (CVODE, rtol 1e-12, atol 1e-14 on
+every state) agree within a relative error of 1e-6 of each value, with an absolute floor of
+1e-9 × the largest magnitude of that species over the run.
 """
 
 from pathlib import Path
 
+import libsbml
 import numpy as np
 import pytest
+import sympy as sp
 
 from cartsim.engine import compile_model
 from cartsim.errors import SBMLError
+from cartsim.model import Assignment, StateEvent, TimeEvent
 from cartsim.sbml import import_sbml
 
 BIOMODELS = Path(__file__).resolve().parents[1].parent / "shared" / "biomodels"
+DATA = Path(__file__).resolve().parent / "data"
+needs_biomodels = pytest.mark.skipif(not BIOMODELS.exists(),
+                                     reason="../shared/biomodels not present")
 
-# Horizon (days) per model: the time scale each paper simulates. BIOMD1020 has an unbounded
-# tumour (beta = 0); past ~40 days its cytokine decay rate exceeds 1e8/day and both simulators'
-# tiny components are numerical noise (libroadrunner's go negative), so it stops at 40 days.
+# Horizon (days) per model, the time scale each paper simulates. BIOMD1020's tumour grows without
+# bound (beta = 0): past ~40 days the tumour kills memory cells at rates above 1e10 per day and
+# both simulators' tiny CAR-T values are rounding noise, so it stops at 40 days.
 HORIZONS = {"BIOMD0000001011": 200, "BIOMD0000001012": 200, "BIOMD0000001013": 200,
             "BIOMD0000001019": 300, "BIOMD0000001020": 40, "BIOMD0000001024": 30,
             "BIOMD0000001025": 30, "BIOMD0000001041": 500}
+POINTS = 151  # misses BIOMD1025's switch at T_max = 9.3, where CVODE's value overshoots
 
 
-def roadrunner_species(path: Path, t_end: float, points: int):
-    """libroadrunner's species trajectories at tight CVODE tolerances, in each species'
-    own units (concentration unless hasOnlySubstanceUnits)."""
+def roadrunner_reference(path: Path, t_end: float, points: int, extra=(), initial=None):
+    """libroadrunner's trajectories of every species, in the species' own units (concentration
+    unless hasOnlySubstanceUnits), then of the ``extra`` ids.
+
+    Every state gets the absolute tolerance 1e-14 itself: libroadrunner scales a scalar
+    absolute_tolerance by each species' initial value (2e-8 for BIOMD1019's 2e6 tumour cells),
+    too loose where that tumour falls by 30 orders of magnitude; much below 1e-14, CVODE cannot
+    step over BIOMD1025's switch at T_max. ``initial`` sets initial
+    values (initial assignments that depend on them follow).
+    """
     roadrunner = pytest.importorskip("roadrunner", reason="libroadrunner is the test oracle")
-    import libsbml
-
     rr = roadrunner.RoadRunner(str(path))
+    document = libsbml.readSBMLFromFile(str(path))  # keep alive while its elements are read
+    model = document.getModel()
     rr.integrator.relative_tolerance = 1e-12
-    rr.integrator.absolute_tolerance = 1e-14
     rr.integrator.maximum_num_steps = 1_000_000
-    document = libsbml.readSBMLFromFile(str(path))  # keep alive while its species are read
-    species = list(document.getModel().getListOfSpecies())
-    ids = [s.getId() for s in species]
-    selections = [s.getId() if s.getHasOnlySubstanceUnits() else f"[{s.getId()}]"
-                  for s in species]
-    result = np.array(rr.simulate(0, t_end, points, selections=["time", *selections]))
-    return ids, result[:, 1:]
+    rules = list(model.getListOfRules())
+    assigned = {r.getVariable() for r in rules if r.isAssignment()}
+    states = set(rr.model.getFloatingSpeciesIds()) - assigned
+    for state in states | {r.getVariable() for r in rules if r.isRate()}:
+        rr.integrator.setIndividualTolerance(state, 1e-14)
+    for sbml_id, value in (initial or {}).items():
+        rr.setValue(f"init({sbml_id})", value)
+    rr.resetAll()
+    species = [s.getId() if s.getHasOnlySubstanceUnits() else f"[{s.getId()}]"
+               for s in model.getListOfSpecies()]
+    result = rr.simulate(0, t_end, points, selections=["time", *species, *extra])
+    return np.array(result)[:, 1:]
 
 
-@pytest.mark.skipif(not BIOMODELS.exists(), reason="../shared/biomodels not present")
+def cartsim_values(path: Path, t_end: float, points: int, extra=(), params=None):
+    """cartsim's trajectories, laid out as :func:`roadrunner_reference`'s."""
+    imported = import_sbml(path)
+    result = compile_model(imported.model).solve(
+        np.linspace(0, t_end, points), params=params, rtol=1e-10, atol=1e-16,
+        max_steps=2_000_000)
+    assert result.ok[0], result.messages
+    columns = [imported.species_values(result)[0]]
+    columns += [result.state(imported.name_of(sbml_id))[0][:, None] for sbml_id in extra]
+    return np.concatenate(columns, axis=1)
+
+
+def assert_agree(ours: np.ndarray, reference: np.ndarray, label: str) -> None:
+    floor = 1e-9 * np.abs(reference).max(axis=0)
+    relative = np.abs(ours - reference) / (np.abs(reference) + floor)
+    assert relative.max() < 1e-6, (label, relative.max(axis=0))
+
+
+@needs_biomodels
 @pytest.mark.parametrize("model_id", sorted(HORIZONS))
 def test_biomodel_matches_libroadrunner(model_id):
     path = BIOMODELS / f"{model_id}.xml"
-    t_end, points = HORIZONS[model_id], 201
-    ids, reference = roadrunner_species(path, t_end, points)
-    imported = import_sbml(path)
-    compiled = compile_model(imported.model)
-    result = compiled.solve(np.linspace(0, t_end, points), rtol=1e-10, atol=1e-12,
-                            max_steps=2_000_000)
-    assert result.status[0] == 0, result.messages
-    assert imported.species == ids
-    ours = imported.species_values(result)[0]
-    floor = 1e-6 * np.abs(reference).max(axis=0)  # absolute floor: 1e-6 of each peak
-    relative = np.abs(ours - reference) / (np.abs(reference) + floor)
-    assert relative.max() < 1e-6, (model_id, relative.max())
+    t_end = HORIZONS[model_id]
+    reference = roadrunner_reference(path, t_end, POINTS)
+    assert_agree(cartsim_values(path, t_end, POINTS), reference, model_id)
 
 
-def write(tmp_path, body: str, name="model.xml") -> Path:
+@needs_biomodels
+def test_parameters_carry_through_initial_assignments():
+    """BIOMD1020's IDO switch: ModelValue_9 = Raji_IDO_CAT19 (an initial assignment) selects the
+    killing rate alpha (an assignment rule); overriding the switch must reach alpha."""
+    path = BIOMODELS / "BIOMD0000001020.xml"
+    reference = roadrunner_reference(path, 20, 41, initial={"Raji_IDO_CAT19": 1.0})
+    ours = cartsim_values(path, 20, 41, params={"Raji_IDO_CAT19": 1.0})
+    assert_agree(ours, reference, "BIOMD0000001020 with Raji_IDO_CAT19 = 1")
+    assert not np.allclose(ours, cartsim_values(path, 20, 41), rtol=1e-3)
+
+
+@pytest.mark.parametrize("name, t_end, points, extra", [
+    ("features_l3v2.xml", 10, 64, ("lambda", "counter", "accumulated")),
+    ("features_l2v4.xml", 5, 41, ("level",)),
+])
+def test_feature_file_matches_libroadrunner(name, t_end, points, extra):
+    path = DATA / name
+    reference = roadrunner_reference(path, t_end, points, extra)
+    assert_agree(cartsim_values(path, t_end, points, extra), reference, name)
+
+
+def test_names_kinds_and_sources():
+    imported = import_sbml(DATA / "features_l3v2.xml")
+    model = imported.model
+    renamed = {"t": "sbml_t", "exp": "sbml_exp", "lambda": "sbml_lambda",
+               "_nucleus": "sbml__nucleus", "R1.k": "R1_k", "k": "k"}
+    assert {sbml_id: imported.name_of(sbml_id) for sbml_id in renamed} == renamed
+    assert model.parameter("R1_k").default == 0.4 and model.parameter("k").default == 99.0
+    assert model.parameter("k").source == "SBML features (features_l3v2.xml)"
+    kinds = {a.name: a for a in model.assignments}
+    assert str(kinds["doubled_kcat"].expression) == "2*kcat"  # follows kcat
+    start_b = kinds["start_B"].expression  # B + H at the start, H = 0.4 × compartment size
+    assert start_b.free_symbols == {sp.Symbol("cell")} and start_b.subs("cell", 2.5) == 2.0
+    assert imported.outputs["G"] == "value_of_G" and "G" in kinds
+    assert imported.species == ["A", "B", "C", "D", "E", "F", "G", "H"]
+    events = {e.name: type(e) for e in model.events}
+    assert events == {  # "at_start": the firing at t = 0 of a trigger with initialValue false
+        "pulse": TimeEvent, "threshold": StateEvent, "already_true": StateEvent,
+        "already_true_at_start": TimeEvent, "dip": StateEvent, "just_after_start": TimeEvent,
+        "true_at_start": StateEvent, "fires_at_start": StateEvent,
+        "fires_at_start_at_start": TimeEvent}
+    assert isinstance(kinds["R1"], Assignment)  # reaction rates, readable by other math
+
+
+def mutate(tmp_path, name: str, change) -> Path:
+    """A copy of a feature file with ``change(model)`` applied."""
+    document = libsbml.readSBMLFromFile(str(DATA / name))
+    change(document.getModel())
     path = tmp_path / name
-    path.write_text(body)
+    libsbml.writeSBMLToFile(document, str(path))
     return path
 
 
-MINIMAL = """<?xml version="1.0" encoding="UTF-8"?>
-<sbml xmlns="http://www.sbml.org/sbml/level3/version2/core" level="3" version="2">
-  <model id="m">
-    <listOfCompartments><compartment id="c" size="1" constant="true"/></listOfCompartments>
-    <listOfSpecies>
-      <species id="x" compartment="c" initialAmount="1" hasOnlySubstanceUnits="true"
-               boundaryCondition="false" constant="false"/>
-    </listOfSpecies>
-    <listOfParameters><parameter id="k" value="0.5" constant="true"/></listOfParameters>
-    {extra}
-  </model>
-</sbml>"""
-
-RATE_RULE = """<listOfRules><rateRule variable="x"><math xmlns="http://www.w3.org/1998/Math/MathML">
-  {math}</math></rateRule></listOfRules>"""
+def formula(text: str):
+    return libsbml.parseL3Formula(text)
 
 
-def test_minimal_model_imports_and_solves(tmp_path):
-    rule = RATE_RULE.format(math="<apply><times/><apply><minus/><ci>k</ci></apply><ci>x</ci>"
-                                 "</apply>")
-    imported = import_sbml(write(tmp_path, MINIMAL.replace("{extra}", rule)))
-    result = compile_model(imported.model).solve(np.array([0.0, 2.0]), rtol=1e-10, atol=1e-12)
-    assert result.state("x")[0, -1] == pytest.approx(np.exp(-1.0), rel=1e-8)
+def add_algebraic_rule(m):
+    m.createAlgebraicRule().setMath(formula("S - 1"))
 
 
-@pytest.mark.parametrize("extra, problem", [
-    (RATE_RULE.format(math="<apply><times/><ci>kk</ci><ci>x</ci></apply>"),
+def add_event_delay(m):
+    m.getEvent(0).createDelay().setMath(formula("1"))
+
+
+def add_rate_rule(text: str):
+    def change(m):
+        rule = m.createRateRule()
+        rule.setVariable("level")
+        rule.setMath(formula(text))
+    return change
+
+
+def make_fast(m):
+    m.getReaction(0).setFast(True)
+
+
+def vary_compartment(m):
+    m.getCompartment(0).setConstant(False)
+
+
+def vary_stoichiometry(m):
+    product = m.getReaction("R2").getProduct(0)
+    product.setId("n_C")
+    product.setConstant(False)
+    rule = m.createRateRule()
+    rule.setVariable("n_C")
+    rule.setMath(formula("0.1"))
+
+
+@pytest.mark.parametrize("name, change, element, problem", [
+    ("features_l2v4.xml", add_algebraic_rule, "algebraicRule", "algebraic rules"),
+    ("features_l2v4.xml", add_event_delay, "event '1'", "event delays"),
+    ("features_l2v4.xml", add_rate_rule("delay(S, 1)"), "rate rule for 'level'", "delay()"),
+    ("features_l2v4.xml", add_rate_rule("foo(S)"), "rate rule for 'level'",
+     "unknown function 'foo'"),
+    ("features_l2v4.xml", add_rate_rule("kk * S"), "rate rule for 'level'",
      "unknown symbol 'kk'"),
-    (RATE_RULE.format(math="<apply><ci>f</ci><ci>x</ci></apply>"), "unknown function 'f'"),
-    ("""<listOfRules><algebraicRule><math xmlns="http://www.w3.org/1998/Math/MathML">
-     <apply><minus/><ci>x</ci><ci>k</ci></apply></math></algebraicRule></listOfRules>""",
-     "algebraic rules are not supported"),
-    ("""<listOfEvents><event id="e" useValuesFromTriggerTime="true">
-     <trigger initialValue="true" persistent="true"><math xmlns="http://www.w3.org/1998/Math/MathML">
-     <apply><gt/><csymbol encoding="text" definitionURL="http://www.sbml.org/sbml/symbols/time">
-     t</csymbol><cn>1</cn></apply></math></trigger>
-     <delay><math xmlns="http://www.w3.org/1998/Math/MathML"><cn>1</cn></math></delay>
-     <listOfEventAssignments><eventAssignment variable="x"><math
-     xmlns="http://www.w3.org/1998/Math/MathML"><cn>0</cn></math></eventAssignment>
-     </listOfEventAssignments></event></listOfEvents>""", "event delays are not supported"),
+    ("features_l2v4.xml", make_fast, "reaction 'conversion'", "fast reactions"),
+    ("features_l2v4.xml", vary_compartment, "compartment 'default'", "non-constant compartm"),
+    ("features_l3v2.xml", vary_stoichiometry, "reaction 'R2'", "variable stoichiometry"),
 ])
-def test_unsupported_or_wrong_sbml_is_refused_clearly(tmp_path, extra, problem):
-    path = write(tmp_path, MINIMAL.replace("{extra}", extra))
-    with pytest.raises(SBMLError, match=problem) as info:
+def test_unsupported_sbml_is_refused_clearly(tmp_path, name, change, element, problem):
+    path = mutate(tmp_path, name, change)
+    with pytest.raises(SBMLError, match="not supported|unknown") as info:
         import_sbml(path)
-    assert str(path) in str(info.value)
+    error = info.value
+    assert (error.file, error.element) == (str(path), element)
+    assert problem in error.problem
 
 
 def test_malformed_file(tmp_path):
-    path = write(tmp_path, "<sbml><model id='m'>")
+    path = tmp_path / "broken.xml"
+    path.write_text("<sbml><model id='m'>")
     with pytest.raises(SBMLError, match="not valid SBML") as info:
         import_sbml(path)
-    assert str(path) in str(info.value)
+    assert info.value.file == str(path)
 
 
 def test_missing_file(tmp_path):
     with pytest.raises(SBMLError, match="file not found"):
         import_sbml(tmp_path / "nope.xml")
+
+
+def test_sbml_text_imports():
+    imported = import_sbml((DATA / "features_l2v4.xml").read_text())
+    assert imported.model.state_names == ["level", "S", "P"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import csv
 import math
+from pathlib import Path
 
 import numpy as np
 
@@ -31,7 +32,8 @@ def register(subparsers) -> None:
                      help="output points from 0 to --t-end inclusive (default: %(default)s)")
     run.add_argument("--out", required=True, help="CSV file to write")
     run.add_argument("--param", action="append", default=[], metavar="ID=VALUE",
-                     help="override a parameter (repeatable)")
+                     help="override a parameter, compartment size or constant species by its "
+                          "SBML id (REACTION.ID for a reaction's local parameter); repeatable")
     run.add_argument("--rtol", type=float, default=1e-8, help="default: %(default)s")
     run.add_argument("--atol", type=float, default=1e-12, help="default: %(default)s")
     run.add_argument("--method", choices=("auto", "dopri5", "rosenbrock"), default="auto")
@@ -50,6 +52,7 @@ def run_check(args: argparse.Namespace) -> int:
     print(f"{args.file}: model '{imported.model.name}'")
     print(f"  species: {', '.join(imported.species) or 'none'}")
     print(f"  states: {len(resolved.states)}; parameters: {len(resolved.parameters)}; "
+          f"assignments: {len(imported.model.assignments)}; "
           f"events: {sum(e.logged for e in resolved.events)}")
     for p in resolved.parameters:
         print(f"    {imported.ids.get(p.name, p.name)} = {p.default:g}")
@@ -65,7 +68,7 @@ def parse_overrides(items: list[str], imported) -> dict[str, float]:
         if not sep or not key:
             raise CartsimError(f"--param {item!r}: expected ID=VALUE")
         if key not in parameter_ids:
-            raise CartsimError(f"--param {item!r}: no parameter '{key}' in the model; "
+            raise CartsimError(f"--param {item!r}: '{key}' {_not_a_parameter(imported, key)}; "
                                f"parameters: {', '.join(sorted(parameter_ids))}")
         try:
             value = float(text)
@@ -75,6 +78,16 @@ def parse_overrides(items: list[str], imported) -> dict[str, float]:
             raise CartsimError(f"--param {item!r}: value must be finite")
         overrides[parameter_ids[key]] = value
     return overrides
+
+
+def _not_a_parameter(imported, key: str) -> str:
+    """Why ``key`` cannot be overridden."""
+    if key not in imported.ids.values():
+        return "is not an id in the model"
+    if imported.name_of(key) in {a.name for a in imported.model.assignments}:
+        return ("is computed (by a rule, a kinetic law or an initial assignment); "
+                "set what it depends on")
+    return "changes during the simulation, it is not a parameter"
 
 
 def run_simulation(args: argparse.Namespace) -> int:
@@ -87,6 +100,8 @@ def run_simulation(args: argparse.Namespace) -> int:
         raise SolverOptionsError(f"--points must be at least 2, got {args.points}")
     if not args.rtol > 0 or not args.atol > 0:
         raise SolverOptionsError("--rtol and --atol must be positive")
+    if Path(args.out).is_dir():
+        raise CartsimError(f"--out {args.out} is a folder; give a file name")
     imported = import_sbml(args.file)
     overrides = parse_overrides(args.param, imported)
     times = np.linspace(0.0, args.t_end, args.points)

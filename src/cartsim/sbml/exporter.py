@@ -1,13 +1,20 @@
 """cartsim model → SBML Level 3 Version 2 that libroadrunner (or any SBML simulator) runs.
 
 States become species (amounts, in one unit compartment) driven by rate rules; parameters stay
-parameters, with unit and source in their notes; observables become assignment-rule parameters;
-each time-event occurrence and each state-event direction becomes an SBML event. Silent solver
-breakpoints are not exported: an SBML simulator handles its own discontinuities.
+parameters (constant unless an event changes them), with unit and source in their notes;
+observables become assignment-rule parameters; each time-event occurrence and each state-event
+direction becomes an SBML event. Time-event triggers ``time >= T`` start "false", so an event at
+t = 0 (an infusion at the start) fires at the start as it does in cartsim; state-event triggers
+start "true", so a condition already met at the start does not fire, as in cartsim. Where one
+event's actions make another's condition true, an SBML simulator fires the second and cartsim
+does not. SBML cannot stop a simulation: a terminal event's actions are exported and its note
+says it is terminal. Silent solver breakpoints are not exported: an SBML simulator handles its
+own discontinuities.
 """
 
 from __future__ import annotations
 
+import re
 from html import escape
 
 import libsbml
@@ -39,22 +46,36 @@ def _notes(item, text: str) -> None:
         item.setNotes(f'<body xmlns="http://www.w3.org/1999/xhtml"><p>{escape(text)}</p></body>')
 
 
+def _check_ids(resolved) -> None:
+    """Refuse names that the SBML formula parser reads as built-ins (``time``, ``inf``...)."""
+    names = [s.name for s in resolved.states] + [p.name for p in resolved.parameters]
+    for name in names + [name for name, _ in resolved.observables]:
+        ast = libsbml.parseL3Formula(name)
+        if ast is None or ast.getType() != libsbml.AST_NAME or ast.getName() != name:
+            raise SBMLError(f"'{name}' means a built-in symbol in SBML formulas; rename it",
+                            element=f"'{name}'")
+
+
 def export_sbml(model: Model) -> str:
     """SBML L3V2 text for ``model``."""
     resolved = model.resolve()
+    _check_ids(resolved)
     document = libsbml.SBMLDocument(3, 2)
     sbml = document.createModel()
-    _check(sbml.setId(model.name.replace("+", "_")), "model")
+    _check(sbml.setId(re.sub(r"^(?=\d|$)", "_", re.sub(r"\W", "_", model.name))), "model")
+    _notes(sbml, f"cartsim model {model.name}; time unit: {model.time_unit or 'unspecified'}")
     compartment = sbml.createCompartment()
     compartment.setId(COMPARTMENT)
     compartment.setSize(1.0)
     compartment.setConstant(True)
 
-    for p in resolved.parameters:
+    changed = {a.target_index for e in resolved.events for a in e.actions
+               if a.target_kind == "parameter"}
+    for index, p in enumerate(resolved.parameters):
         par = sbml.createParameter()
         _check(par.setId(p.name), f"parameter '{p.name}'")
         par.setValue(p.default)
-        par.setConstant(False)  # events may change parameters
+        par.setConstant(index not in changed)
         _notes(par, f"unit: {p.unit or 'dimensionless'}; source: {p.source}")
 
     for state, initial, rhs in zip(resolved.states, resolved.initial, resolved.rhs, strict=True):
@@ -84,23 +105,16 @@ def export_sbml(model: Model) -> str:
         rule.setVariable(name)
         rule.setMath(_math(formula(expr), f"observable '{name}'"))
 
+    taken = {COMPARTMENT, *(s.name for s in resolved.states),
+             *(p.name for p in resolved.parameters), *(name for name, _ in resolved.observables)}
     for event in resolved.events:
         if not event.logged:
             continue
-        if event.kind == "time":
-            triggers = [(f"{event.name}_{i}" if len(event.times) > 1 else event.name,
-                         f"geq(time, {formula(time)})") for i, time in enumerate(event.times)]
-        else:
-            g = formula(event.condition)
-            triggers = []
-            if event.direction >= 0:
-                triggers.append((event.name if event.direction else f"{event.name}_up",
-                                 f"gt({g}, 0)"))
-            if event.direction <= 0:
-                triggers.append((event.name if event.direction else f"{event.name}_down",
-                                 f"lt({g}, 0)"))
-        for name, trigger_text in triggers:
-            _add_event(sbml, resolved, event, name, trigger_text)
+        for name, trigger_text, initial_value in _triggers(event):
+            while name in taken:  # events have their own namespace in cartsim, not in SBML
+                name += "_event"
+            taken.add(name)
+            _add_event(sbml, resolved, event, name, trigger_text, initial_value)
 
     errors = document.checkInternalConsistency()
     if errors:
@@ -108,13 +122,35 @@ def export_sbml(model: Model) -> str:
     return libsbml.writeSBMLToString(document)
 
 
-def _add_event(sbml, resolved, event, name: str, trigger_text: str) -> None:
+def _triggers(event) -> list[tuple[str, str, bool]]:
+    """(SBML event id, trigger formula, trigger value at the start) for each SBML event that
+    stands for ``event``: one per time-event occurrence, one per state-event direction."""
+    if event.kind == "time":
+        return [(f"{event.name}_{i}" if len(event.times) > 1 else event.name,
+                 f"geq(time, {formula(time)})", False) for i, time in enumerate(event.times)]
+    g = formula(event.condition)
+    triggers = []
+    if event.direction >= 0:
+        triggers.append((event.name if event.direction else f"{event.name}_up",
+                         f"gt({g}, 0)", True))
+    if event.direction <= 0:
+        triggers.append((event.name if event.direction else f"{event.name}_down",
+                         f"lt({g}, 0)", True))
+    return triggers
+
+
+def _add_event(sbml, resolved, event, name: str, trigger_text: str,
+               initial_value: bool) -> None:
     element = f"event '{name}'"
     sbml_event = sbml.createEvent()
     _check(sbml_event.setId(name), element)
-    sbml_event.setUseValuesFromTriggerTime(True)
+    if event.terminal:
+        _notes(sbml_event, "terminal in cartsim: the simulation stops after this event")
+    # Simultaneous events apply one after the other in cartsim: each must read the values the
+    # previous one left, which SBML calls using the values at execution time.
+    sbml_event.setUseValuesFromTriggerTime(False)
     trigger = sbml_event.createTrigger()
-    trigger.setInitialValue(True)
+    trigger.setInitialValue(initial_value)
     trigger.setPersistent(True)
     trigger.setMath(_math(trigger_text, element))
     for action in event.actions:

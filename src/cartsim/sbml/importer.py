@@ -1,21 +1,34 @@
 """SBML (python-libsbml) → cartsim :class:`~cartsim.model.Model`.
 
-Mapping, following the SBML Level 3 semantics:
+Mapping, following the SBML Level 2/3 semantics:
 
-- species → states, in the units the species' symbol has in math: concentration unless
-  ``hasOnlySubstanceUnits``. Reactions change amounts, so a concentration species changes by
-  rate / compartment size. Boundary species are untouched by reactions; constant species are
-  parameters.
-- compartments (constant size) and constant parameters → parameters; non-constant parameters
-  with a rate rule (or changed only by events) → states; assignment rules → assignments.
-- initial assignments → initial-value expressions of states, or the numeric default of a
-  parameter (evaluated from the other defaults).
-- function definitions are inlined; ``piecewise``, relational and logical operators, ``time``
-  and Avogadro are supported.
-- events → state events firing when the trigger becomes true, or time events when the trigger
-  is ``time >= T`` with T constant (exact). Triggers already true at the start do not fire
-  (the ``initialValue="true"`` reading). Delays, algebraic rules, fast reactions,
-  non-constant compartments and variable stoichiometry are refused with a clear error.
+- A species is a state in the units its symbol has in math: concentration unless
+  ``hasOnlySubstanceUnits``. Reactions change amounts, so a reaction moves a concentration
+  species by rate / compartment size (times the L3 conversion factor, if any). A species that
+  is constant, or that nothing changes, is a parameter; one defined by an assignment rule is an
+  assignment. Every species also has an output (its state, or an observable) for trajectories.
+- Compartments must be constant: their sizes are parameters. Parameters are parameters, unless
+  a rate rule or an event changes them (states) or an assignment rule defines them
+  (assignments). Reaction-local parameters are parameters named ``<reaction>_<parameter>``.
+- Each reaction's rate is an assignment named by the reaction id (math may refer to it).
+- Initial assignments give states their initial values. A constant with an initial
+  assignment takes the numeric value when it comes out a number, else it becomes an assignment
+  of the parameters it depends on, so overriding those parameters carries through.
+- Function definitions are inlined; piecewise, relational and logical operators, ``time`` and
+  Avogadro's constant are supported.
+- Events fire when their trigger becomes true. A trigger ``time >= T`` (or ``time > T``) with T
+  a positive expression of parameters becomes an exact :class:`TimeEvent`; any other trigger a
+  located :class:`StateEvent`. ``time > 0`` fires at the start (SBML fires it just after, so
+  cartsim's values at t = 0 are already after it). A trigger already true at the start fires
+  then only when its ``initialValue`` is false. Simultaneous events apply one after the other,
+  each reading what the previous left (``useValuesFromTriggerTime="false"``); priorities are
+  ignored. Unlike SBML, a trigger made true by another event's assignments does not fire
+  (cartsim locates crossings of the solution).
+- Refused with :class:`SBMLError` (file, element, problem): algebraic rules, delays (events or
+  ``delay()``), fast reactions, non-constant compartments and variable stoichiometry.
+
+SBML ids that cartsim cannot use as names (reserved words such as ``t``, ``pi`` or ``exp``,
+Python keywords, a leading underscore) are renamed ``sbml_<id>``; names are never reused.
 """
 
 from __future__ import annotations
@@ -42,20 +55,21 @@ from cartsim.model import (
 from cartsim.model.expressions import TIME, check_name
 from cartsim.sbml.mathml import MathConverter
 
-RULE_OUTPUT_PREFIX = "value_of_"
-
 
 @dataclass(frozen=True)
 class SBMLModel:
-    """An imported model plus the map from cartsim names back to SBML ids.
+    """An imported model and the way back to SBML ids.
 
-    ``species`` lists the SBML species ids in document order; each is a state, or (when an
-    assignment rule defines it) an observable named ``value_of_<name>``.
+    ``ids`` maps each cartsim name to the SBML id it stands for; the parameter ``k`` local to
+    reaction ``R1`` is named ``R1_k`` and maps back to ``R1.k``. ``species`` lists the SBML
+    species ids in document order and ``outputs`` the state or observable that carries each
+    one's values, in the species' own units.
     """
 
     model: Model
     ids: dict[str, str]
     species: list[str] = field(default_factory=list)
+    outputs: dict[str, str] = field(default_factory=dict)
 
     def name_of(self, sbml_id: str) -> str:
         """The cartsim name of an SBML id."""
@@ -68,34 +82,56 @@ class SBMLModel:
         """(patients, times, species) values of every species, in document order."""
         columns = []
         for sbml_id in self.species:
-            name = self.name_of(sbml_id)
-            if name in result.state_names:
-                columns.append(result.state(name))
-            else:
-                columns.append(result.observable(RULE_OUTPUT_PREFIX + name))
+            name = self.outputs[sbml_id]
+            columns.append(result.state(name) if name in result.state_names
+                           else result.observable(name))
         return np.stack(columns, axis=2)
 
 
-def _safe_name(sbml_id: str, taken: set[str]) -> str:
-    """The id itself when cartsim accepts it, else a deterministic ``sbml_`` variant."""
-    name = sbml_id
+def _usable(name: str) -> bool:
     try:
         check_name(name, "id")
-        ok = not keyword.iskeyword(name)
     except ModelError:
-        ok = False
-    if not ok:
-        name = "sbml_" + sbml_id.lstrip("_")
-    while name in taken:
-        name += "_"
-    return name
+        return False
+    return not keyword.iskeyword(name)
+
+
+class _Names:
+    """SBML ids (and ``reaction.parameter`` keys) → distinct cartsim names."""
+
+    def __init__(self):
+        self.of: dict[str, str] = {}
+        self.ids: dict[str, str] = {}  # only names that stand for something in the SBML
+        self.taken: set[str] = set()
+
+    def add(self, key: str, wanted: str | None = None, *, record: bool = True) -> str:
+        name = wanted or key
+        name = name if _usable(name) else f"sbml_{name}"
+        while name in self.taken:
+            name += "_"
+        self.taken.add(name)
+        self.of[key] = name
+        if record:
+            self.ids[name] = key
+        return name
+
+
+def _number(value: sp.Basic) -> float | None:
+    """The value of an expression without symbols, else None."""
+    if value.free_symbols:
+        return None
+    try:
+        return float(value)
+    except TypeError:
+        return None
 
 
 def _read(source: str | Path) -> tuple[libsbml.SBMLDocument, str]:
+    """Parse a file (or SBML text); read errors of severity error or fatal are refused."""
     text = str(source)
     if isinstance(source, Path) or (not text.lstrip().startswith("<") and len(text) < 4096):
         path = Path(source)
-        if not path.exists():
+        if not path.is_file():
             raise SBMLError("file not found", file=str(path))
         document = libsbml.readSBMLFromFile(str(path))
         where = str(path)
@@ -111,137 +147,72 @@ def _read(source: str | Path) -> tuple[libsbml.SBMLDocument, str]:
     return document, where
 
 
+def _time_trigger(trigger: sp.Basic) -> tuple[sp.Basic, bool] | None:
+    """(T, strict) for a trigger ``time >= T`` (``time > T``, ``T <= time``...), T free of time."""
+    if isinstance(trigger, sp.GreaterThan | sp.StrictGreaterThan):
+        lhs, rhs = trigger.lhs, trigger.rhs
+    elif isinstance(trigger, sp.LessThan | sp.StrictLessThan):
+        lhs, rhs = trigger.rhs, trigger.lhs
+    else:
+        return None
+    strict = isinstance(trigger, sp.StrictGreaterThan | sp.StrictLessThan)
+    return (rhs, strict) if lhs == TIME and TIME not in rhs.free_symbols else None
+
+
 class _Importer:
     def __init__(self, document: libsbml.SBMLDocument, where: str):
-        self.doc = document
         self.sbml = document.getModel()
         self.where = where
-        self.ids: dict[str, str] = {}  # cartsim name -> SBML id
-        self.names: dict[str, str] = {}  # SBML id -> cartsim name
+        self.names = _Names()
+        self.source = f"SBML {self.sbml.getId() or 'model'} ({Path(where).name})"
 
     def fail(self, problem: str, element: str) -> SBMLError:
         return SBMLError(problem, file=self.where, element=element)
 
-    def name(self, sbml_id: str) -> str:
-        if sbml_id not in self.names:
-            name = _safe_name(sbml_id, set(self.ids))
-            self.names[sbml_id] = name
-            self.ids[name] = sbml_id
-        return self.names[sbml_id]
+    def convert(self, node, element: str) -> sp.Basic:
+        return self.math.convert(node, element)
 
+    # -- overview ----------------------------------------------------------------------------
     def run(self) -> SBMLModel:
         m = self.sbml
         self._refuse_unsupported()
-        functions = {}
-        for fd in m.getListOfFunctionDefinitions():
-            lam = fd.getMath()
-            if lam is None or lam.getNumChildren() == 0:
-                raise self.fail("function definition without a body", f"function '{fd.getId()}'")
-            args = [lam.getChild(i).getName() for i in range(lam.getNumChildren() - 1)]
-            functions[fd.getId()] = (args, lam.getChild(lam.getNumChildren() - 1))
-        for element in [*m.getListOfCompartments(), *m.getListOfSpecies(),
-                        *m.getListOfParameters()]:
-            self.name(element.getId())
-        for reaction in m.getListOfReactions():
-            law = reaction.getKineticLaw()
-            if law is None:
-                continue
-            for local in [*law.getListOfParameters(), *law.getListOfLocalParameters()]:
-                self.name(f"{reaction.getId()}_{local.getId()}")
-        self.math = MathConverter(self.names, functions, self.where)
-
-        rules = {r.getVariable(): r for r in m.getListOfRules()}
-        rate_rules = {v: r for v, r in rules.items() if r.isRate()}
-        assign_rules = {v: r for v, r in rules.items() if r.isAssignment()}
-        initial = {ia.getSymbol(): ia for ia in m.getListOfInitialAssignments()}
-        event_targets = {a.getVariable() for e in m.getListOfEvents()
-                         for a in e.getListOfEventAssignments()}
-
-        parameters: list[Parameter] = []
-        states: list[State] = []
-        assignments: list[Assignment] = []
-        equations: dict[str, list] = {}
-        source = f"SBML {m.getId() or 'model'} ({Path(self.where).name})"
-
-        def convert(node, element):
-            return self.math.convert(node, element)
+        self._name_everything()
+        self.math = MathConverter(self.names.of, self._functions(), self.where)
+        rules = list(m.getListOfRules())
+        self.rate_rules = {r.getVariable(): r.getMath() for r in rules if r.isRate()}
+        self.assignment_rules = {r.getVariable(): r.getMath() for r in rules if r.isAssignment()}
+        self.initial = {ia.getSymbol(): ia.getMath() for ia in m.getListOfInitialAssignments()}
+        self.event_targets = {a.getVariable() for e in m.getListOfEvents()
+                              for a in e.getListOfEventAssignments()}
+        self.constants: dict[str, sp.Basic] = {}  # name -> value expression
+        self.states: dict[str, sp.Basic] = {}  # name -> initial value expression
+        self.descriptions: dict[str, str] = {}
+        self.assignments: dict[str, sp.Basic] = {}
+        self.equations: dict[str, list] = {}
 
         for c in m.getListOfCompartments():
-            cid = c.getId()
-            if not c.getConstant() or cid in rate_rules or cid in assign_rules \
-                    or cid in event_targets:
-                raise self.fail("non-constant compartments are not supported",
-                                f"compartment '{cid}'")
-            size = c.getSize() if c.isSetSize() else 1.0
-            parameters.append(Parameter(self.name(cid), size, source=source,
-                                        description="compartment size"))
+            self._compartment(c)
         for p in m.getListOfParameters():
-            pid = p.getId()
-            value = p.getValue() if p.isSetValue() else 0.0
-            if pid in assign_rules:
-                assignments.append(Assignment(self.name(pid), convert(
-                    assign_rules[pid].getMath(), f"assignment rule for '{pid}'")))
-            elif p.getConstant() and pid not in rate_rules:
-                parameters.append(Parameter(self.name(pid), value, source=source,
-                                            description=p.getName() or ""))
-            else:
-                states.append(State(self.name(pid), initial=value, nonnegative=False,
-                                    description=p.getName() or "non-constant parameter"))
-                if pid in rate_rules:
-                    equations[self.name(pid)] = [convert(rate_rules[pid].getMath(),
-                                                         f"rate rule for '{pid}'")]
-        for reaction in m.getListOfReactions():
-            law = reaction.getKineticLaw()
-            if law is None:
-                continue
-            for local in [*law.getListOfParameters(), *law.getListOfLocalParameters()]:
-                parameters.append(Parameter(self.name(f"{reaction.getId()}_{local.getId()}"),
-                                            local.getValue(), source=source,
-                                            description=f"local to reaction {reaction.getId()}"))
-
-        species_ids, observables = [], []
-        sizes = {c.getId(): c for c in m.getListOfCompartments()}
+            self._parameter(p)
+        changed_by_reactions = self._reacting_species()
         for s in m.getListOfSpecies():
-            sid = s.getId()
-            name = self.name(sid)
-            species_ids.append(sid)
-            amount_units = s.getHasOnlySubstanceUnits()
-            volume = sizes[s.getCompartment()].getSize() if s.getCompartment() in sizes else 1.0
-            if s.isSetInitialAmount():
-                value = s.getInitialAmount() if amount_units else s.getInitialAmount() / volume
-            elif s.isSetInitialConcentration():
-                value = (s.getInitialConcentration() * volume if amount_units
-                         else s.getInitialConcentration())
-            else:
-                value = 0.0
-            if sid in assign_rules:
-                assignments.append(Assignment(name, convert(assign_rules[sid].getMath(),
-                                                            f"assignment rule for '{sid}'")))
-                observables.append(Observable(RULE_OUTPUT_PREFIX + name, name,
-                                              description=f"species {sid} (assignment rule)"))
-            elif s.getConstant() and sid not in rate_rules and sid not in event_targets:
-                parameters.append(Parameter(name, value, source=source,
-                                            description="constant species"))
-            else:
-                states.append(State(name, initial=value, nonnegative=False,
-                                    description=s.getName() or "species"))
-                if sid in rate_rules:
-                    equations[name] = [convert(rate_rules[sid].getMath(),
-                                               f"rate rule for '{sid}'")]
-                else:
-                    equations.setdefault(name, [])
-
-        self._reaction_terms(equations, sizes)
-        parameters, states = self._initial_assignments(initial, parameters, states, assignments)
-        events = self._events(event_targets)
+            self._species(s, s.getId() in changed_by_reactions)
+        for reaction in m.getListOfReactions():
+            self._reaction(reaction)
+        species_ids = [s.getId() for s in m.getListOfSpecies()]
+        outputs, observables = self._outputs(species_ids)
+        parameters, assignments = self._constants()
+        states = [State(name, initial=self._at_start(value, f"initial value of '{name}'"),
+                        nonnegative=False, description=self.descriptions.get(name, ""))
+                  for name, value in self.states.items()]
         model = Model(
-            name=_safe_name(m.getId() or "sbml_model", set()),
-            states=tuple(states),
-            parameters=tuple(parameters),
-            equations={k: tuple(v) for k, v in equations.items() if v},
-            assignments=tuple(assignments),
-            observables=tuple(observables),
-            events=tuple(events),
+            name=m.getId() or "sbml_model",
+            states=states,
+            parameters=parameters,
+            equations={k: tuple(v) for k, v in self.equations.items() if v},
+            assignments=assignments + [Assignment(k, v) for k, v in self.assignments.items()],
+            observables=observables,
+            events=self._events(),
             time_unit="",
             check_units=False,
             description=m.getName() or "",
@@ -250,132 +221,252 @@ class _Importer:
             model.resolve()
         except ModelError as exc:
             raise SBMLError(str(exc), file=self.where) from None
-        return SBMLModel(model, dict(self.ids), species_ids)
+        return SBMLModel(model, dict(self.names.ids), species_ids, outputs)
+
+    def _outputs(self, species_ids: list[str]) -> tuple[dict[str, str], list[Observable]]:
+        """The state or observable carrying each species' values."""
+        outputs, observables = {}, []
+        for sid in species_ids:
+            name = outputs[sid] = self.names.of[sid]
+            if name not in self.states:
+                outputs[sid] = self.names.add(f"value of {sid}", f"value_of_{name}",
+                                              record=False)
+                observables.append(Observable(outputs[sid], sp.Symbol(name),
+                                              description=f"species {sid}"))
+        return outputs, observables
 
     def _refuse_unsupported(self) -> None:
         m = self.sbml
         for rule in m.getListOfRules():
             if rule.isAlgebraic():
                 raise self.fail("algebraic rules are not supported", "algebraicRule")
-        for event in m.getListOfEvents():
+        for index, event in enumerate(m.getListOfEvents()):
             if event.isSetDelay():
-                raise self.fail("event delays are not supported", f"event '{event.getId()}'")
+                raise self.fail("event delays are not supported",
+                                f"event '{event.getId() or index + 1}'")
         for reaction in m.getListOfReactions():
             if reaction.isSetFast() and reaction.getFast():
                 raise self.fail("fast reactions are not supported",
                                 f"reaction '{reaction.getId()}'")
 
-    def _reaction_terms(self, equations: dict, compartments: dict) -> None:
+    def _name_everything(self) -> None:
+        """Ids cartsim can use keep their names first, so renamed ones never take them."""
         m = self.sbml
-        species = {s.getId(): s for s in m.getListOfSpecies()}
-        variable_ids = {r.getVariable() for r in m.getListOfRules()}
+        ids = [x.getId() for group in (m.getListOfCompartments(), m.getListOfSpecies(),
+                                       m.getListOfParameters(), m.getListOfReactions(),
+                                       m.getListOfEvents()) for x in group if x.getId()]
+        for sid in sorted(ids, key=lambda i: not _usable(i)):
+            self.names.add(sid)
         for reaction in m.getListOfReactions():
-            rid = reaction.getId()
-            law = reaction.getKineticLaw()
-            if law is None:
-                continue
-            local = {lp.getId(): self.name(f"{rid}_{lp.getId()}")
-                     for lp in [*law.getListOfParameters(), *law.getListOfLocalParameters()]}
-            converter = MathConverter({**self.names, **local}, self.math.functions, self.where)
-            rate = converter.convert(law.getMath(), f"kinetic law of reaction '{rid}'")
-            for refs, sign in ((reaction.getListOfReactants(), -1),
-                               (reaction.getListOfProducts(), 1)):
-                for ref in refs:
-                    sid = ref.getSpecies()
-                    s = species[sid]
-                    if ref.isSetStoichiometryMath() or (ref.isSetId() and ref.getId()
-                                                        in variable_ids):
-                        raise self.fail("variable stoichiometry is not supported",
-                                        f"reaction '{rid}'")
-                    if s.getBoundaryCondition() or s.getConstant():
-                        continue
-                    stoich = ref.getStoichiometry() if ref.isSetStoichiometry() else 1.0
-                    term = sign * sp.Float(stoich) * rate if stoich != 1 else sign * rate
-                    if not s.getHasOnlySubstanceUnits():
-                        term = term / sp.Symbol(self.names[s.getCompartment()])
-                    name = self.names[sid]
-                    if name not in equations:
-                        raise self.fail(f"species '{sid}' is changed by a reaction and a rule",
-                                        f"reaction '{rid}'")
-                    equations[name].append(term)
+            for local in self._locals(reaction):
+                rid, lid = reaction.getId(), local.getId()
+                self.names.add(f"{rid}.{lid}", f"{rid}_{lid}")
 
-    def _initial_assignments(self, initial: dict, parameters, states, assignments):
-        if not initial:
-            return parameters, states
-        inline = {sp.Symbol(a.name): a.expression for a in assignments}
-        defaults = {sp.Symbol(p.name): sp.Float(p.default) for p in parameters}
-        new_params, new_states = [], []
-        by_name = {self.names[sid]: ia for sid, ia in initial.items() if sid in self.names}
-        for p in parameters:
-            ia = by_name.get(p.name)
-            if ia is None:
-                new_params.append(p)
-                continue
-            value = self._initial_value(ia, inline).xreplace(defaults)
-            if value.free_symbols or not value.is_number:
-                raise self.fail("initial assignment of a constant depends on changing "
-                                "quantities", f"initial assignment '{ia.getSymbol()}'")
-            new_params.append(Parameter(p.name, float(value), p.unit, source=p.source,
-                                        description=p.description))
-            defaults[sp.Symbol(p.name)] = sp.Float(value)
-        for s in states:
-            ia = by_name.get(s.name)
-            if ia is None:
-                new_states.append(s)
-                continue
-            new_states.append(State(s.name, s.unit, self._initial_value(ia, inline),
-                                    s.description, s.nonnegative))
-        return new_params, new_states
+    @staticmethod
+    def _locals(reaction) -> list:
+        """A kinetic law's own parameters (libsbml lists L3 local parameters here too)."""
+        law = reaction.getKineticLaw()
+        return list(law.getListOfParameters()) if law is not None else []
 
-    def _initial_value(self, initial_assignment, inline) -> sp.Basic:
-        """An initial assignment's math with assignment-rule symbols replaced by their rules."""
-        expr = self.math.convert(initial_assignment.getMath(),
-                                 f"initial assignment '{initial_assignment.getSymbol()}'")
-        for _ in range(len(inline) + 1):
-            expanded = expr.xreplace(inline)
+    def _functions(self) -> dict[str, tuple]:
+        """Function definitions: id → (argument names, body AST), inlined where called."""
+        functions = {}
+        for fd in self.sbml.getListOfFunctionDefinitions():
+            lam = fd.getMath()
+            if lam is None or not lam.isLambda() or lam.getNumChildren() == 0:
+                raise self.fail("function definition without a lambda body",
+                                f"function '{fd.getId()}'")
+            count = lam.getNumChildren()
+            args = [lam.getChild(i).getName() for i in range(count - 1)]
+            functions[fd.getId()] = (args, lam.getChild(count - 1))
+        return functions
+
+    # -- quantities --------------------------------------------------------------------------
+    def _classify(self, kind: str, sbml_id: str, value: sp.Basic, constant: bool,
+                  description: str, changing: bool = False) -> None:
+        """Record ``sbml_id`` as an assignment, a state or a constant."""
+        name = self.names.of[sbml_id]
+        self.descriptions[name] = description
+        if sbml_id in self.assignment_rules:
+            self.assignments[name] = self.convert(self.assignment_rules[sbml_id],
+                                                  f"assignment rule for '{sbml_id}'")
+            return
+        if sbml_id in self.initial:
+            value = self.convert(self.initial[sbml_id], f"initial assignment to '{sbml_id}'")
+        moving = sbml_id in self.rate_rules or sbml_id in self.event_targets or changing
+        if constant and moving:
+            raise self.fail("declared constant but changed by a rule, reaction or event",
+                            f"{kind} '{sbml_id}'")
+        if moving:
+            self.states[name] = value
+            self.equations[name] = []
+            if sbml_id in self.rate_rules:
+                self.equations[name].append(self.convert(self.rate_rules[sbml_id],
+                                                         f"rate rule for '{sbml_id}'"))
+        else:
+            self.constants[name] = value
+
+    def _compartment(self, c) -> None:
+        cid = c.getId()
+        if not c.getConstant() or cid in self.rate_rules or cid in self.assignment_rules \
+                or cid in self.event_targets:
+            raise self.fail("non-constant compartments are not supported",
+                            f"compartment '{cid}'")
+        size = sp.Float(c.getSize()) if c.isSetSize() else sp.Integer(1)
+        self._classify("compartment", cid, size, True, c.getName() or "compartment size")
+
+    def _parameter(self, p) -> None:
+        value = sp.Float(p.getValue()) if p.isSetValue() else sp.Integer(0)
+        self._classify("parameter", p.getId(), value, p.getConstant(), p.getName() or "")
+
+    def _species(self, s, reacting: bool) -> None:
+        """Initial value in the species' units: amount only with hasOnlySubstanceUnits."""
+        sid = s.getId()
+        if self.sbml.getCompartment(s.getCompartment()) is None:
+            raise self.fail(f"unknown compartment '{s.getCompartment()}'", f"species '{sid}'")
+        size = sp.Symbol(self.names.of[s.getCompartment()])
+        amounts = s.getHasOnlySubstanceUnits()
+        if s.isSetInitialAmount():
+            amount = sp.Float(s.getInitialAmount())
+            value = amount if amounts else amount / size
+        elif s.isSetInitialConcentration():
+            concentration = sp.Float(s.getInitialConcentration())
+            value = concentration * size if amounts else concentration
+        else:
+            value = sp.Integer(0)
+        changing = reacting and not s.getBoundaryCondition()
+        self._classify("species", sid, value, s.getConstant(), s.getName() or f"species {sid}",
+                       changing)
+
+    def _reacting_species(self) -> set[str]:
+        """Species that reactions consume or produce (modifiers are only read)."""
+        return {ref.getSpecies() for r in self.sbml.getListOfReactions()
+                for ref in [*r.getListOfReactants(), *r.getListOfProducts()]}
+
+    # -- reactions ---------------------------------------------------------------------------
+    def _reaction(self, reaction) -> None:
+        rid = reaction.getId()
+        law = reaction.getKineticLaw()
+        if law is None or law.getMath() is None:
+            return
+        local = {lp.getId(): self.names.of[f"{rid}.{lp.getId()}"] for lp in self._locals(reaction)}
+        for lp in self._locals(reaction):
+            self.constants[local[lp.getId()]] = sp.Float(lp.getValue())
+            self.descriptions[local[lp.getId()]] = f"local to reaction {rid}"
+        converter = MathConverter({**self.names.of, **local}, self.math.functions, self.where)
+        rate_name = self.names.of[rid]
+        self.assignments[rate_name] = converter.convert(law.getMath(),
+                                                        f"kinetic law of reaction '{rid}'")
+        rate = sp.Symbol(rate_name)
+        species = {s.getId(): s for s in self.sbml.getListOfSpecies()}
+        for refs, sign in ((reaction.getListOfReactants(), -1), (reaction.getListOfProducts(), 1)):
+            for ref in refs:
+                s = species.get(ref.getSpecies())
+                if s is None:
+                    raise self.fail(f"unknown species '{ref.getSpecies()}'", f"reaction '{rid}'")
+                name = self.names.of[s.getId()]
+                if name not in self.states or s.getBoundaryCondition():
+                    continue
+                if s.getId() in self.rate_rules:
+                    raise self.fail(f"species '{s.getId()}' is changed by a reaction and a rule",
+                                    f"reaction '{rid}'")
+                self.equations[name].append(sign * self._stoichiometry(ref, rid)
+                                            * self._conversion(s) * rate)
+
+    def _stoichiometry(self, ref, rid: str) -> sp.Basic:
+        ref_id = ref.getId() if ref.isSetId() else None
+        varying = {*self.rate_rules, *self.assignment_rules, *self.event_targets, *self.initial}
+        if ref.isSetStoichiometryMath() or (ref_id and ref_id in varying):
+            raise self.fail("variable stoichiometry is not supported", f"reaction '{rid}'")
+        value = ref.getStoichiometry() if ref.isSetStoichiometry() else 1.0
+        return sp.Integer(int(value)) if float(value).is_integer() else sp.Float(value)
+
+    def _conversion(self, s) -> sp.Basic:
+        """Amount change → change of the species' value: conversion factor / compartment."""
+        factor_id = s.getConversionFactor() if s.isSetConversionFactor() else (
+            self.sbml.getConversionFactor() if self.sbml.isSetConversionFactor() else None)
+        factor = sp.Symbol(self.names.of[factor_id]) if factor_id else sp.Integer(1)
+        if s.getHasOnlySubstanceUnits():
+            return factor
+        return factor / sp.Symbol(self.names.of[s.getCompartment()])
+
+    # -- values at the start ----------------------------------------------------------------
+    def _at_start(self, expr: sp.Basic, element: str, *, keep_states: bool = True) -> sp.Basic:
+        """``expr`` at t = 0 with assignments (and, unless ``keep_states``, states and derived
+        constants) replaced by their definitions, so only states and parameters remain."""
+        values = {sp.Symbol(k): v for k, v in self.assignments.items()}
+        values.update({sp.Symbol(k): v for k, v in self.constants.items()
+                       if _number(v) is None})
+        if not keep_states:
+            values.update({sp.Symbol(k): v for k, v in self.states.items()})
+        values[TIME] = sp.Integer(0)
+        for _ in range(len(values) + 1):
+            expanded = expr.xreplace(values)
             if expanded == expr:
-                break
+                return expr
             expr = expanded
-        return expr
+        raise self.fail("initial values depend on each other in a cycle", element)
 
-    def _events(self, targets: set[str]) -> list:
+    def _constants(self) -> tuple[list[Parameter], list[Assignment]]:
+        """Numeric constants are parameters; the others assignments of the parameters."""
+        parameters, derived = [], []
+        for name, value in self.constants.items():
+            if _number(value) is None:
+                value = self._at_start(value, f"initial assignment to '{self.names.ids[name]}'",
+                                       keep_states=False)
+            if _number(value) is not None:
+                parameters.append(Parameter(name, _number(value), source=self.source,
+                                            description=self.descriptions.get(name, "")))
+            else:
+                derived.append(Assignment(name, value, description="initial assignment"))
+        return parameters, derived
+
+    # -- events ------------------------------------------------------------------------------
+    def _events(self) -> list:
         events = []
-        state_like = set(self.names)
         for index, event in enumerate(self.sbml.getListOfEvents()):
-            eid = event.getId() or f"event{index + 1}"
-            element = f"event '{eid}'"
+            eid = event.getId()
+            name = self.names.of[eid] if eid else self.names.add(
+                f"event {index + 1}", f"event_{index + 1}", record=False)
+            element = f"event '{eid or index + 1}'"
             if not event.isSetTrigger() or event.getTrigger().getMath() is None:
                 raise self.fail("event without a trigger", element)
-            trigger = self.math.convert(event.getTrigger().getMath(), element)
+            trigger = self.convert(event.getTrigger().getMath(), element)
             actions = []
             for a in event.getListOfEventAssignments():
-                if a.getVariable() not in state_like:
+                if a.getVariable() not in self.names.of:
                     raise self.fail(f"assignment to unknown '{a.getVariable()}'", element)
-                actions.append(set_value(self.names[a.getVariable()],
-                                         self.math.convert(a.getMath(), element)))
-            name = _safe_name(eid, set())
-            at = _time_trigger(trigger)
+                actions.append(set_value(self.names.of[a.getVariable()],
+                                         self.convert(a.getMath(), element)))
+            at = self._event_time(trigger)
             if at is not None:
-                events.append(TimeEvent(name, at=at, actions=tuple(actions)))
-            else:
-                events.append(StateEvent(name, trigger, tuple(actions)))
+                events.append(TimeEvent(name, at=at, actions=actions))
+                continue
+            events.append(StateEvent(name, trigger, actions))
+            if not event.getTrigger().getInitialValue():
+                guarded = [set_value(a.target, sp.Piecewise((a.expression, trigger),
+                                                            (sp.Symbol(a.target), True)))
+                           for a in actions]
+                start = self.names.add(f"{name} at start", f"{name}_at_start", record=False)
+                events.append(TimeEvent(start, at=0, actions=guarded))
         return events
 
-
-def _time_trigger(trigger: sp.Basic):
-    """T for a trigger ``time >= T`` (or ``time > T``, ``T <= time``) with T free of time."""
-    if isinstance(trigger, sp.GreaterThan | sp.StrictGreaterThan):
-        lhs, rhs = trigger.lhs, trigger.rhs
-    elif isinstance(trigger, sp.LessThan | sp.StrictLessThan):
-        lhs, rhs = trigger.rhs, trigger.lhs
-    else:
-        return None
-    if lhs == TIME and TIME not in rhs.free_symbols:
-        return rhs
-    return None
+    def _event_time(self, trigger: sp.Basic) -> sp.Basic | None:
+        """The time T of a trigger ``time >= T`` (``time > T``) that is false at the start, T an
+        expression of parameters; None for any other trigger."""
+        found = _time_trigger(trigger)
+        if found is None:
+            return None
+        at = self._at_start(found[0], "event time", keep_states=True)
+        defaults = {sp.Symbol(k): v for k, v in self.constants.items() if _number(v) is not None}
+        if not at.free_symbols <= set(defaults):
+            return None
+        value = _number(at.xreplace(defaults))
+        false_at_start = value is not None and (value > 0 or (value == 0 and found[1]))
+        return at if false_at_start else None
 
 
 def import_sbml(source: str | Path) -> SBMLModel:
-    """Read an SBML file (or an SBML string) into a cartsim model."""
+    """Read an SBML file (or SBML text) into a cartsim model."""
     document, where = _read(source)
     return _Importer(document, where).run()
