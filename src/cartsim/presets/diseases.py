@@ -1,0 +1,46 @@
+"""Diseases: tumour burden and growth, antigen densities, patient size, lymphodepletion."""
+
+from __future__ import annotations
+
+from cartsim.presets.base import Preset
+
+CD19_DENSITY = (10000.0, "chosen: order of magnitude of CD19 on B-lineage tumours (no value in "
+                         "reference/)")
+CD19_LOW = (300.0, "chosen: antigen-low escape clones carry a few hundred molecules")
+
+B_ALL = Preset("b-all", "disease", "relapsed/refractory B-ALL, paediatric and young adult", {
+    "T0": (100.0, "chosen: 1e11 blasts after bridging, about 17% marrow blasts"),
+    "r_tumour": (0.0333, "leontriana2020: rho_L leukaemia growth"),
+    "dens_CD19_Tp": CD19_DENSITY,
+    "dens_CD19_Tl": CD19_LOW,
+    "frac_neg": (1e-7, "chosen: CD19-negative relapse is 41% of relapses (Lamble 2023 in "
+                       "trials_training); pre-existing negatives are rare"),
+    "weight_kg": (40.0, "chosen: eliana median age 12 years"),
+    "flu_days": (4.0, "eliana: fludarabine 30 mg/m2 x 4 days"),
+    "cy_days": (2.0, "eliana: cyclophosphamide 500 mg/m2 x 2 days"),
+    "ld_start": (-6.0, "chosen: lymphodepletion ending 2 days before infusion"),
+    "B_start_fraction": (0.3, "chosen: normal B cells are suppressed by leukaemia"),
+})
+
+LBCL = Preset("lbcl", "disease", "relapsed/refractory large B-cell lymphoma", {
+    "T0": (94.86, "kimmel2021: B0 median 94.86 ml tumour volume"),
+    "r_tumour": (0.05, "kimmel2021: r_B literature range 0.01-0.50/day (chosen in range)"),
+    "dens_CD19_Tp": CD19_DENSITY,
+    "dens_CD19_Tl": CD19_LOW,
+    "weight_kg": (80.0, "chosen: adult"),
+    "B_start_fraction": (0.1, "chosen: prior anti-CD20 therapy depletes B cells"),
+})
+
+MULTIPLE_MYELOMA = Preset("mm", "disease", "relapsed/refractory multiple myeloma", {
+    "T0": (9.1, "singh2021: Tumor0 2.5e9 cells/L x bone marrow 3.65 L"),
+    "r_tumour": (0.008, "singh2021: Kg_tumor"),
+    "dens_BCMA_Tp": (12590.0, "singh2021: Ag_tumor BCMA per cell"),
+    "dens_BCMA_Tl": (300.0, "chosen: BCMA-low escape clones"),
+    "mprot_per_cell": (0.0257, "chosen: 2 g/dL M-protein at Singh's baseline burden with "
+                               "singh2021 Km"),
+    "weight_kg": (75.0, "chosen: adult"),
+    "cy_mg_m2": (300.0, "karmma: cyclophosphamide 300 mg/m2 x 3 days"),
+    "marrow_normal": (500.0, "chosen: as for B-ALL"),
+})
+
+DISEASES = {d.name: d for d in (B_ALL, LBCL, MULTIPLE_MYELOMA)}

@@ -1,0 +1,75 @@
+"""CAR-T products: binder, costimulatory domain, composition and dose.
+
+Costimulation is a parameter set of its own (CD28: faster expansion, more CRS, shorter
+persistence; 4-1BB: slower expansion, memory and long persistence), which each product builds
+on. Values marked "calibrated" were fitted once to the training data named in their source
+(``benchmarks`` and ``tests/test_therapy_calibration.py`` check them).
+"""
+
+from __future__ import annotations
+
+from cartsim.presets.base import Preset
+
+CALIBRATED_41BB = ("chosen: calibrated (tools/calibrate_therapy.py) to stein2019 Table 1: Tmax "
+                   "9.3 d, Cmax 24000 copies/ug, fold expansion 3900, alpha 0.16/day")
+CALIBRATED_CD28 = ("chosen: calibrated (tools/calibrate_therapy.py) to zuma1 median blood CAR-T "
+                   "counts 27.5, 9.1, 2.1, 0.1 cells/uL at days 7-90 (kimmel2021: obs_CAR_count) "
+                   "and CRS onset day 2")
+FMC63_KD = (1.0, "chosen: the FMC63 anti-CD19 scFv binds with nanomolar affinity (no value in "
+                 "reference/)")
+
+COSTIM_41BB = Preset("4-1BB", "costimulation", "4-1BB costimulation: memory and persistence", {
+    "rho_max": (1.76, CALIBRATED_41BB),
+    "engraft_fraction": (0.012, CALIBRATED_41BB),
+    "K_cap": (3.0, CALIBRATED_41BB),
+    "d_eff": (0.1588, "stein2019: Table 1 alpha 0.16/day minus eps_mem"),
+    "eps_mem": (0.0012, "chaudhury2020: k_EP, effector to persistent conversion"),
+    "mu_mem": (0.0032, "stein2019: Table 1 beta"),
+    "niche_weight": (0.1, "chosen: 4-1BB cells persist for months (stein2019: beta)"),
+    "chi_exh": (0.03, "chosen: 4-1BB signalling resists exhaustion"),
+})
+
+COSTIM_CD28 = Preset("CD28", "costimulation", "CD28 costimulation: fast expansion, short "
+                     "persistence", {
+    "rho_max": (1.46, CALIBRATED_CD28),
+    "engraft_fraction": (0.0835, CALIBRATED_CD28),
+    "K_cap": (5.26, CALIBRATED_CD28),
+    "d_eff": (0.072, CALIBRATED_CD28),
+    "eps_mem": (0.0012, "chaudhury2020: k_EP"),
+    "mu_mem": (0.06, CALIBRATED_CD28),
+    "niche_weight": (1.0, "kimmel2021: niche competition fitted to ZUMA-1 axi-cel"),
+    "chi_exh": (0.08, "chosen: CD28 signalling drives faster exhaustion"),
+})
+
+TISA_CEL = COSTIM_41BB.merged(Preset("tisa-cel", "product", "", {
+    "binds_CD19": (1.0, "eliana: tisagenlecleucel targets CD19"),
+    "kd_CD19": FMC63_KD,
+    "memory_fraction": (0.3, "chosen: no product phenotype data in reference/"),
+    "cd4_fraction": (0.5, "chosen: tisa-cel CD4:CD8 is not fixed; 1:1 taken"),
+}))
+TISA_CEL = Preset("tisa-cel", "product", "tisagenlecleucel (Kymriah): anti-CD19, 4-1BB",
+                  TISA_CEL.values, dose_per_kg=(3.1e6, "stein2019: median 3.1e6 CAR+ cells/kg "
+                                                "(<= 50 kg)"), dose_max=2.5e8)
+
+AXI_CEL = Preset("axi-cel", "product", "axicabtagene ciloleucel (Yescarta): anti-CD19, CD28",
+                 COSTIM_CD28.merged(Preset("", "", "", {
+                     "binds_CD19": (1.0, "zuma1: axicabtagene ciloleucel targets CD19"),
+                     "kd_CD19": FMC63_KD,
+                     "memory_fraction": (0.3, "chosen: no product phenotype data in "
+                                              "reference/"),
+                     "cd4_fraction": (0.5, "chosen: 1:1 taken"),
+                 })).values,
+                 dose_per_kg=(2e6, "zuma1: dose_target 2e6 CAR T cells/kg"), dose_max=2e8)
+
+IDE_CEL = Preset("ide-cel", "product", "idecabtagene vicleucel (Abecma): anti-BCMA, 4-1BB",
+                 COSTIM_41BB.merged(Preset("", "", "", {
+                     "binds_CD19": (0.0, "karmma: ide-cel does not bind CD19"),
+                     "binds_BCMA": (1.0, "karmma: idecabtagene vicleucel targets BCMA"),
+                     "kd_BCMA": (33.6, "singh2021: koff/kon = 2.385e-3 / 7.103e4 M"),
+                     "memory_fraction": (0.3, "chosen: no product phenotype data in "
+                                              "reference/"),
+                     "cd4_fraction": (0.5, "chosen: 1:1 taken"),
+                     "dose_cells": (450e6, "karmma: target dose 450e6 CAR+ T cells"),
+                 })).values)
+
+PRODUCTS = {p.name: p for p in (TISA_CEL, AXI_CEL, IDE_CEL)}

@@ -1,0 +1,32 @@
+"""The CAR-T therapy model of one patient, composed from one submodel per biological idea.
+
+``therapy_model()`` returns the full model; presets (:mod:`cartsim.presets`) set its parameters
+for a product and a disease. Time is in days from the first infusion.
+"""
+
+from __future__ import annotations
+
+from cartsim.model import Model, compose
+from cartsim.therapy.car_t import car_t_model
+from cartsim.therapy.cytokines import cytokines_model
+from cartsim.therapy.drugs import drugs_model
+from cartsim.therapy.measurements import measurements_model
+from cartsim.therapy.normal_cells import normal_cells_model
+from cartsim.therapy.physiology import physiology_model
+from cartsim.therapy.small_numbers import small_numbers_model
+from cartsim.therapy.targets import targets_model
+from cartsim.therapy.tumour import stochastic_clones, tumour_model
+
+SUBMODELS = (car_t_model, targets_model, tumour_model, normal_cells_model, cytokines_model,
+             physiology_model, drugs_model, measurements_model)
+
+
+def therapy_model() -> Model:
+    """The whole patient: CAR-T cells, targets, tumour, normal cells, cytokines, physiology,
+    drugs, measurements and the stochastic treatment of the last tumour cells."""
+    parts = [make() for make in SUBMODELS]
+    parts.append(small_numbers_model(stochastic_clones()))
+    return compose(*parts, name="cartsim_therapy", description=__doc__.splitlines()[0])
+
+
+__all__ = ["therapy_model", "SUBMODELS"]

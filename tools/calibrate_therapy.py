@@ -1,0 +1,90 @@
+"""Calibrate the costimulation parameter sets to the training data in reference/ (run once).
+
+Fits, by Nelder-Mead on log-parameters, the shared killing/engagement constants and the 4-1BB
+and CD28 sets so that the typical tisa-cel B-ALL patient matches Stein 2019's Tmax, Cmax, fold
+expansion and alpha (stein2019, Table 1), keeps B cells below 2% of normal on day 28 (B-cell
+aplasia in all responders, eliana) and expands at least twice as much after lymphodepletion;
+the typical axi-cel LBCL patient matches the ZUMA-1
+median blood CAR-T counts at days 7, 14, 28, 90 (kimmel2021 observations) and CRS onset on day 2
+(zuma1), and neither has a fever on day 60. Prints the fitted values; copy them into
+``cartsim/presets/products.py`` and ``cartsim/therapy/*.py``. Usage:
+``python tools/calibrate_therapy.py [MAX_EVALUATIONS]``.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+from scipy.optimize import minimize
+
+from cartsim.presets import disease, product
+from cartsim.therapy.kinetics import kinetic_summary, onset_day
+from cartsim.therapy.simulate import preset_parameters, simulate_values
+
+SHARED = ("K_act", "kill_max", "q_ET", "K_E")
+BY_PRODUCT = {"tisa-cel": ("rho_max", "engraft_fraction", "K_cap"),
+              "axi-cel": ("rho_max", "engraft_fraction", "K_cap", "d_eff", "mu_mem")}
+BOUNDS = dict(K_act=(0.1, 100), kill_max=(0.3, 5), q_ET=(0.001, 1), rho_max=(0.3, 3),
+              engraft_fraction=(0.001, 0.5), K_cap=(0.1, 100), d_eff=(0.08, 0.5),
+              mu_mem=(0.001, 0.1), K_E=(0.01, 5))
+ZUMA1_MEDIANS = {7: 27.5, 14: 9.1, 28: 2.1, 90: 0.1}
+
+
+def split(x: np.ndarray) -> dict[str, dict[str, float]]:
+    values = iter(np.exp(x))
+    shared = {k: next(values) for k in SHARED}
+    return {p: dict(shared, **{k: next(values) for k in names}) for p, names in BY_PRODUCT.items()}
+
+
+def tisa_cel_loss(over: dict[str, float]) -> float:
+    values = dict(preset_parameters(disease("b-all"), product("tisa-cel")), **over)
+    run = simulate_values(values, np.arange(-7, 366, 0.25))
+    ck = kinetic_summary(run.time, run["cart_copies_per_ug"])
+    start = np.searchsorted(run.time, 0.25)
+    r0 = (values["copies_per_cell_conc"] * values["f_blood"] * values["cells_per_gcell"]
+          * (run["Cm"][start] + run["Ce"][start]) / (values["blood_ul_per_kg"]
+                                                      * values["weight_kg"]))
+    fever = run["temperature_c"]
+    without_ld = simulate_values(dict(values, flu_days=0.0, cy_days=0.0), run.time)
+    ld_gain = ck.cmax / without_ld["cart_copies_per_ug"].max()
+    b_left = np.interp(28, run.time, run["B"]) / values["B_normal"]
+    return (10 * max(0.0, np.log(2.0 / ld_gain)) ** 2 + 10 * max(0.0, np.log(b_left / 0.02)) ** 2
+            + (ck.tmax - 9.3) ** 2 + np.log(ck.cmax / 24000) ** 2 / 0.09
+            + np.log(ck.cmax / r0 / 3900) ** 2 / 0.25 + np.log(ck.alpha / 0.16) ** 2 / 0.04
+            + (onset_day(run.time, fever, 38.0) - 3) ** 2
+            + 10 * max(0.0, np.interp(60, run.time, fever) - 37.5) ** 2)
+
+
+def axi_cel_loss(over: dict[str, float]) -> float:
+    values = dict(preset_parameters(disease("lbcl"), product("axi-cel")), **over)
+    run = simulate_values(values, np.arange(-7, 121, 0.25))
+    counts = run["cart_cells_per_ul"]
+    fever = run["temperature_c"]
+    loss = sum(np.log(max(np.interp(d, run.time, counts), 1e-9) / m) ** 2 / 0.09
+               for d, m in ZUMA1_MEDIANS.items())
+    return (loss + (onset_day(run.time, fever, 38.0) - 2) ** 2
+            + 10 * max(0.0, np.interp(60, run.time, fever) - 37.5) ** 2)
+
+
+def loss(x: np.ndarray) -> float:
+    sets = split(x)
+    penalty = sum(max(0.0, np.log(v / BOUNDS[k][1])) ** 2 + max(0.0, np.log(BOUNDS[k][0] / v)) ** 2
+                  for values in sets.values() for k, v in values.items())
+    try:
+        return 100 * penalty + tisa_cel_loss(sets["tisa-cel"]) + axi_cel_loss(sets["axi-cel"])
+    except (ValueError, FloatingPointError):
+        return 1e6
+
+
+def main(max_evaluations: int) -> None:
+    start = [30, 1.76, 0.1, 2.0, 1.55, 0.0095, 2.3, 1.61, 0.065, 3.9, 0.085, 0.1]
+    fit = minimize(loss, np.log(start), method="Nelder-Mead",
+                   options={"maxfev": max_evaluations, "xatol": 1e-3, "fatol": 1e-4})
+    print(f"loss {fit.fun:.3f} after {fit.nfev} evaluations")
+    for name, values in split(fit.x).items():
+        print(name, {k: round(float(v), 4) for k, v in values.items()})
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 3000)
