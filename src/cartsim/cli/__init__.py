@@ -7,7 +7,7 @@ import sys
 
 from cartsim.errors import CartsimError
 
-SUBCOMMAND_MODULES = ("cartsim.cli.demo", "cartsim.cli.sbml")
+SUBCOMMAND_MODULES = ("cartsim.cli.demo", "cartsim.cli.sbml", "cartsim.cli.therapy")
 
 
 def build_parser() -> argparse.ArgumentParser:

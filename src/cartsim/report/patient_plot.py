@@ -1,0 +1,47 @@
+"""One patient's course on one page: CAR-T kinetics, tumour by clone, cytokines, vital signs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+
+def plot_patient(run, title: str, path: str | Path) -> None:
+    """Write a five-panel PNG of ``run`` (a :class:`~cartsim.therapy.simulate.PatientRun`)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    t = run.time
+    fig, axes = plt.subplots(5, 1, figsize=(8, 13), sharex=True)
+    positive = lambda y: np.where(y > 0, y, np.nan)  # noqa: E731 - log axes hide zeros
+
+    axes[0].semilogy(t, positive(run["cart_cells_per_ul"]), label="CAR-T cells/µL")
+    axes[0].semilogy(t, positive(run["b_cells_per_ul"]), label="B cells/µL")
+    axes[0].set_ylabel("cells/µL blood")
+    for name, label in (("Tp", "antigen-positive"), ("Tl", "antigen-low"),
+                        ("Tn", "antigen-negative")):
+        axes[1].semilogy(t, positive(run[name] * 1e9), label=label)
+    axes[1].set_ylabel("tumour cells")
+    for name in ("il6_pg_ml", "ifng_pg_ml", "il10_pg_ml"):
+        axes[2].semilogy(t, positive(run[name]), label=name.split("_")[0].upper())
+    axes[2].set_ylabel("cytokine (pg/mL)")
+    axes[3].plot(t, run["temperature_c"], color="tab:red", label="temperature (°C)")
+    axes[3].set_ylabel("°C")
+    pressure = axes[3].twinx()
+    pressure.plot(t, run["map_mmhg"], color="tab:blue", label="MAP (mmHg)")
+    pressure.set_ylabel("MAP (mmHg)")
+    axes[4].step(t, run["ice_score"], where="post", label="ICE score")
+    axes[4].step(t, run["oxygen_need"], where="post", label="oxygen need (0-4)")
+    axes[4].step(t, run["vasopressors"], where="post", label="vasopressors (0-3)")
+    axes[4].set_ylabel("score")
+    axes[4].set_xlabel("days from infusion")
+    for ax in axes:
+        ax.axvline(0, color="grey", lw=0.8, ls=":")
+        ax.legend(loc="upper right", fontsize=8)
+    axes[0].set_title(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=90, format="png")
+    plt.close(fig)
