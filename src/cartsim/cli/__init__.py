@@ -7,7 +7,8 @@ import sys
 
 from cartsim.errors import CartsimError
 
-SUBCOMMAND_MODULES = ("cartsim.cli.demo", "cartsim.cli.sbml", "cartsim.cli.therapy")
+SUBCOMMAND_MODULES = ("cartsim.cli.demo", "cartsim.cli.sbml", "cartsim.cli.therapy",
+                      "cartsim.cli.clinical")
 
 
 def build_parser() -> argparse.ArgumentParser:
