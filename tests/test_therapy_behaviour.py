@@ -134,8 +134,8 @@ def test_tocilizumab_lowers_fever_and_hypotension_while_il6_rises(axi_lbcl):
 
 
 def test_steroids_blunt_expansion(axi_lbcl):
-    dex = simulate_patient("axi-cel", "lbcl", t_end=120, dex_mg_per_day=40.0, dex_start=0.0,
-                           dex_days=7.0)
+    dex = simulate_patient("axi-cel", "lbcl", t_end=120, dex1_mg_per_day=40.0, dex1_start=0.0,
+                           dex1_days=7.0)
     assert peak(dex, "cart_cells_per_ul") < 0.7 * peak(axi_lbcl, "cart_cells_per_ul")
     assert peak(dex, "temperature_c") < peak(axi_lbcl, "temperature_c")
 

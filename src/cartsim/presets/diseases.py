@@ -7,12 +7,24 @@ from cartsim.presets.base import Preset
 CD19_DENSITY = (10000.0, "chosen: order of magnitude of CD19 on B-lineage tumours (no value in "
                          "reference/)")
 CD19_LOW = (300.0, "chosen: antigen-low escape clones carry a few hundred molecules")
+CD22 = (3000.0, "chosen: CD22 on B-lineage tumours, a few thousand per cell, kept by "
+                "CD19-negative escape clones (the rationale of CD22 CARs after CD19 escape); no "
+                "value in reference/")
+GPRC5D = (5000.0, "chosen: GPRC5D on myeloma cells independently of BCMA (the rationale of "
+                  "GPRC5D CARs after BCMA escape); no value in reference/")
+
+
+def second_antigen(antigen: str, value: tuple[float, str]) -> dict[str, tuple[float, str]]:
+    """The same density of a second antigen on every clone of the first one's escape ladder."""
+    return {f"dens_{antigen}_{clone}": value for clone in ("Tp", "Tl", "Tn")}
+
 
 B_ALL = Preset("b-all", "disease", "relapsed/refractory B-ALL, paediatric and young adult", {
     "T0": (100.0, "chosen: 1e11 blasts after bridging, about 17% marrow blasts"),
     "r_tumour": (0.0333, "leontriana2020: rho_L leukaemia growth"),
     "dens_CD19_Tp": CD19_DENSITY,
     "dens_CD19_Tl": CD19_LOW,
+    **second_antigen("CD22", CD22),
     "frac_neg": (1e-7, "chosen: CD19-negative relapse is 41% of relapses (Lamble 2023 in "
                        "trials_training); pre-existing negatives are rare"),
     "weight_kg": (40.0, "chosen: eliana median age 12 years"),
@@ -27,6 +39,7 @@ LBCL = Preset("lbcl", "disease", "relapsed/refractory large B-cell lymphoma", {
     "r_tumour": (0.05, "kimmel2021: r_B literature range 0.01-0.50/day (chosen in range)"),
     "dens_CD19_Tp": CD19_DENSITY,
     "dens_CD19_Tl": CD19_LOW,
+    **second_antigen("CD22", CD22),
     "weight_kg": (80.0, "chosen: adult"),
     "B_start_fraction": (0.1, "chosen: prior anti-CD20 therapy depletes B cells"),
 })
@@ -36,6 +49,7 @@ MULTIPLE_MYELOMA = Preset("mm", "disease", "relapsed/refractory multiple myeloma
     "r_tumour": (0.008, "singh2021: Kg_tumor"),
     "dens_BCMA_Tp": (12590.0, "singh2021: Ag_tumor BCMA per cell"),
     "dens_BCMA_Tl": (300.0, "chosen: BCMA-low escape clones"),
+    **second_antigen("GPRC5D", GPRC5D),
     "mprot_per_cell": (0.0257, "chosen: 2 g/dL M-protein at Singh's baseline burden with "
                                "singh2021 Km"),
     "weight_kg": (75.0, "chosen: adult"),

@@ -1,4 +1,5 @@
-"""Drugs and procedures: lymphodepletion, bridging, tocilizumab, steroids, IVIG, safety switch.
+"""Drugs and procedures: lymphodepletion, bridging, tocilizumab, steroids, IVIG, rescue
+therapy, safety switch.
 
 Schedules are parameters, so one compiled model serves every regimen: a course given from day
 ``start`` for ``days`` days is a time window (exact breakpoints for the solver), single doses are
@@ -21,8 +22,22 @@ TOCILIZUMAB_SLOTS = 4
 """At most four tocilizumab doses in total (ASTCT-era policies; clinical_rules.md)."""
 
 
+DEX_COURSES = 3
+"""Corticosteroid courses a policy can give (start, escalate, pulse), each a time window."""
+
+
 def _window(start: str, days: str) -> str:
     return f"ifelse((t >= {start}) & (t < {start} + {days}), 1, 0)"
+
+
+def _dex_course_parameters():
+    for i in range(1, DEX_COURSES + 1):
+        yield par(f"dex{i}_mg_per_day", 0.0, "mg/day", "chosen: none unless a policy or "
+                  "scenario gives it", f"dexamethasone-equivalent dose rate of course {i}")
+        yield par(f"dex{i}_start", NEVER, "day", "chosen: never by default",
+                  f"start of corticosteroid course {i}")
+        yield par(f"dex{i}_days", 3.0, "day", "chosen: a short course",
+                  f"duration of corticosteroid course {i}")
 
 
 DRUG_PARAMETERS = (
@@ -73,11 +88,8 @@ DRUG_PARAMETERS = (
         "therapeutic concentrations", "tocilizumab elimination"),
     par("kd_toci", 1.0, "mg/L", "chosen: receptor occupancy is near complete at the "
         "concentrations of an 8 mg/kg dose", "tocilizumab concentration for half occupancy"),
-    # corticosteroids (dexamethasone equivalents)
-    par("dex_mg_per_day", 0.0, "mg/day", "chosen: none unless a policy or scenario gives it",
-        "dexamethasone-equivalent dose rate"),
-    par("dex_start", NEVER, "day", "chosen: never by default", "start of corticosteroids"),
-    par("dex_days", 3.0, "day", "chosen: a short course", "duration of corticosteroids"),
+    # corticosteroids (dexamethasone equivalents), in up to DEX_COURSES courses
+    *_dex_course_parameters(),
     par("k_dex", 0.5, "1/day", "chosen: biological effect of dexamethasone outlasts its "
         "plasma half-life (about 1.4 days effect half-life)", "decay of the steroid effect "
         "compartment"),
@@ -92,6 +104,13 @@ DRUG_PARAMETERS = (
     par("ivig_g_per_kg", 0.4, "g/kg", "chosen: usual replacement dose", "IVIG dose"),
     par("v_igg", 7.0, "L", "chosen: IgG distributes in plasma and interstitial fluid",
         "IgG distribution volume"),
+    # rescue therapy after CAR-T failure (bispecific, chemotherapy, transplant conditioning)
+    par("rescue_start", NEVER, "day", "chosen: never by default", "start of rescue therapy"),
+    par("rescue_days", 0.0, "day", "chosen: none by default", "duration of rescue therapy"),
+    par("rescue_kill_pos", 0.0, "1/day", "chosen: set by the rescue rule", "rescue kill rate "
+        "of antigen-positive and antigen-low tumour cells"),
+    par("rescue_kill_neg", 0.0, "1/day", "chosen: set by the rescue rule", "rescue kill rate "
+        "of antigen-negative tumour cells"),
     # safety switch
     par("switch_time", NEVER, "day", "chosen: never by default", "time the safety switch "
         "is triggered"),
@@ -135,13 +154,16 @@ def drugs_model() -> Model:
                        "IL-6 receptor occupancy by tocilizumab"),
             Assignment("steroid_effect", "emax_dex*dex/(dex + ec50_dex)", "",
                        "fractional suppression by corticosteroids"),
+            Assignment("rescue_on", _window("rescue_start", "rescue_days"), "",
+                       "1 while rescue therapy is given"),
             Assignment("switch_kill", "switch_on*k_switch", "1/day",
                        "CAR-T kill rate by the safety switch"),
         ],
         equations={
             "ld_exposure": "ld_input - k_ld*ld_exposure",
             "toci": "-k_toci*toci",
-            "dex": f"dex_mg_per_day*{_window('dex_start', 'dex_days')} - k_dex*dex",
+            "dex": " + ".join(f"dex{i}_mg_per_day*{_window(f'dex{i}_start', f'dex{i}_days')}"
+                              for i in range(1, DEX_COURSES + 1)) + " - k_dex*dex",
         },
         events=events,
         description=__doc__.splitlines()[0],

@@ -17,8 +17,10 @@ from __future__ import annotations
 from cartsim.model import Assignment, Model
 from cartsim.therapy.common import par
 
-ANTIGENS = ("CD19", "BCMA", "TAA")
-"""CD19 (B-cell lineage), BCMA (plasma cells, myeloma) and a generic solid-tumour antigen."""
+ANTIGENS = ("CD19", "CD22", "BCMA", "GPRC5D", "TAA")
+"""CD19 and CD22 (B-cell lineage), BCMA and GPRC5D (plasma cells, myeloma) and a generic
+solid-tumour antigen. The second antigen of each lineage is the target of rescue CARs after
+antigen escape."""
 
 TUMOUR_CLONES = ("Tp", "Tl", "Tn")
 """Antigen-positive, antigen-low and antigen-negative tumour clones (for the targeted antigen)."""
@@ -30,6 +32,11 @@ DEFAULT_DENSITY = {
     # (antigen, cell): molecules per cell; tumour densities come from the disease presets.
     ("CD19", "B"): (10000.0, "chosen: order of magnitude of CD19 on normal B cells; no value "
                     "in reference/"),
+    ("CD22", "B"): (3000.0, "chosen: CD22 is expressed on normal B cells at a few thousand "
+                    "molecules per cell, below CD19; no value in reference/"),
+    ("GPRC5D", "P"): (5000.0, "chosen: GPRC5D is expressed on normal plasma cells; no value "
+                      "in reference/"),
+    ("GPRC5D", "PL"): (5000.0, "chosen: as for short-lived plasma cells"),
     ("BCMA", "P"): (12590.0, "singh2021: Ag_tumor, BCMA per myeloma cell, used for normal "
                     "plasma cells too"),
     ("BCMA", "PL"): (12590.0, "singh2021: Ag_tumor, used for long-lived plasma cells too"),

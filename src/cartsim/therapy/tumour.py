@@ -45,14 +45,20 @@ CLONES = {"Tp": ("1", "antigen-positive"), "Tl": ("fit_Tl", "antigen-low"),
 
 INFLOW = {"Tp": "0", "Tl": "mu_low*r_tumour*Tp", "Tn": "mu_neg*r_tumour*(Tp + Tl)"}
 OUTFLOW = {"Tp": "(mu_low + mu_neg)*r_tumour", "Tl": "mu_neg*r_tumour", "Tn": "0"}
+RESCUE_KILL = {"Tp": "rescue_kill_pos", "Tl": "rescue_kill_pos", "Tn": "rescue_kill_neg"}
 INITIAL = {"Tp": "T0*(1 - frac_low - frac_neg)", "Tl": "T0*frac_low", "Tn": "T0*frac_neg"}
+
+
+def other_kill(clone: str) -> str:
+    """Kill rate of a clone by everything but CAR-T cells: chemotherapy, bridging, rescue."""
+    return f"(drug_tumour_kill + rescue_on*{RESCUE_KILL[clone]})"
 
 
 def stochastic_clones() -> tuple[StochasticPopulation, ...]:
     """The clones as hybrid populations: birth at the low-density growth rate, death by
     CAR-T and drugs, arrivals by antigen loss in other clones."""
     return tuple(StochasticPopulation(c, f"r_tumour*{fit}",
-                                      f"kill_{c} + drug_tumour_kill + {OUTFLOW[c]}", INFLOW[c])
+                                      f"kill_{c} + {other_kill(c)} + {OUTFLOW[c]}", INFLOW[c])
                  for c, (fit, _) in CLONES.items())
 
 
@@ -62,7 +68,7 @@ def tumour_model() -> Model:
     states.append(State("mprot", "g/dL", "mprot_per_cell*T0/k_mprot",
                         "serum M-protein (myeloma)", atol=1e-6))
     equations = {
-        c: f"(1 - stoch_{c})*((r_tumour*{fit}*crowding - kill_{c} - drug_tumour_kill - "
+        c: f"(1 - stoch_{c})*((r_tumour*{fit}*crowding - kill_{c} - {other_kill(c)} - "
            f"{OUTFLOW[c]})*{c} + {INFLOW[c]})"
         for c, (fit, _) in CLONES.items()
     }
