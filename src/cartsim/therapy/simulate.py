@@ -66,11 +66,13 @@ def default_grid(values: dict[str, float], t_end: float, points_per_day: int = 1
 
 
 def simulate_values(values: dict[str, float], t_eval, *, seed: int = 0, rtol: float = 1e-6,
-                    ) -> PatientRun:
-    """Simulate one patient with the given parameter values at times ``t_eval``."""
+                    y0: np.ndarray | None = None) -> PatientRun:
+    """Simulate one patient with the given parameter values at times ``t_eval``, from the
+    model's initial state or from the state vector ``y0`` (a continuation)."""
     compiled = compiled_therapy_model()
     result = compiled.solve(t_eval, {k: np.array([v]) for k, v in values.items()}, seed=seed,
-                            rtol=rtol, max_logged_events=4096)
+                            rtol=rtol, max_logged_events=4096,
+                            y0=None if y0 is None else np.asarray(y0)[None, :])
     names = [name for name, _ in compiled.resolved.observables]
     states = [s.name for s in compiled.resolved.states]
     return PatientRun(
