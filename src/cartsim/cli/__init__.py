@@ -8,7 +8,7 @@ import sys
 from cartsim.errors import CartsimError
 
 SUBCOMMAND_MODULES = ("cartsim.cli.demo", "cartsim.cli.sbml", "cartsim.cli.therapy",
-                      "cartsim.cli.clinical")
+                      "cartsim.cli.clinical", "cartsim.cli.journey")
 
 
 def build_parser() -> argparse.ArgumentParser:

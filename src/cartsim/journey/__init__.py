@@ -1,0 +1,7 @@
+"""The patient journey: a protocol as data, simulated from apheresis to follow-up with graded
+toxicity, a management policy, response visits, failure classification and rescue."""
+
+from cartsim.journey.protocol import ProtocolError, load_protocol, protocol_from_mapping
+from cartsim.journey.run import Journey, run_journey
+
+__all__ = ["Journey", "ProtocolError", "load_protocol", "protocol_from_mapping", "run_journey"]

@@ -1,0 +1,108 @@
+"""Response assessment of a simulated patient at the protocol's visits, by the disease's
+criteria: the model's burden observables are what the clinician measures.
+
+B-ALL: marrow blasts and MRD (blast fraction of nucleated marrow cells); blood counts are not
+simulated, so the patient's baseline ANC and platelets stand in (CRi only for patients entered
+with cytopenias). Lymphoma: SPD of the model's equal target lesions, each lesion's diameter
+``sqrt(SPD / n_lesions)``. Myeloma: serum M-protein; immunofixation turns negative below
+``IFE_DETECTION_G_DL`` and a tumour that is extinct has a normal FLC ratio and no clonal plasma
+cells. Solid tumours: the sum of longest diameters.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from cartsim.clinical import response as criteria
+from cartsim.clinical.result import Response
+
+CRITERIA_BY_DISEASE = {"b-all": "ALL", "lbcl": "Lugano", "mm": "IMWG"}
+SCALE_OF = {"ALL": criteria.ALL_SCALE, "Lugano": criteria.LUGANO_SCALE,
+            "IMWG": criteria.IMWG_SCALE, "RECIST": criteria.RECIST_SCALE}
+IFE_DETECTION_G_DL = 0.01
+"""Chosen: serum immunofixation detects M-protein down to about 0.01-0.02 g/dL, an order of
+magnitude below electrophoresis; no value in reference/."""
+
+
+@dataclass(frozen=True)
+class Assessment:
+    day: float
+    response: Response
+    mrd: str | None = None
+
+
+def _values(run, day: float, names: tuple[str, ...]) -> dict[str, float]:
+    i = int(np.argmin(np.abs(run.time - day)))
+    return {name: float(run[name][i]) for name in names}
+
+
+def assess(run, criteria_name: str, days, *, baseline_day: float, patient: dict,
+           n_lesions: float) -> list[Assessment]:
+    """Assessments at ``days`` (within the run), against the burden at ``baseline_day``."""
+    days = [d for d in days if run.time[0] <= d <= run.time[-1]]
+    if criteria_name == "ALL":
+        return [_assess_all(run, day, patient) for day in days]
+    observable = {"Lugano": "spd_mm2", "IMWG": "m_protein_g_dl", "RECIST": "sld_mm"}
+    name = observable[criteria_name]
+    baseline = _values(run, baseline_day, (name,))[name]
+    nadir = baseline
+    found = []
+    for day in days:
+        value = _values(run, day, (name, "tumour_cells"))
+        if criteria_name == "Lugano":
+            result = _lugano(value[name], baseline, nadir, n_lesions)
+        elif criteria_name == "IMWG":
+            result = _imwg(value[name], baseline, nadir, value["tumour_cells"], run, day)
+        else:
+            result = criteria.recist_response(value[name], baseline_sum_mm=baseline,
+                                              nadir_sum_mm=nadir)
+        found.append(Assessment(day, result))
+        nadir = min(nadir, value[name])
+    return found
+
+
+def _assess_all(run, day: float, patient: dict) -> Assessment:
+    blasts = _values(run, day, ("marrow_blasts_pct",))["marrow_blasts_pct"]
+    result = criteria.all_response(blasts, anc_10e9_l=patient["anc_10e9_l"],
+                                   platelets_10e9_l=patient["platelets_10e9_l"])
+    return Assessment(day, result, criteria.mrd_status(blasts / 100.0))
+
+
+def _lugano(spd: float, baseline: float, nadir: float, n_lesions: float) -> Response:
+    return criteria.lugano_ct(spd, baseline_spd_mm2=baseline, nadir_spd_mm2=nadir,
+                              largest_ldi_mm=float(np.sqrt(spd / n_lesions)),
+                              nadir_largest_ldi_mm=float(np.sqrt(nadir / n_lesions)))
+
+
+def _imwg(mprot: float, baseline: float, nadir: float, tumour_cells: float, run,
+          day: float) -> Response:
+    blasts = _values(run, day, ("marrow_blasts_pct",))["marrow_blasts_pct"]
+    extinct = tumour_cells == 0.0
+    return criteria.imwg_response(mprot, baseline_g_dl=baseline, nadir_g_dl=min(nadir, baseline),
+                                  immunofixation_negative=mprot < IFE_DETECTION_G_DL,
+                                  marrow_plasma_cells_pct=blasts,
+                                  flc_ratio_normal=extinct, clonal_plasma_cells_absent=extinct)
+
+
+def progressed(assessment: Assessment) -> bool:
+    """PD, or for ALL loss of remission (blasts back at or above the relapse threshold)."""
+    if assessment.response.scale == criteria.ALL_SCALE:
+        return assessment.response.category == "NR"
+    return assessment.response.category == "PD"
+
+
+def responded(assessment: Assessment) -> bool:
+    return assessment.response.category in criteria.RESPONDERS[assessment.response.scale]
+
+
+def first_progression(assessments: list[Assessment]) -> Assessment | None:
+    """The first progression: after a response for ALL (before it, NR is refractory disease),
+    at any assessment otherwise."""
+    seen_response = False
+    for a in assessments:
+        if (seen_response or a.response.scale != criteria.ALL_SCALE) and progressed(a):
+            return a
+        seen_response = seen_response or responded(a)
+    return None

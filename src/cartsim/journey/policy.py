@@ -1,0 +1,166 @@
+"""Management policies as data, executed as model events.
+
+A policy says when the simulated clinician gives tocilizumab, corticosteroids or triggers the
+safety switch, from the graded physiology. Doses become parameters of the model's time events
+(``toci_t1..4``, ``dex1..3`` courses, ``switch_time``), so a managed patient is simulated by the
+same compiled model: the journey re-simulates after each decision, and because a dose at time t
+changes nothing before t, the decisions are taken in time order on the exact trajectory.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from cartsim.therapy.drugs import DEX_COURSES, NEVER, TOCILIZUMAB_SLOTS
+
+RESPONSE_DELAY_DAYS = 1.0 / 24.0
+"""Chosen: a drug is given an hour after the grading that calls for it (and so the graded
+state at that time is the one the decision saw)."""
+
+MP_TO_DEX = 0.1875
+"""Dexamethasone mg per mg methylprednisolone (0.75 mg dex = 4 mg MP: standard glucocorticoid
+equivalence), so 1000 mg/day MP enters the model as 187.5 mg/day dexamethasone."""
+
+STANDARD_STEROIDS = (
+    # (ICANS grade from, CRS grade from or None, dex mg/day, days, label)
+    (2, 3, 40.0, 3.0, "dexamethasone 10 mg q6h (ICANS >= 2 or CRS >= 3)"),
+    (3, 4, 80.0, 3.0, "dexamethasone 20 mg q6h (escalation: ICANS >= 3 or CRS 4)"),
+    (4, None, 1000.0 * MP_TO_DEX, 3.0, "methylprednisolone 1000 mg/day (ICANS 4)"),
+)
+"""clinical_rules.md section 4: dexamethasone 10 mg q6h for refractory/grade 3 CRS and ICANS
+grade >= 2, escalation to 20 mg q6h, methylprednisolone 1 g/day at grade 4 (J Clin Med 2023
+Table 1, NCI table)."""
+
+
+@dataclass(frozen=True)
+class Tocilizumab:
+    """Tocilizumab from a CRS grade, repeated after ``repeat_hours`` while the grade persists
+    (EHO 2020 Table 2: repeat after 8 h, at most 3 doses in 24 h and 4 in total)."""
+
+    from_crs_grade: int = 2
+    repeat_hours: float = 8.0
+    max_per_24h: int = 3
+    max_total: int = TOCILIZUMAB_SLOTS
+
+
+@dataclass(frozen=True)
+class Policy:
+    name: str
+    description: str
+    tocilizumab: Tocilizumab | None = Tocilizumab()
+    steroids: tuple[tuple[int, int | None, float, float, str], ...] = STANDARD_STEROIDS
+    prophylactic_dex: tuple[float, float, float] | None = None  # (start day, days, mg/day)
+    safety_switch_from_grade: int | None = None
+
+    def __post_init__(self):
+        courses = len(self.steroids) + (self.prophylactic_dex is not None)
+        if courses > DEX_COURSES:
+            raise ValueError(f"policy {self.name}: {courses} steroid courses, the model has "
+                             f"{DEX_COURSES}")
+
+
+POLICIES = {p.name: p for p in (
+    Policy("standard", "tocilizumab from CRS grade 2 (8 mg/kg, max 800 mg, repeat after 8 h, "
+                       "<= 3 in 24 h, <= 4 in total); dexamethasone for ICANS >= 2 or CRS >= 3 "
+                       "with escalation; methylprednisolone at ICANS 4"),
+    Policy("early-tocilizumab", "as standard, but tocilizumab from CRS grade 1 (chosen: the "
+                                "early-intervention idea of ZUMA-1 safety cohorts; not in "
+                                "reference/)",
+           tocilizumab=Tocilizumab(from_crs_grade=1)),
+    Policy("prophylactic-steroids", "as standard, plus dexamethasone 10 mg daily on days 0-2 "
+                                    "(chosen: ZUMA-1 cohort 6 prophylaxis; not in reference/)",
+           steroids=STANDARD_STEROIDS[:2], prophylactic_dex=(0.0, 3.0, 10.0)),
+    Policy("standard-with-safety-switch", "as standard, and the safety switch is triggered "
+                                          "at CRS or ICANS grade 4",
+           safety_switch_from_grade=4),
+    Policy("none", "no anticytokine management (the natural course)", tocilizumab=None,
+           steroids=()),
+)}
+
+
+def policy_names() -> tuple[str, ...]:
+    return tuple(POLICIES)
+
+
+@dataclass
+class Schedule:
+    """Drugs given so far: what the model's dose parameters encode."""
+
+    toci_times: list[float] = field(default_factory=list)
+    dex_courses: list[list[float]] = field(default_factory=list)  # [start, days, mg/day]
+    steroid_steps: list[int] = field(default_factory=list)
+    switch_time: float | None = None
+    log: list[tuple[float, str, str]] = field(default_factory=list)  # (day, kind, detail)
+
+    def parameters(self) -> dict[str, float]:
+        values: dict[str, float] = {}
+        for i in range(TOCILIZUMAB_SLOTS):
+            values[f"toci_t{i + 1}"] = self.toci_times[i] if i < len(self.toci_times) else NEVER
+        for i in range(DEX_COURSES):
+            start, days, rate = (self.dex_courses[i] if i < len(self.dex_courses)
+                                 else (NEVER, 0.0, 0.0))
+            values.update({f"dex{i + 1}_start": start, f"dex{i + 1}_days": days,
+                           f"dex{i + 1}_mg_per_day": rate})
+        values["switch_time"] = NEVER if self.switch_time is None else self.switch_time
+        return values
+
+    def anticytokine_from(self) -> float:
+        """When tocilizumab or steroids were first given (ASTCT: fever no longer required)."""
+        starts = self.toci_times + [c[0] for c in self.dex_courses]
+        return min(starts, default=np.inf)
+
+    def start_dex(self, day: float, days: float, rate: float, label: str) -> None:
+        for course in self.dex_courses:  # an escalation replaces the running course
+            if course[0] <= day < course[0] + course[1]:
+                course[1] = day - course[0]
+        self.dex_courses.append([day, days, rate])
+        self.log.append((day, "steroids", label))
+
+
+def with_prophylaxis(policy: Policy) -> Schedule:
+    schedule = Schedule()
+    if policy.prophylactic_dex is not None:
+        start, days, rate = policy.prophylactic_dex
+        schedule.start_dex(start, days, rate, f"prophylactic dexamethasone {rate:g} mg/day "
+                                              f"for {days:g} days")
+    return schedule
+
+
+def next_action(policy: Policy, schedule: Schedule, time: np.ndarray, crs: np.ndarray,
+                icans: np.ndarray, after: float, toci_dose_mg: float) -> bool:
+    """Apply the earliest decision after ``after`` to ``schedule``; False when none is due."""
+    toci = policy.tocilizumab
+    for t, crs_grade, icans_grade in zip(time, crs, icans, strict=True):
+        if t + RESPONSE_DELAY_DAYS < after or t < 0:
+            continue
+        when = float(t) + RESPONSE_DELAY_DAYS
+        if toci is not None and crs_grade >= toci.from_crs_grade and _toci_allowed(
+                toci, schedule.toci_times, when):
+            schedule.toci_times.append(when)
+            schedule.log.append((when, "tocilizumab", f"tocilizumab {toci_dose_mg:.0f} mg "
+                                 f"(dose {len(schedule.toci_times)}, CRS grade {crs_grade:g})"))
+            return True
+        for step, (icans_from, crs_from, rate, days, label) in enumerate(policy.steroids):
+            due = icans_grade >= icans_from or (crs_from is not None and crs_grade >= crs_from)
+            if due and all(done < step for done in schedule.steroid_steps):
+                schedule.steroid_steps.append(step)
+                schedule.start_dex(when, days, rate, label)
+                return True
+        switch = policy.safety_switch_from_grade
+        if (switch is not None and schedule.switch_time is None
+                and max(crs_grade, icans_grade) >= switch):
+            schedule.switch_time = when
+            schedule.log.append((when, "safety switch", f"safety switch triggered (grade "
+                                 f"{max(crs_grade, icans_grade):g})"))
+            return True
+    return False
+
+
+def _toci_allowed(toci: Tocilizumab, given: list[float], t: float) -> bool:
+    if len(given) >= toci.max_total:
+        return False
+    if given and t < given[-1] + toci.repeat_hours / 24.0 - 1e-9:
+        return False
+    return sum(1 for g in given if g > t - 1.0) < toci.max_per_24h

@@ -1,0 +1,83 @@
+"""Next steps after CAR-T failure, as rules from failure type to rescue therapy.
+
+The rules follow the seeds' logic: an antigen-negative (or -low) relapse gets a CAR against
+another target; an antigen-positive late relapse a second infusion with lymphodepletion;
+early relapse or refractory disease an allogeneic transplant if eligible, otherwise a
+bispecific antibody. Each therapy is simulated onward from the patient's state by the same
+model: CAR-T therapies as a new lymphodepletion and infusion (a CAR against another target
+re-points the whole CAR-T pool: a simplification, the first product's cells are few by then),
+the others as a kill window on the tumour clones they reach. Kill rates are chosen, with the
+reason given, since reference/ has no rescue efficacy data to calibrate them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cartsim.journey.failure import Failure
+
+SECOND_ANTIGEN = {"b-all": ("CD19", "CD22"), "lbcl": ("CD19", "CD22"), "mm": ("BCMA", "GPRC5D")}
+"""(first, second) antigen per disease: CD22 CARs after CD19 escape, GPRC5D after BCMA."""
+
+
+@dataclass(frozen=True)
+class RescueTherapy:
+    name: str
+    description: str
+    kind: str                    # "car-t" or "kill"
+    delay_days: float = 0.0      # extra time to obtain the therapy (manufacturing)
+    kill_positive: float = 0.0   # 1/day on antigen-positive and antigen-low clones
+    kill_negative: float = 0.0   # 1/day on antigen-negative clones
+    days: float = 0.0
+    retarget: bool = False       # CAR against the disease's second antigen
+
+
+THERAPIES = {t.name: t for t in (
+    RescueTherapy("second-infusion", "second CAR-T infusion of the same product after "
+                  "lymphodepletion", "car-t", delay_days=14.0),
+    RescueTherapy("alternative-target-car", "CAR-T against a second antigen (CD22 / GPRC5D) "
+                  "after lymphodepletion", "car-t", delay_days=30.0, retarget=True),
+    RescueTherapy("allogeneic-transplant", "conditioning and allogeneic stem-cell transplant",
+                  "kill", kill_positive=1.0, kill_negative=1.0, days=10.0),
+    RescueTherapy("bispecific", "bispecific T-cell engager against the CAR's antigen "
+                  "(lymphoma: CD20, reaching antigen-negative clones too)", "kill",
+                  kill_positive=0.08, kill_negative=0.0, days=84.0),
+    RescueTherapy("chemotherapy", "salvage chemotherapy or targeted therapy", "kill",
+                  kill_positive=0.04, kill_negative=0.04, days=60.0),
+)}
+"""Chosen kill rates: transplant conditioning about 4 logs over 10 days; a bispecific
+0.08/day over 12 weeks (about 3 logs, of the order of its CR rates after CAR-T failure);
+salvage chemotherapy 0.04/day over two months (refractory disease, modest control)."""
+
+BISPECIFIC_REACHES_NEGATIVE = {"lbcl"}
+"""CD20 bispecifics in lymphoma do not depend on CD19, so they reach CD19-negative clones."""
+
+
+def choose_rescue(failure: Failure, disease: str, transplant_eligible: bool) -> RescueTherapy:
+    """The first matching rule."""
+    if failure.antigen in ("antigen-negative", "antigen-low") and disease in SECOND_ANTIGEN:
+        return THERAPIES["alternative-target-car"]
+    if failure.kind == "late relapse":
+        return THERAPIES["second-infusion"]
+    if transplant_eligible:
+        return THERAPIES["allogeneic-transplant"]
+    if disease in SECOND_ANTIGEN:
+        return THERAPIES["bispecific"]
+    return THERAPIES["chemotherapy"]
+
+
+def rescue_parameters(therapy: RescueTherapy, start: float, disease: str,
+                      ld_offset: float = -5.0) -> dict[str, float]:
+    """Model parameter values that give ``therapy`` from day ``start`` (CAR-T: lymphodepletion
+    from ``start``, infusion ``-ld_offset`` days later)."""
+    if therapy.kind == "kill":
+        negative = therapy.kill_negative
+        if therapy.name == "bispecific" and disease in BISPECIFIC_REACHES_NEGATIVE:
+            negative = therapy.kill_positive
+        return {"rescue_start": start, "rescue_days": therapy.days,
+                "rescue_kill_pos": therapy.kill_positive, "rescue_kill_neg": negative}
+    values = {"ld_start": start, "t_infusion": start - ld_offset}
+    if therapy.retarget:
+        first, second = SECOND_ANTIGEN[disease]
+        values.update({f"binds_{first}": 0.0, f"binds_{second}": 1.0})
+    return values

@@ -1,0 +1,354 @@
+"""One patient through the whole journey: apheresis, manufacturing, the wait with bridging,
+lymphodepletion, infusion, graded monitoring under a management policy, response visits,
+failure classification and rescue, with deaths and drop-outs along the way.
+
+The therapy model is simulated from the apheresis day. A disease preset's tumour burden ``T0``
+was calibrated as the burden at lymphodepletion, so the patient's burden at apheresis is set
+so that a typical wait without bridging reaches ``T0``; a longer wait arrives with more
+tumour, bridging with less. Random draws (manufacturing time and failure, drop-out, background
+death) come from streams keyed by (seed, purpose), so a journey is reproducible.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from cartsim.clinical.response import best_overall_response
+from cartsim.journey import assessment as assess_mod
+from cartsim.journey.failure import Failure, classify
+from cartsim.journey.grading import GradeSeries, grade_run
+from cartsim.journey.policy import POLICIES, Schedule, next_action, with_prophylaxis
+from cartsim.journey.protocol import BRIDGING_OPTIONS
+from cartsim.journey.rescue import RescueTherapy, choose_rescue, rescue_parameters
+from cartsim.presets import Preset, disease, product
+from cartsim.therapy.simulate import (
+    PatientRun,
+    compiled_therapy_model,
+    preset_parameters,
+    simulate_values,
+)
+
+TREATMENT_DEATH_GRADE4_DAYS = 3.0
+"""Chosen: CRS or ICANS held at grade 4 for 3 days counts as a treatment-related death (grade
+5); the model has no organ failure, and reference/ gives no survival by duration of grade 4."""
+MAX_POLICY_DECISIONS = 16
+CAR_T_STATE_NAMES = ("Cd", "Cm", "Ce", "Cx")
+PURPOSE = {"manufacturing": 1, "dropout": 2, "background": 3}
+
+
+@dataclass
+class Journey:
+    """What happened: the event list, grades, trajectories and a one-line-per-item outcome."""
+
+    protocol: dict
+    events: list[tuple[float, str, str]] = field(default_factory=list)
+    grades: GradeSeries | None = None
+    runs: list[PatientRun] = field(default_factory=list)
+    outcome: dict = field(default_factory=dict)
+
+    def add(self, day: float, kind: str, detail: str) -> None:
+        self.events.append((round(float(day), 4), kind, detail))
+
+    def sorted_events(self) -> list[tuple[float, str, str]]:
+        return sorted(self.events, key=lambda e: e[0])
+
+
+def _rng(seed: int, purpose: str) -> np.random.Generator:
+    return np.random.default_rng([seed, PURPOSE[purpose]])
+
+
+def _parameters(protocol: dict) -> dict[str, float]:
+    patient = protocol["patient"]
+    presets = [disease(protocol["disease"])]
+    if patient["weight_kg"] is not None:
+        presets.append(Preset("patient", "patient", "scenario patient",
+                              {"weight_kg": (float(patient["weight_kg"]), "scenario")}))
+    presets.append(product(protocol["product"]))
+    return preset_parameters(*presets, **patient["parameters"])
+
+
+def _lymphodepletion(ld: dict) -> dict[str, float]:
+    regimen = ld["regimen"]
+    return {
+        "ld_start": ld["start_day"],
+        "flu_mg_m2": ld["fludarabine_mg_m2"],
+        "flu_days": ld["fludarabine_days"] if regimen == "flu-cy" else 0.0,
+        "cy_mg_m2": ld["cyclophosphamide_mg_m2"],
+        "cy_days": ld["cyclophosphamide_days"] if regimen == "flu-cy" else 0.0,
+        "benda_mg_m2": ld["bendamustine_mg_m2"],
+        "benda_days": ld["bendamustine_days"] if regimen == "bendamustine" else 0.0,
+    }
+
+
+def _grid(start: float, end: float, step: float) -> np.ndarray:
+    """Times anchored on day 0 (so infusion and visits fall on the grid)."""
+    first = -math.ceil(-start / step - 1e-9) * step
+    return np.round(np.arange(first, end + step / 2, step), 9)
+
+
+def _first_day(time: np.ndarray, mask: np.ndarray) -> float | None:
+    return float(time[mask.argmax()]) if mask.any() else None
+
+
+def run_journey(protocol: dict) -> Journey:
+    """Simulate one patient through ``protocol`` (validated, see ``load_protocol``)."""
+    journey = Journey(protocol)
+    values = _parameters(protocol)
+    ok = _before_manufacturing(journey, values)
+    if not ok:
+        return journey
+    _simulate_from_apheresis(journey, values)
+    return journey
+
+
+def _before_manufacturing(journey: Journey, values: dict[str, float]) -> bool:
+    """Apheresis and manufacturing; False (journey over) when no product is released."""
+    p = journey.protocol
+    aph, man = p["apheresis"], p["manufacturing"]
+    rng = _rng(p["seed"], "manufacturing")
+    days = man["median_days"] * math.exp(man["spread"] * rng.standard_normal())
+    journey.outcome["vein_to_vein_days"] = round(days + man["release_to_infusion_days"], 2)
+    apheresis_day = -journey.outcome["vein_to_vein_days"]
+    journey.outcome["apheresis_day"] = apheresis_day
+    blood_ul = values["blood_ul_per_kg"] * values["weight_kg"]
+    collected = (p["patient"]["lymphocytes_per_ul"] * blood_ul * aph["blood_volumes"]
+                 * aph["collection_efficiency"])
+    journey.add(apheresis_day, "apheresis", f"{collected:.3g} lymphocytes collected")
+    journey.outcome.update(infused=False, itt=True)
+    if collected < aph["minimum_cells"]:
+        journey.add(apheresis_day + 1, "manufacturing failure", "apheresis yield "
+                    f"{collected:.3g} below the {aph['minimum_cells']:.3g} cells needed")
+        journey.outcome["not_infused_reason"] = "manufacturing failure (low apheresis yield)"
+        return False
+    release_day = apheresis_day + days
+    if rng.random() < man["failure_probability"]:
+        journey.add(release_day, "manufacturing failure", "product failed release testing")
+        journey.outcome["not_infused_reason"] = "manufacturing failure"
+        return False
+    if rng.random() < man["out_of_spec_probability"]:
+        values["dose_cells"] *= man["out_of_spec_dose_fraction"]
+        journey.add(release_day, "manufacturing", "product out of specification, infused at "
+                    f"{man['out_of_spec_dose_fraction']:g} of the dose")
+    else:
+        journey.add(release_day, "manufacturing", f"product released after {days:.1f} days")
+    return True
+
+
+def _pre_infusion_values(journey: Journey, values: dict[str, float]) -> dict[str, float]:
+    p = journey.protocol
+    apheresis_day = journey.outcome["apheresis_day"]
+    values.update(_lymphodepletion(p["lymphodepletion"]))
+    nominal_wait = (p["manufacturing"]["median_days"]
+                    + p["manufacturing"]["release_to_infusion_days"] + values["ld_start"])
+    values["T0"] *= math.exp(-values["r_tumour"] * max(nominal_wait, 0.0))
+    bridging = p["bridging"]
+    bridge_end = values["ld_start"] - bridging["stop_days_before_lymphodepletion"]
+    if bridging["therapy"] != "none" and bridge_end > apheresis_day + 1:
+        values.update(bridge_start=apheresis_day + 1, bridge_days=bridge_end - apheresis_day - 1,
+                      bridge_kill=BRIDGING_OPTIONS[bridging["therapy"]][0])
+        journey.add(apheresis_day + 1, "bridging", f"{bridging['therapy']} until day "
+                    f"{bridge_end:g}")
+    infusion = p["infusion"]
+    if infusion["dose_cells"] is not None:
+        values["dose_cells"] = float(infusion["dose_cells"])
+    if infusion["schedule"] == "split":
+        values.update(split_second_fraction=1.0 - infusion["first_fraction"],
+                      t_second_infusion=float(infusion["second_day"]))
+    if values["weight_kg"] < 30:
+        values["toci_mg_per_kg"] = 12.0  # label: 12 mg/kg below 30 kg (clinical_rules.md)
+    return values
+
+
+def _managed_run(journey: Journey, values: dict[str, float], grid: np.ndarray, *, seed: int,
+                 y0: np.ndarray | None = None, start: float = 0.0,
+                 ) -> tuple[PatientRun, Schedule, GradeSeries]:
+    """Simulate under the policy: re-simulate after each decision, in time order."""
+    policy = POLICIES[journey.protocol["policy"]]
+    # a rescue segment starts without prophylaxis (it is relative to the first infusion)
+    schedule = with_prophylaxis(policy) if start == 0.0 else Schedule()
+    toci_dose = min(values["toci_mg_per_kg"] * values["weight_kg"], values["toci_max_mg"])
+    graded = grid[grid >= start]
+    last = start - 1e-9
+    for _ in range(MAX_POLICY_DECISIONS):
+        run = simulate_values({**values, **schedule.parameters()}, grid, seed=seed, y0=y0)
+        grades = grade_run(run, graded, schedule.anticytokine_from())
+        if not next_action(policy, schedule, grades.time,
+                           grades.grades["crs_astct"], grades.grades["icans"], last, toci_dose):
+            break
+        last = schedule.log[-1][0]
+    return run, schedule, grades
+
+
+def _simulate_from_apheresis(journey: Journey, values: dict[str, float]) -> None:
+    p = journey.protocol
+    values = _pre_infusion_values(journey, values)
+    step = p["monitoring"]["grading_interval_hours"] / 24.0
+    grid = _grid(journey.outcome["apheresis_day"], p["follow_up_days"], step)
+    run, schedule, grades = _managed_run(journey, values, grid, seed=p["seed"])
+    lethal = p["wait"]["lethal_tumour_cells"]
+    deaths = _death_times(journey, run, grades, lethal)
+    before = {cause: day for cause, day in deaths.items() if day < 0}
+    if before:
+        cause = min(before, key=before.get)
+        journey.add(before[cause], cause, "before infusion")
+        journey.outcome["not_infused_reason"] = cause
+        journey.runs.append(_until(run, before[cause]))
+        return
+    journey.outcome["infused"] = True
+    ld = values["ld_start"]
+    if values["flu_days"] + values["cy_days"] + values["benda_days"] > 0:
+        journey.add(ld, "lymphodepletion", p["lymphodepletion"]["regimen"])
+    first_dose = values["dose_cells"] * (1 - values["split_second_fraction"])
+    journey.add(0.0, "infusion", f"{first_dose:.3g} CAR+ cells")
+    if values["split_second_fraction"] > 0:
+        journey.add(values["t_second_infusion"], "infusion", "second fraction "
+                    f"{values['dose_cells'] * values['split_second_fraction']:.3g} cells")
+    for day, kind, detail in schedule.log:
+        journey.add(day, kind, detail)
+    end = min(deaths.values(), default=p["follow_up_days"])
+    journey.grades = grades
+    _record_toxicity(journey, grades, schedule)
+    failure = _respond(journey, run, values, end, baseline_day=ld - 1.0)
+    if failure is not None and failure.day is not None and p["rescue"]["enabled"]:
+        therapy = choose_rescue(failure, p["disease"], p["patient"]["transplant_eligible"])
+        rescue_start = failure.day + p["rescue"]["delay_days"] + therapy.delay_days
+        if rescue_start < end:
+            journey.runs.append(_until(run, rescue_start))
+            _rescue(journey, run, values, schedule, therapy, rescue_start, step)
+            return
+    _record_death(journey, deaths, "after infusion")
+    journey.runs.append(_until(run, end))
+
+
+def _record_death(journey: Journey, deaths: dict[str, float], when: str) -> None:
+    if deaths:
+        cause = min(deaths, key=deaths.get)
+        journey.add(deaths[cause], cause, when)
+        journey.outcome["death"] = {"day": deaths[cause], "cause": cause}
+
+
+def _death_times(journey: Journey, run: PatientRun, grades: GradeSeries,
+                 lethal: float) -> dict[str, float]:
+    """Candidate death / drop-out days (only those within the run)."""
+    p = journey.protocol
+    start = journey.outcome["apheresis_day"]
+    found = {}
+    progression = _first_day(run.time, run["tumour_cells"] >= lethal)
+    if progression is not None:
+        found["death (progression)"] = progression
+    dropout = _rng(p["seed"], "dropout").exponential(1.0 / p["wait"]["dropout_per_day"]) \
+        if p["wait"]["dropout_per_day"] > 0 else math.inf
+    if start + dropout < 0:
+        found["drop-out"] = start + dropout
+    rate = p["patient"]["background_mortality_per_year"] / 365.25
+    background = _rng(p["seed"], "background").exponential(1.0 / rate) if rate > 0 else math.inf
+    if start + background <= run.time[-1]:
+        found["death (background)"] = start + background
+    severe = np.maximum(grades.grades["crs_astct"], grades.grades["icans"]) >= 4
+    run_length = 0.0
+    steps = np.diff(grades.time, prepend=grades.time[0])
+    for t, is_severe, dt in zip(grades.time, severe, steps, strict=True):
+        run_length = run_length + dt if is_severe else 0.0
+        if run_length >= TREATMENT_DEATH_GRADE4_DAYS:
+            found["death (treatment-related)"] = float(t)
+            break
+    return found
+
+
+def _until(run: PatientRun, day: float) -> PatientRun:
+    keep = run.time <= day + 1e-9
+    return PatientRun(run.time[keep], {k: v[keep] for k, v in run.observables.items()},
+                      {k: v[keep] for k, v in run.states.items()}, run.status,
+                      [e for e in run.events if e[0] <= day])
+
+
+def _record_toxicity(journey: Journey, grades: GradeSeries, schedule: Schedule) -> None:
+    for scale in grades.grades:
+        summary = grades.summary(scale)
+        journey.outcome[scale] = summary
+        if summary["onset_day"] is not None and scale in ("crs_astct", "icans"):
+            name = "CRS" if scale == "crs_astct" else "ICANS"
+            journey.add(summary["onset_day"], f"{name} onset",
+                        f"max grade {summary['max']} (ASTCT), {summary['duration_days']:g} "
+                        "days at grade >= 1")
+    journey.outcome["tocilizumab_doses"] = len(schedule.toci_times)
+    journey.outcome["steroid_courses"] = len(schedule.dex_courses)
+
+
+def _criteria(journey: Journey) -> str:
+    p = journey.protocol
+    return p["visits"]["criteria"] or assess_mod.CRITERIA_BY_DISEASE[p["disease"]]
+
+
+def _respond(journey: Journey, run: PatientRun, values: dict[str, float], end: float, *,
+             baseline_day: float, offset: float = 0.0, label: str = "") -> Failure | None:
+    """Assess at the visits before ``end``; record best response, progression and failure."""
+    p = journey.protocol
+    criteria = _criteria(journey)
+    days = [offset + d for d in p["visits"]["days"] if offset + d < end]
+    found = assess_mod.assess(run, criteria, days, baseline_day=baseline_day,
+                              patient=p["patient"], n_lesions=values["n_lesions"])
+    stop = next((i for i, a in enumerate(found) if assess_mod.progressed(a)), None)
+    found = found if stop is None else found[:stop + 1]  # no further visits on this line
+    if not found:
+        journey.outcome[f"{label}best_response"] = None
+        return None
+    for a in found:
+        mrd = f", {a.mrd}" if a.mrd else ""
+        journey.add(a.day, f"{label}response", f"{a.response.category}{mrd}: {a.response.rule}")
+    scale = assess_mod.SCALE_OF[criteria]
+    best = best_overall_response([(a.day, a.response) for a in found], scale)
+    journey.outcome[f"{label}best_response"] = best.category
+    progression = assess_mod.first_progression(found)
+    if progression is not None:
+        journey.add(progression.day, f"{label}progression", progression.response.rule)
+        journey.outcome[f"{label}progression_day"] = progression.day
+    failure = classify(run, found, best, progression, p["failure"]["early_relapse_days"])
+    if failure is not None:
+        journey.add(failure.day if failure.day is not None else found[-1].day,
+                    f"{label}failure", f"{failure.kind}, {failure.antigen}, {failure.mechanism}")
+        journey.outcome[f"{label}failure"] = {"kind": failure.kind, "antigen": failure.antigen,
+                                              "mechanism": failure.mechanism}
+    return failure
+
+
+def _rescue(journey: Journey, run: PatientRun, values: dict[str, float], schedule: Schedule,
+            therapy: RescueTherapy, start: float, step: float) -> None:
+    """Simulate ``therapy`` onward from the patient's state on day ``start``."""
+    p = journey.protocol
+    i = int(np.argmin(np.abs(run.time - start)))
+    start = float(run.time[i])
+    compiled = compiled_therapy_model()
+    y0 = np.array([run.states[s.name][i] for s in compiled.resolved.states])
+    if therapy.retarget:  # the first product's cells target the lost antigen: dropped
+        names = [s.name for s in compiled.resolved.states]
+        for cell in CAR_T_STATE_NAMES:
+            y0[names.index(cell)] = 0.0
+    rescue_values = {**values, **schedule.parameters(),
+                     **rescue_parameters(therapy, start, p["disease"])}
+    if schedule.switch_time is not None:
+        rescue_values["switch_on"] = 1.0  # the switch fired in the first segment
+    journey.add(start, "rescue", f"{therapy.name}: {therapy.description}")
+    journey.outcome["rescue"] = therapy.name
+    end = start + p["rescue"]["follow_up_days"]
+    grid = _grid(start, end, step)
+    grid = grid[grid >= start]
+    second, second_schedule, grades = _managed_run(journey, rescue_values, grid,
+                                                   seed=p["seed"] + 1, y0=y0, start=start)
+    for day, kind, detail in second_schedule.log:
+        journey.add(day, kind, f"{detail} (rescue)")
+    infusion_day = rescue_values.get("t_infusion", start) if therapy.kind == "car-t" else start
+    if therapy.kind == "car-t":
+        journey.add(start, "lymphodepletion", "before the rescue infusion")
+        journey.add(infusion_day, "infusion", f"rescue {therapy.name}")
+    journey.grades = journey.grades.joined(grades)
+    deaths = _death_times(journey, second, grades, p["wait"]["lethal_tumour_cells"])
+    deaths = {c: d for c, d in deaths.items() if d >= start}
+    rescue_end = min(deaths.values(), default=end)
+    _respond(journey, second, values, rescue_end, baseline_day=start, offset=infusion_day,
+             label="rescue ")
+    _record_death(journey, deaths, "after rescue")
+    journey.runs.append(_until(second, rescue_end))

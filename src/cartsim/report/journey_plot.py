@@ -1,0 +1,86 @@
+"""A swimmer-style page for one journey: the timeline of steps, drugs, responses, relapse and
+rescue on top; CRS and ICANS grades and tumour and CAR-T kinetics below."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+LANES = {  # event kind -> (lane, marker, colour)
+    "apheresis": ("procedures", "s", "tab:gray"),
+    "manufacturing": ("procedures", "D", "tab:gray"),
+    "manufacturing failure": ("procedures", "X", "black"),
+    "bridging": ("procedures", ">", "tab:brown"),
+    "lymphodepletion": ("procedures", "v", "tab:purple"),
+    "infusion": ("procedures", "*", "tab:green"),
+    "tocilizumab": ("drugs", "o", "tab:blue"),
+    "steroids": ("drugs", "^", "tab:orange"),
+    "safety switch": ("drugs", "X", "tab:red"),
+    "response": ("response", "o", "tab:green"),
+    "rescue response": ("response", "o", "tab:cyan"),
+    "progression": ("response", "X", "tab:red"),
+    "rescue progression": ("response", "X", "tab:red"),
+    "failure": ("response", "P", "tab:red"),
+    "rescue": ("procedures", "*", "tab:cyan"),
+}
+ORDER = ("procedures", "drugs", "response")
+
+
+def _joined(runs, name: str) -> tuple[np.ndarray, np.ndarray]:
+    time = np.concatenate([r.time for r in runs])
+    return time, np.concatenate([r[name] for r in runs])
+
+
+def plot_journey(journey, path: str | Path) -> None:
+    """Write the journey page as PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    p = journey.protocol
+    fig, axes = plt.subplots(3, 1, figsize=(10, 9), sharex=True,
+                             gridspec_kw={"height_ratios": [1.2, 1, 1.4]})
+    lanes = axes[0]
+    for day, kind, detail in journey.sorted_events():
+        lane, marker, colour = LANES.get(kind, ("response", "|", "black"))
+        if kind.startswith("death") or kind == "drop-out":
+            lane, marker, colour = "response", "X", "black"
+        y = ORDER.index(lane)
+        lanes.plot(day, y, marker=marker, color=colour, markersize=9, linestyle="none")
+        if kind in ("infusion", "rescue", "failure") or kind.startswith(("death", "drop")):
+            lanes.annotate(detail.split(":")[0][:28] if kind != "failure" else detail[:40],
+                           (day, y), textcoords="offset points", xytext=(4, 6), fontsize=7)
+        if kind in ("response", "rescue response"):
+            lanes.annotate(detail.split(":")[0].split(",")[0], (day, y),
+                           textcoords="offset points", xytext=(-6, -12), fontsize=7)
+    lanes.set_yticks(range(len(ORDER)), ORDER)
+    lanes.set_ylim(-0.7, len(ORDER) - 0.3)
+    lanes.axvline(0, color="tab:green", lw=0.8, ls=":")
+    lanes.set_title(f"{p['name']}: {p['product']} in {p['disease']} (seed {p['seed']}, "
+                    f"policy {p['policy']})")
+    if journey.grades is not None:
+        g = journey.grades
+        axes[1].step(g.time, g.grades["crs_astct"], where="post", label="CRS (ASTCT)")
+        axes[1].step(g.time, g.grades["icans"], where="post", label="ICANS (ASTCT)")
+        axes[1].legend(loc="upper right", fontsize=8)
+    axes[1].set_ylabel("grade")
+    axes[1].set_ylim(-0.2, 5.2)
+    if journey.runs:
+        positive = lambda y: np.where(y > 0, y, np.nan)  # noqa: E731 - log axes hide zeros
+        time, tumour = _joined(journey.runs, "tumour_cells")
+        axes[2].semilogy(time, positive(tumour), color="tab:red", label="tumour cells")
+        negative = _joined(journey.runs, "Tn")[1] * 1e9
+        axes[2].semilogy(time, positive(negative), color="tab:red", ls="--",
+                         label="antigen-negative")
+        cart = axes[2].twinx()
+        cart.semilogy(time, positive(_joined(journey.runs, "cart_cells_per_ul")[1]),
+                      color="tab:green", label="CAR-T cells/µL")
+        cart.set_ylabel("CAR-T cells/µL", color="tab:green")
+        axes[2].legend(loc="upper left", fontsize=8)
+    axes[2].set_ylabel("tumour cells")
+    axes[2].set_xlabel("days from infusion")
+    fig.tight_layout()
+    fig.savefig(path, format="png", dpi=110)
+    plt.close(fig)

@@ -1,0 +1,194 @@
+"""The patient journey: protocol validation, policy timing and dose limits, ITT vs infused
+accounting, grading of simulated physiology, failure and rescue rules, and the command."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import numpy as np
+import pytest
+
+from cartsim.cli import main
+from cartsim.journey import ProtocolError, load_protocol, protocol_from_mapping, run_journey
+from cartsim.journey.failure import Failure
+from cartsim.journey.grading import grade_point
+from cartsim.journey.policy import (
+    POLICIES,
+    RESPONSE_DELAY_DAYS,
+    Policy,
+    Schedule,
+    Tocilizumab,
+    next_action,
+)
+from cartsim.journey.rescue import THERAPIES, choose_rescue
+from cartsim.journey.scenarios import builtin_scenarios, scenario_path
+from cartsim.presets import disease, product
+from cartsim.therapy.simulate import compiled_therapy_model, preset_parameters, simulate_values
+
+SHORT = {"follow_up_days": 30.0, "visits": {"days": [28.0]}, "rescue": {"enabled": False}}
+
+
+@pytest.mark.parametrize("given, path", [
+    ({"manufacturing": {"failure_probability": 1.5}}, "manufacturing.failure_probability"),
+    ({"manufacturing": {"median_dayz": 3}}, "manufacturing.median_dayz"),
+    ({"bridging": {"therapy": "magic"}}, "bridging.therapy"),
+    ({"policy": "aggressive"}, "policy"),
+    ({"visits": {"days": [90, 28]}}, "visits.days"),
+    ({"visits": {"days": [28, 400]}}, "visits.days"),
+    ({"product": "no-cel"}, "product"),
+    ({"patient": {"parameters": {"T0": "big"}}}, "patient.parameters.T0"),
+    ({"patient": []}, "patient"),
+])
+def test_protocol_errors_name_the_key(given, path):
+    with pytest.raises(ProtocolError) as err:
+        protocol_from_mapping(given, "scenario.yaml")
+    assert path in str(err.value) and "scenario.yaml" in str(err.value)
+
+
+def test_builtin_scenarios_are_valid():
+    names = builtin_scenarios()
+    assert {"zuma1-axi-cel-lbcl", "eliana-tisa-cel-b-all", "karmma-ide-cel-mm"} <= set(names)
+    for name in names:
+        load_protocol(scenario_path(name))
+
+
+def _decide_all(policy: Policy, time, crs, icans) -> Schedule:
+    schedule, last = Schedule(), -1.0
+    while next_action(policy, schedule, time, crs, icans, last, 640.0):
+        last = schedule.log[-1][0]
+    return schedule
+
+
+def test_tocilizumab_repeats_after_8_hours_and_stops_at_4_doses():
+    time = np.arange(0, 4, 0.25)                   # graded every 6 h
+    crs = np.full(time.size, 2)                    # grade 2 that never improves
+    schedule = _decide_all(Policy("t", "toci only", steroids=()), time, crs, 0 * crs)
+    # a dose 1 h after each grading at grade 2, once 8 h have passed since the last dose:
+    # gradings at 0, 0.5, 1.0, 1.5 days, then the 4-dose limit
+    expected = np.array([0.0, 0.5, 1.0, 1.5]) + RESPONSE_DELAY_DAYS
+    np.testing.assert_allclose(schedule.toci_times, expected)
+
+
+def test_tocilizumab_at_most_3_doses_in_24_hours():
+    time = np.arange(0, 3, 1 / 24)                 # graded hourly
+    crs = np.full(time.size, 2)
+    policy = Policy("t", "toci every 4 h", tocilizumab=Tocilizumab(repeat_hours=4),
+                    steroids=())
+    schedule = _decide_all(policy, time, crs, 0 * crs)
+    # doses at 1, 5, 9 h; a 4th must wait until the first leaves the 24-h window (25 h)
+    np.testing.assert_allclose(np.array(schedule.toci_times) * 24, [1, 5, 9, 25])
+
+
+def test_steroids_escalate_and_replace_the_running_course():
+    time = np.arange(0, 5, 0.25)
+    icans = np.where(time >= 1.0, 2, 0) + np.where(time >= 2.0, 1, 0)  # grade 2, then 3
+    schedule = _decide_all(POLICIES["standard"], time, np.zeros(time.size, dtype=int), icans)
+    (start1, days1, rate1), (start2, _, rate2) = schedule.dex_courses
+    assert start1 == pytest.approx(1.0 + RESPONSE_DELAY_DAYS) and rate1 == 40.0
+    assert start2 == pytest.approx(2.0 + RESPONSE_DELAY_DAYS) and rate2 == 80.0
+    assert start1 + days1 == pytest.approx(start2)  # escalation ends the 10 mg course
+    assert schedule.toci_times == []                # no CRS, no tocilizumab
+
+
+def test_managed_journey_doses_follow_the_grades_they_answer():
+    journey = run_journey(protocol_from_mapping({"product": "axi-cel", "disease": "lbcl",
+                                                 "seed": 1, **SHORT}))
+    g = journey.grades
+    toci = [day for day, kind, _ in journey.events if kind == "tocilizumab"]
+    assert toci, "the typical axi-cel patient reaches CRS grade 2"
+    for day in toci:  # each dose answers a grade >= 2 one hour earlier
+        i = int(np.argmin(np.abs(g.time - (day - RESPONSE_DELAY_DAYS))))
+        assert g.grades["crs_astct"][i] >= 2
+    assert len(toci) <= 4
+
+
+def test_management_lowers_crs_severity():
+    base = {"product": "axi-cel", "disease": "lbcl", "seed": 1, **SHORT}
+    managed = run_journey(protocol_from_mapping({**base, "policy": "standard"}))
+    natural = run_journey(protocol_from_mapping({**base, "policy": "none"}))
+    assert natural.outcome["tocilizumab_doses"] == 0
+    assert managed.outcome["crs_astct"]["max"] < natural.outcome["crs_astct"]["max"]
+
+
+def test_itt_and_infused_accounting():
+    base = {"product": "axi-cel", "disease": "lbcl", **SHORT,
+            "manufacturing": {"failure_probability": 0.3}, "wait": {"dropout_per_day": 0.0},
+            "patient": {"background_mortality_per_year": 0.0}}
+    outcomes = [run_journey(protocol_from_mapping({**base, "seed": s})).outcome
+                for s in range(60)]
+    assert all(o["itt"] for o in outcomes)
+    infused = sum(o["infused"] for o in outcomes)
+    assert abs(infused / 60 - 0.7) <= 3 * np.sqrt(0.7 * 0.3 / 60)
+    reasons = {o.get("not_infused_reason") for o in outcomes if not o["infused"]}
+    assert reasons == {"manufacturing failure"}
+    assert all(o["best_response"] is not None for o in outcomes if o["infused"])
+
+
+def test_low_apheresis_yield_means_no_product():
+    outcome = run_journey(protocol_from_mapping(
+        {**SHORT, "patient": {"lymphocytes_per_ul": 50.0},
+         "apheresis": {"minimum_cells": 1e10}})).outcome
+    assert not outcome["infused"]
+    assert "apheresis yield" in outcome["not_infused_reason"]
+
+
+def test_simulated_physiology_is_graded_by_the_calculators():
+    # febrile, one vasopressor, low-flow O2: ASTCT 3, Lee 2014 2, Penn 3 (clinical_rules.md)
+    point = grade_point(39.5, 2, 1, 10, 0, anticytokine_given=False)
+    assert point["crs_astct"][0] == 3 and point["crs_lee2014"][0] == 2
+    assert point["crs_penn"][0] == 3
+    assert grade_point(37.0, 0, 0, 0, 3, False)["icans"][0] == 4  # unarousable
+
+
+@pytest.mark.parametrize("failure, eligible, disease_name, therapy", [
+    (Failure("early relapse", "antigen-negative", "antigen escape", 90.0), False, "b-all",
+     "alternative-target-car"),
+    (Failure("late relapse", "antigen-positive", "short persistence", 300.0), False, "lbcl",
+     "second-infusion"),
+    (Failure("early relapse", "antigen-positive", "exhaustion", 90.0), True, "b-all",
+     "allogeneic-transplant"),
+    (Failure("primary refractory", "antigen-positive", "poor expansion", 28.0), False, "mm",
+     "bispecific"),
+])
+def test_rescue_rules(failure, eligible, disease_name, therapy):
+    assert choose_rescue(failure, disease_name, eligible).name == therapy
+    assert therapy in THERAPIES
+
+
+def test_continuing_from_a_state_reproduces_the_uninterrupted_run():
+    values = preset_parameters(disease("lbcl"), product("axi-cel"))
+    grid = np.arange(-6.0, 60.25, 0.25)
+    whole = simulate_values(values, grid)
+    i = int(np.searchsorted(grid, 20.0))
+    names = [s.name for s in compiled_therapy_model().resolved.states]
+    y0 = np.array([whole.states[n][i] for n in names])
+    rest = simulate_values(values, grid[i:], y0=y0)
+    for name in ("Ce", "Cm", "il6"):
+        np.testing.assert_allclose(rest.states[name][-1], whole.states[name][-1], rtol=1e-3,
+                                   atol=1e-9)
+
+
+def test_journey_command_writes_events_grades_and_plot(tmp_path, capsys):
+    assert main(["journey", "zuma1-axi-cel-lbcl", "--out", str(tmp_path)]) == 0
+    with open(tmp_path / "events.csv") as handle:
+        events = list(csv.DictReader(handle))
+    kinds = [e["kind"] for e in events]
+    assert kinds[0] == "apheresis" and "infusion" in kinds
+    days = [float(e["day"]) for e in events]
+    assert days == sorted(days)
+    with open(tmp_path / "grades.csv") as handle:
+        header = next(csv.reader(handle))
+    assert header[:5] == ["day", "crs_astct", "crs_lee2014", "crs_penn", "icans"]
+    assert json.loads((tmp_path / "outcome.json").read_text())["itt"] is True
+    assert (tmp_path / "journey.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_journey_command_bad_scenario_exits_2_without_output(tmp_path, capsys):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("manufacturing:\n  failure_probability: 2\n")
+    out = tmp_path / "out"
+    assert main(["journey", str(bad), "--out", str(out)]) == 2
+    assert "manufacturing.failure_probability" in capsys.readouterr().err
+    assert not out.exists()
+    assert main(["journey", str(tmp_path / "missing.yaml"), "--out", str(out)]) == 2
