@@ -24,7 +24,7 @@ from cartsim.journey.policy import (
 from cartsim.journey.rescue import THERAPIES, choose_rescue
 from cartsim.journey.scenarios import builtin_scenarios, scenario_path
 from cartsim.presets import disease, product
-from cartsim.therapy.simulate import compiled_therapy_model, preset_parameters, simulate_values
+from cartsim.therapy.simulate import preset_parameters, simulate_values
 
 SHORT = {"follow_up_days": 30.0, "visits": {"days": [28.0]}, "rescue": {"enabled": False}}
 
@@ -161,9 +161,7 @@ def test_continuing_from_a_state_reproduces_the_uninterrupted_run():
     grid = np.arange(-6.0, 60.25, 0.25)
     whole = simulate_values(values, grid)
     i = int(np.searchsorted(grid, 20.0))
-    names = [s.name for s in compiled_therapy_model().resolved.states]
-    y0 = np.array([whole.states[n][i] for n in names])
-    rest = simulate_values(values, grid[i:], y0=y0)
+    rest = simulate_values(values, grid[i:], y0=whole.state_vector(20.0))
     for name in ("Ce", "Cm", "il6"):
         np.testing.assert_allclose(rest.states[name][-1], whole.states[name][-1], rtol=1e-3,
                                    atol=1e-9)

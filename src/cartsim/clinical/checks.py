@@ -1,12 +1,12 @@
 """Input checks shared by the clinical rules: impossible values raise ``ClinicalValueError``.
 
 Each check names the argument that failed, so the CLI can report it as the matching flag.
-The checks accept scalars and numpy arrays alike, so the vectorised graders share them.
+The numeric checks accept scalars and numpy arrays alike.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Mapping
 
 import numpy as np
 
@@ -45,16 +45,6 @@ def integer(field: str, value, low: int, high: int) -> np.ndarray:
     if bad.any():
         raise ClinicalValueError(field, values[bad].flat[0],
                                  f"must be a whole number from {low} to {high}")
-    return values.astype(int)
-
-
-def level(field: str, value, allowed: Collection[int]) -> np.ndarray:
-    """``value`` as an int array of severity levels, each one of ``allowed``."""
-    values = np.asarray(value)
-    bad = ~np.isin(values, list(allowed))
-    if bad.any():
-        raise ClinicalValueError(field, values[bad].flat[0],
-                                 f"must be one of {', '.join(map(str, sorted(allowed)))}")
     return values.astype(int)
 
 

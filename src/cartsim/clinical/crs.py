@@ -47,14 +47,14 @@ PENN_HYPOTENSION = (0, 3, 3, 4)
 PENN_OXYGEN = (0, 3, 3, 3, 3, 4)
 
 
-def _support(hypotension: str, oxygen: str, scale: str) -> tuple[tuple[int, str], tuple[int, str]]:
-    return (choice("hypotension", hypotension, HYPOTENSION, scale),
-            choice("oxygen", oxygen, OXYGEN, scale))
-
-
-def _temperature(temperature_c: float) -> float:
+def _bedside(temperature_c: float, hypotension: str, oxygen: str,
+             scale: str) -> tuple[bool, tuple[int, str], tuple[int, str]]:
+    """The checked findings every scale reads: fever, and the (level, description) of
+    hypotension and of oxygen support."""
     low, high = TEMPERATURE_RANGE_C
-    return float(number("temperature", temperature_c, low, high, unit="°C"))
+    fever = float(number("temperature", temperature_c, low, high, unit="°C")) >= FEVER_C
+    return (fever, choice("hypotension", hypotension, HYPOTENSION, scale),
+            choice("oxygen", oxygen, OXYGEN, scale))
 
 
 def astct_crs(temperature_c: float, hypotension: str = "none", oxygen: str = "none", *,
@@ -62,8 +62,8 @@ def astct_crs(temperature_c: float, hypotension: str = "none", oxygen: str = "no
     """ASTCT 2019 CRS grade: fever >= 38 °C is required (no longer once tocilizumab or steroids
     have been given); the grade is the more severe of hypotension and hypoxia."""
     scale = "ASTCT CRS"
-    fever = _temperature(temperature_c) >= FEVER_C
-    (hypo, hypo_text), (oxy, oxy_text) = _support(hypotension, oxygen, scale)
+    fever, (hypo, hypo_text), (oxy, oxy_text) = _bedside(temperature_c, hypotension, oxygen,
+                                                         scale)
     if died_of_crs:
         return Grade(5, scale, "death from CRS -> grade 5")
     if not fever and not anticytokine_given:
@@ -85,8 +85,8 @@ def lee2014_crs(temperature_c: float, hypotension: str = "none", oxygen: str = "
     transaminitis) grade 3; ventilator support or grade 4 organ toxicity grade 4.
     ``organ_toxicity`` is the worst CTCAE grade of organs other than the liver."""
     scale = "Lee 2014 CRS"
-    fever = _temperature(temperature_c) >= FEVER_C
-    (hypo, hypo_text), (oxy, oxy_text) = _support(hypotension, oxygen, scale)
+    fever, (hypo, hypo_text), (oxy, oxy_text) = _bedside(temperature_c, hypotension, oxygen,
+                                                         scale)
     organ = int(integer("organ_toxicity", organ_toxicity, 0, 4))
     liver = int(integer("transaminitis", transaminitis, 0, 4))
     if died_of_crs:
@@ -109,8 +109,8 @@ def penn_crs(temperature_c: float, hypotension: str = "none", oxygen: str = "non
     vasopressors, any supplemental oxygen, coagulopathy needing products, grade 3 creatinine or
     grade 4 transaminitis grade 3; high-dose vasopressors or mechanical ventilation grade 4."""
     scale = "Penn CRS"
-    fever = _temperature(temperature_c) >= FEVER_C
-    (hypo, hypo_text), (oxy, oxy_text) = _support(hypotension, oxygen, scale)
+    fever, (hypo, hypo_text), (oxy, oxy_text) = _bedside(temperature_c, hypotension, oxygen,
+                                                         scale)
     creatinine = int(integer("creatinine_grade", creatinine_grade, 0, 4))
     liver = int(integer("transaminitis", transaminitis, 0, 4))
     if died_of_crs:

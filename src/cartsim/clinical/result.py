@@ -7,47 +7,45 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 
 
+class _AsDict:
+    """``as_dict`` for the result dataclasses (the CLI's JSON)."""
+
+    def as_dict(self) -> dict:
+        return asdict(self)  # type: ignore[call-overload]
+
+
 @dataclass(frozen=True)
-class Grade:
+class Grade(_AsDict):
     """A toxicity grade (0 = none) on ``scale``; ``rule`` names the deciding criterion."""
 
     grade: int
     scale: str
     rule: str
 
-    def as_dict(self) -> dict:
-        return asdict(self)
-
     def __str__(self) -> str:
         return f"{self.scale} grade {self.grade}: {self.rule}"
 
 
 @dataclass(frozen=True)
-class Response:
+class Response(_AsDict):
     """A response category (e.g. CR, PR) under the criteria named by ``scale``."""
 
     category: str
     scale: str
     rule: str
 
-    def as_dict(self) -> dict:
-        return asdict(self)
-
     def __str__(self) -> str:
         return f"{self.scale}: {self.category} ({self.rule})"
 
 
 @dataclass(frozen=True)
-class Score:
+class Score(_AsDict):
     """A risk score; ``risk`` is the group, or None where no cut-off is sourced."""
 
     score: float
     risk: str | None
     scale: str
     rule: str
-
-    def as_dict(self) -> dict:
-        return asdict(self)
 
     def __str__(self) -> str:
         risk = f" ({self.risk} risk)" if self.risk else ""

@@ -33,11 +33,6 @@ class Assessment:
     mrd: str | None = None
 
 
-def _values(run, day: float, names: tuple[str, ...]) -> dict[str, float]:
-    i = int(np.argmin(np.abs(run.time - day)))
-    return {name: float(run[name][i]) for name in names}
-
-
 def assess(run, criteria_name: str, days, *, baseline_day: float, patient: dict,
            n_lesions: float) -> list[Assessment]:
     """Assessments at ``days`` (within the run), against the burden at ``baseline_day``."""
@@ -46,25 +41,25 @@ def assess(run, criteria_name: str, days, *, baseline_day: float, patient: dict,
         return [_assess_all(run, day, patient) for day in days]
     observable = {"Lugano": "spd_mm2", "IMWG": "m_protein_g_dl", "RECIST": "sld_mm"}
     name = observable[criteria_name]
-    baseline = _values(run, baseline_day, (name,))[name]
+    baseline = run.at(name, baseline_day)
     nadir = baseline
     found = []
     for day in days:
-        value = _values(run, day, (name, "tumour_cells"))
+        value = run.at(name, day)
         if criteria_name == "Lugano":
-            result = _lugano(value[name], baseline, nadir, n_lesions)
+            result = _lugano(value, baseline, nadir, n_lesions)
         elif criteria_name == "IMWG":
-            result = _imwg(value[name], baseline, nadir, value["tumour_cells"], run, day)
+            result = _imwg(value, baseline, nadir, run, day)
         else:
-            result = criteria.recist_response(value[name], baseline_sum_mm=baseline,
+            result = criteria.recist_response(value, baseline_sum_mm=baseline,
                                               nadir_sum_mm=nadir)
         found.append(Assessment(day, result))
-        nadir = min(nadir, value[name])
+        nadir = min(nadir, value)
     return found
 
 
 def _assess_all(run, day: float, patient: dict) -> Assessment:
-    blasts = _values(run, day, ("marrow_blasts_pct",))["marrow_blasts_pct"]
+    blasts = run.at("marrow_blasts_pct", day)
     result = criteria.all_response(blasts, anc_10e9_l=patient["anc_10e9_l"],
                                    platelets_10e9_l=patient["platelets_10e9_l"])
     return Assessment(day, result, criteria.mrd_status(blasts / 100.0))
@@ -76,10 +71,9 @@ def _lugano(spd: float, baseline: float, nadir: float, n_lesions: float) -> Resp
                               nadir_largest_ldi_mm=float(np.sqrt(nadir / n_lesions)))
 
 
-def _imwg(mprot: float, baseline: float, nadir: float, tumour_cells: float, run,
-          day: float) -> Response:
-    blasts = _values(run, day, ("marrow_blasts_pct",))["marrow_blasts_pct"]
-    extinct = tumour_cells == 0.0
+def _imwg(mprot: float, baseline: float, nadir: float, run, day: float) -> Response:
+    blasts = run.at("marrow_blasts_pct", day)
+    extinct = run.at("tumour_cells", day) == 0.0
     return criteria.imwg_response(mprot, baseline_g_dl=baseline, nadir_g_dl=min(nadir, baseline),
                                   immunofixation_negative=mprot < IFE_DETECTION_G_DL,
                                   marrow_plasma_cells_pct=blasts,

@@ -13,8 +13,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
-
 from cartsim.journey.assessment import Assessment, progressed, responded
 
 POOR_EXPANSION_CELLS_PER_UL = 5.0
@@ -38,17 +36,13 @@ class Failure:
     day: float | None           # when it became evident (None: no progression to act on)
 
 
-def _at(run, name: str, day: float) -> float:
-    return float(run[name][int(np.argmin(np.abs(run.time - day)))])
-
-
 def antigen_status(run, day: float) -> str:
-    total = sum(_at(run, clone, day) for clone in ("Tp", "Tl", "Tn"))
+    total = sum(run.at(clone, day) for clone in ("Tp", "Tl", "Tn"))
     if total <= 0:
         return "antigen-positive"
-    if _at(run, "Tn", day) / total > ESCAPE_SHARE:
+    if run.at("Tn", day) / total > ESCAPE_SHARE:
         return "antigen-negative"
-    if _at(run, "Tl", day) / total > ESCAPE_SHARE:
+    if run.at("Tl", day) / total > ESCAPE_SHARE:
         return "antigen-low"
     return "antigen-positive"
 
@@ -63,10 +57,10 @@ def mechanism(run, day: float, antigen: str) -> str:
     expansion = (run.time >= 0) & (run.time <= 14)
     if run["dex"][expansion].mean() > STEROID_SUPPRESSION_MG:
         return "suppression (corticosteroids)"
-    if _at(run, "cart_cells_per_ul", day) < LOST_CELLS_PER_UL:
+    if run.at("cart_cells_per_ul", day) < LOST_CELLS_PER_UL:
         return "short persistence"
-    cells = sum(_at(run, s, day) for s in ("Cm", "Ce", "Cx"))
-    if cells > 0 and _at(run, "Cx", day) / cells > EXHAUSTED_SHARE:
+    cells = sum(run.at(s, day) for s in ("Cm", "Ce", "Cx"))
+    if cells > 0 and run.at("Cx", day) / cells > EXHAUSTED_SHARE:
         return "exhaustion"
     return "tumour outgrowth despite persisting CAR-T"
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cartsim.clinical.crs import astct_crs, lee2014_crs, penn_crs
+from cartsim.clinical.crs import FEVER_C, astct_crs, lee2014_crs, penn_crs
 from cartsim.clinical.icans import astct_icans
 
 HYPOTENSION_BY_LEVEL = ("none", "fluids", "one-vasopressor", "multiple-vasopressors")
@@ -73,7 +73,7 @@ def grade_run(run, grid: np.ndarray, anticytokine_from: float) -> GradeSeries:
     index = np.searchsorted(run.time, grid)
     observed = {name: run[name][index] for name in
                 ("temperature_c", "vasopressors", "oxygen_need", "ice_score", "consciousness")}
-    quiet = ((observed["temperature_c"] < 38.0) & (observed["vasopressors"] == 0)
+    quiet = ((observed["temperature_c"] < FEVER_C) & (observed["vasopressors"] == 0)
              & (observed["oxygen_need"] == 0) & (observed["ice_score"] >= 10)
              & (observed["consciousness"] == 0))
     grades = {scale: np.zeros(grid.size, dtype=int) for scale in SCALES}

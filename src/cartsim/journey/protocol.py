@@ -201,8 +201,6 @@ def _check(data: dict, file: str | None) -> None:
     if max(days) > data["follow_up_days"]:
         c.fail("visits.days", f"last visit {max(days):g} is after follow_up_days "
                               f"{data['follow_up_days']:g}")
-    if not isinstance(data["policy"], str):
-        c.fail("policy", "must be the name of a policy")
     c.choice("policy", policy_names())
     c.number("failure.early_relapse_days", 1, 3650)
     c.flag("rescue.enabled")

@@ -26,7 +26,6 @@ from cartsim.journey.rescue import RescueTherapy, choose_rescue, rescue_paramete
 from cartsim.presets import Preset, disease, product
 from cartsim.therapy.simulate import (
     PatientRun,
-    compiled_therapy_model,
     preset_parameters,
     simulate_values,
 )
@@ -97,10 +96,8 @@ def run_journey(protocol: dict) -> Journey:
     """Simulate one patient through ``protocol`` (validated, see ``load_protocol``)."""
     journey = Journey(protocol)
     values = _parameters(protocol)
-    ok = _before_manufacturing(journey, values)
-    if not ok:
-        return journey
-    _simulate_from_apheresis(journey, values)
+    if _before_manufacturing(journey, values):
+        _simulate_from_apheresis(journey, values)
     return journey
 
 
@@ -137,7 +134,8 @@ def _before_manufacturing(journey: Journey, values: dict[str, float]) -> bool:
     return True
 
 
-def _pre_infusion_values(journey: Journey, values: dict[str, float]) -> dict[str, float]:
+def _set_pre_infusion_values(journey: Journey, values: dict[str, float]) -> None:
+    """Lymphodepletion, tumour at apheresis, bridging and infusion, into ``values``."""
     p = journey.protocol
     apheresis_day = journey.outcome["apheresis_day"]
     values.update(_lymphodepletion(p["lymphodepletion"]))
@@ -159,7 +157,6 @@ def _pre_infusion_values(journey: Journey, values: dict[str, float]) -> dict[str
                       t_second_infusion=float(infusion["second_day"]))
     if values["weight_kg"] < 30:
         values["toci_mg_per_kg"] = 12.0  # label: 12 mg/kg below 30 kg (clinical_rules.md)
-    return values
 
 
 def _managed_run(journey: Journey, values: dict[str, float], grid: np.ndarray, *, seed: int,
@@ -184,7 +181,7 @@ def _managed_run(journey: Journey, values: dict[str, float], grid: np.ndarray, *
 
 def _simulate_from_apheresis(journey: Journey, values: dict[str, float]) -> None:
     p = journey.protocol
-    values = _pre_infusion_values(journey, values)
+    _set_pre_infusion_values(journey, values)
     step = p["monitoring"]["grading_interval_hours"] / 24.0
     grid = _grid(journey.outcome["apheresis_day"], p["follow_up_days"], step)
     run, schedule, grades = _managed_run(journey, values, grid, seed=p["seed"])
@@ -195,7 +192,7 @@ def _simulate_from_apheresis(journey: Journey, values: dict[str, float]) -> None
         cause = min(before, key=before.get)
         journey.add(before[cause], cause, "before infusion")
         journey.outcome["not_infused_reason"] = cause
-        journey.runs.append(_until(run, before[cause]))
+        journey.runs.append(run.until(before[cause]))
         return
     journey.outcome["infused"] = True
     ld = values["ld_start"]
@@ -216,11 +213,11 @@ def _simulate_from_apheresis(journey: Journey, values: dict[str, float]) -> None
         therapy = choose_rescue(failure, p["disease"], p["patient"]["transplant_eligible"])
         rescue_start = failure.day + p["rescue"]["delay_days"] + therapy.delay_days
         if rescue_start < end:
-            journey.runs.append(_until(run, rescue_start))
+            journey.runs.append(run.until(rescue_start))
             _rescue(journey, run, values, schedule, therapy, rescue_start, step)
             return
     _record_death(journey, deaths, "after infusion")
-    journey.runs.append(_until(run, end))
+    journey.runs.append(run.until(end))
 
 
 def _record_death(journey: Journey, deaths: dict[str, float], when: str) -> None:
@@ -256,13 +253,6 @@ def _death_times(journey: Journey, run: PatientRun, grades: GradeSeries,
             found["death (treatment-related)"] = float(t)
             break
     return found
-
-
-def _until(run: PatientRun, day: float) -> PatientRun:
-    keep = run.time <= day + 1e-9
-    return PatientRun(run.time[keep], {k: v[keep] for k, v in run.observables.items()},
-                      {k: v[keep] for k, v in run.states.items()}, run.status,
-                      [e for e in run.events if e[0] <= day])
 
 
 def _record_toxicity(journey: Journey, grades: GradeSeries, schedule: Schedule) -> None:
@@ -319,12 +309,10 @@ def _rescue(journey: Journey, run: PatientRun, values: dict[str, float], schedul
             therapy: RescueTherapy, start: float, step: float) -> None:
     """Simulate ``therapy`` onward from the patient's state on day ``start``."""
     p = journey.protocol
-    i = int(np.argmin(np.abs(run.time - start)))
-    start = float(run.time[i])
-    compiled = compiled_therapy_model()
-    y0 = np.array([run.states[s.name][i] for s in compiled.resolved.states])
+    start = float(run.time[run.index(start)])
+    y0 = run.state_vector(start)
     if therapy.retarget:  # the first product's cells target the lost antigen: dropped
-        names = [s.name for s in compiled.resolved.states]
+        names = list(run.states)
         for cell in CAR_T_STATE_NAMES:
             y0[names.index(cell)] = 0.0
     rescue_values = {**values, **schedule.parameters(),
@@ -351,4 +339,4 @@ def _rescue(journey: Journey, run: PatientRun, values: dict[str, float], schedul
     _respond(journey, second, values, rescue_end, baseline_day=start, offset=infusion_day,
              label="rescue ")
     _record_death(journey, deaths, "after rescue")
-    journey.runs.append(_until(second, rescue_end))
+    journey.runs.append(second.until(rescue_end))

@@ -56,6 +56,26 @@ class PatientRun:
             return self.observables[name]
         return self.states[name]
 
+    def index(self, day: float) -> int:
+        """The output time nearest ``day``."""
+        return int(np.argmin(np.abs(self.time - day)))
+
+    def at(self, name: str, day: float) -> float:
+        """An observable or state at the output time nearest ``day``."""
+        return float(self[name][self.index(day)])
+
+    def state_vector(self, day: float) -> np.ndarray:
+        """All states at the output time nearest ``day``, in model order (to continue from)."""
+        i = self.index(day)
+        return np.array([values[i] for values in self.states.values()])
+
+    def until(self, day: float) -> PatientRun:
+        """The trajectory and event log up to ``day``."""
+        keep = self.time <= day + 1e-9
+        return PatientRun(self.time[keep], {k: v[keep] for k, v in self.observables.items()},
+                          {k: v[keep] for k, v in self.states.items()}, self.status,
+                          [e for e in self.events if e[0] <= day])
+
 
 def default_grid(values: dict[str, float], t_end: float, points_per_day: int = 1) -> np.ndarray:
     """From the day before lymphodepletion (or before infusion) to ``t_end``."""
