@@ -210,25 +210,39 @@ def test_step_reports_singular_matrix_and_non_finite_result(linear_stiff):
     assert code == 2
 
 
+@pytest.fixture(scope="module")
+def sized(tmp_path_factory):
+    """A kernel module for n states (its LU loops run to the module's N_STATES)."""
+    modules = {}
+
+    def module(n):
+        if n not in modules:
+            modules[n] = assemble(f"\nN_STATES = {n}\n",
+                                  directory=tmp_path_factory.mktemp(f"lu{n}"))
+        return modules[n]
+    return module
+
+
 @pytest.mark.parametrize("n", [1, 2, 5, 12, 40])
-def test_lu_solve_matches_numpy(nonautonomous, n):
+def test_lu_solve_matches_numpy(sized, n):
+    module = sized(n)
     rng = np.random.default_rng(n)
     for _ in range(5):
         a = rng.standard_normal((n, n)) + 2.0 * math.sqrt(n) * np.eye(n)
         b = rng.standard_normal(n)
         lu, piv = a.copy(), np.empty(n, np.int64)
-        assert nonautonomous.lu_factor(lu, piv) == 0
+        assert module.lu_factor(lu, piv) == 0
         x = b.copy()
-        nonautonomous.lu_solve(lu, piv, x)
+        module.lu_solve(lu, piv, x)
         np.testing.assert_allclose(x, np.linalg.solve(a, b), rtol=1e-10, atol=1e-12)
 
 
-def test_lu_pivots_past_a_zero_diagonal(nonautonomous):
+def test_lu_pivots_past_a_zero_diagonal(sized):
     a = np.array([[0.0, 2.0, 1.0], [1.0, 0.0, 0.0], [3.0, 1.0, 0.0]])
     b = np.array([1.0, 2.0, 3.0])
     lu, piv = a.copy(), np.empty(3, np.int64)
-    assert nonautonomous.lu_factor(lu, piv) == 0
-    nonautonomous.lu_solve(lu, piv, b)
+    assert sized(3).lu_factor(lu, piv) == 0
+    sized(3).lu_solve(lu, piv, b)
     np.testing.assert_allclose(b, np.linalg.solve(a, [1.0, 2.0, 3.0]), rtol=1e-14)
 
 
@@ -237,6 +251,6 @@ def test_lu_pivots_past_a_zero_diagonal(nonautonomous):
     [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0], [0.0, 0.0, 0.0]],
     [[1.0, 1.0], [np.nan, 1.0]],
 ])
-def test_lu_reports_singular_matrix(nonautonomous, matrix):
+def test_lu_reports_singular_matrix(sized, matrix):
     a = np.array(matrix)
-    assert nonautonomous.lu_factor(a, np.empty(a.shape[0], np.int64)) == 1
+    assert sized(a.shape[0]).lu_factor(a, np.empty(a.shape[0], np.int64)) == 1

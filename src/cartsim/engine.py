@@ -16,6 +16,7 @@ import sys
 import time
 from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -129,12 +130,13 @@ class CompiledModel:
         """Solve every patient and return all results in memory.
 
         ``options`` are :class:`SolverOptions` fields (rtol, atol, method, max_steps, ...).
+        Chunks are solved into slices of one preallocated result (no joining copies).
         """
-        parts = list(self.solve_chunks(t_eval, params, n_patients=n_patients, y0=y0, seed=seed,
-                                       chunk_size=chunk_size, threads=threads,
-                                       max_logged_events=max_logged_events, progress=progress,
-                                       **options))
-        return EnsembleResult.concatenate(parts)
+        job = self._job(t_eval, params, n_patients, y0, chunk_size, max_logged_events, options)
+        result = self._allocate(job, job.total, 0)
+        for _ in self._run(job, seed, threads, progress, result.rows):
+            pass
+        return result
 
     def solve_chunks(self, t_eval, params=None, *, n_patients: int | None = None, y0=None,
                      seed: int = 0, chunk_size: int | None = None, threads: int | None = None,
@@ -145,29 +147,48 @@ class CompiledModel:
         Results are bit-identical whatever ``chunk_size`` and ``threads``: each patient depends
         only on its own inputs and on its global index (its random stream).
         """
+        job = self._job(t_eval, params, n_patients, y0, chunk_size, max_logged_events, options)
+        yield from self._run(job, seed, threads, progress,
+                             lambda first, last: self._allocate(job, last - first, first))
+
+    def _job(self, t_eval, params, n_patients, y0, chunk_size, max_logged_events,
+             options) -> _Job:
+        """Checked inputs of one solve."""
         opts = SolverOptions(**options)
         grid = time_grid(t_eval)
         table = self.parameter_table(params, n_patients)
         total = table.shape[0]
-        initial = self._initial_table(y0, total)
-        atol = opts.atol_vector(self.resolved.states)
         if max_logged_events < 0:
             raise SolverOptionsError("max_logged_events must be >= 0")
-        size = self._chunk_size(chunk_size, grid.size, total, max_logged_events)
+        return _Job(opts, grid, table, self._initial_table(y0, total),
+                    opts.atol_vector(self.resolved.states), max_logged_events,
+                    self._chunk_size(chunk_size, grid.size, total, max_logged_events))
+
+    def _allocate(self, job: _Job, n: int, first: int) -> EnsembleResult:
+        """An unfilled result for patients first .. first + n - 1."""
+        n_log = job.max_logged_events
+        return EnsembleResult(
+            job.grid, np.empty((n, job.grid.size, len(self.state_names))),
+            np.empty((n, job.grid.size, len(self.observable_names))),
+            np.empty(n, dtype=np.int64), np.empty(n), np.zeros((n, len(INFO_FIELDS)),
+                                                                dtype=np.int64),
+            np.full((n, n_log), np.nan), np.full((n, n_log), -1, dtype=np.int64),
+            self.state_names, self.observable_names, self.event_names, first)
+
+    def _run(self, job: _Job, seed, threads, progress, target) -> Iterator[EnsembleResult]:
+        """Solve chunk after chunk into ``target(first, last)``, yielding each filled part."""
         workers = _thread_count(threads)
         purpose = purpose_id(EVENT_PURPOSE)
         start = time.perf_counter()
         with ThreadPoolExecutor(max_workers=workers) as pool:
-            for first in range(0, max(total, 1), size):
-                last = min(first + size, total)
-                chunk_y0 = (initial[first:last] if initial is not None
-                            else np.empty((0, len(self.state_names))))
-                yield self._solve_chunk(pool, grid, table[first:last], chunk_y0,
-                                        initial is None, opts, atol, seed, first, purpose,
-                                        max_logged_events)
-                if progress and total:
+            for first in range(0, max(job.total, 1), job.chunk_size):
+                last = min(first + job.chunk_size, job.total)
+                part = target(first, last)
+                self._solve_chunk(pool, job, first, last, seed, purpose, part)
+                yield part
+                if progress and job.total:
                     rate = last / max(time.perf_counter() - start, 1e-9)
-                    print(f"cartsim: solved {last:,}/{total:,} patients ({rate:,.0f}/s)",
+                    print(f"cartsim: solved {last:,}/{job.total:,} patients ({rate:,.0f}/s)",
                           file=sys.stderr, flush=True)
 
     def _chunk_size(self, chunk_size, n_times, total, n_log) -> int:
@@ -179,23 +200,20 @@ class CompiledModel:
                            + 2 * n_log + len(INFO_FIELDS) + len(self.parameter_names) + 2)
         return max(1, min(max(total, 1), CHUNK_BYTES // per_patient))
 
-    def _solve_chunk(self, pool, grid, params, y0, use_init, opts, atol, seed, first, purpose,
-                     n_log) -> EnsembleResult:
-        n = params.shape[0]
-        n_states, n_obs = len(self.state_names), len(self.observable_names)
-        states = np.empty((n, grid.size, n_states))
-        observables = np.empty((n, grid.size, n_obs))
-        status = np.empty(n, dtype=np.int64)
-        info = np.zeros((n, len(INFO_FIELDS)), dtype=np.int64)
-        t_stop = np.empty(n)
-        log_t = np.full((n, n_log), np.nan)
-        log_k = np.full((n, n_log), -1, dtype=np.int64)
+    def _solve_chunk(self, pool, job: _Job, first, last, seed, purpose,
+                     out: EnsembleResult) -> None:
+        """Fill ``out`` with patients first .. last - 1, blocks of them on the thread pool."""
+        n = last - first
+        use_init = job.initial is None
+        y0 = (np.empty((0, len(self.state_names))) if use_init
+              else job.initial[first:last])
+        opts = job.options
         arguments = (
-            grid, params, y0, use_init, float(opts.rtol), atol, opts.method_code,
-            int(opts.max_steps), float(opts.first_step),
+            job.grid, job.table[first:last], y0, use_init, float(opts.rtol), job.atol,
+            opts.method_code, int(opts.max_steps), float(opts.first_step),
             float(opts.max_step) if math.isfinite(opts.max_step) else 1e300,
-            np.uint64(seed), np.int64(first), np.uint64(purpose), states, observables, status,
-            info, t_stop, log_t, log_k,
+            np.uint64(seed), np.int64(first), np.uint64(purpose), out.states, out.observables,
+            out.status, out.info, out.t_stop, out.event_times, out.event_ids,
         )
         kernel = self.module.solve_range
         if n == 0:
@@ -204,8 +222,23 @@ class CompiledModel:
                  for lo in range(0, n, BLOCK)]
         for task in tasks:
             task.result()
-        return EnsembleResult(grid, states, observables, status, t_stop, info, log_t, log_k,
-                              self.state_names, self.observable_names, self.event_names, first)
+
+
+@dataclass(frozen=True)
+class _Job:
+    """The checked inputs of one solve, shared by its chunks."""
+
+    options: SolverOptions
+    grid: np.ndarray
+    table: np.ndarray
+    initial: np.ndarray | None
+    atol: np.ndarray
+    max_logged_events: int
+    chunk_size: int
+
+    @property
+    def total(self) -> int:
+        return self.table.shape[0]
 
 
 def _thread_count(threads: int | None) -> int:

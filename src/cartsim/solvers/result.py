@@ -74,21 +74,11 @@ class EnsembleResult:
         return [(float(self.event_times[i, j]), self.event_names[self.event_ids[i, j]])
                 for j in range(count)]
 
-    @staticmethod
-    def concatenate(parts: list[EnsembleResult]) -> EnsembleResult:
-        """Join consecutive chunks into one result."""
-        first = parts[0]
-        return EnsembleResult(
-            t=first.t,
-            states=np.concatenate([p.states for p in parts]),
-            observables=np.concatenate([p.observables for p in parts]),
-            status=np.concatenate([p.status for p in parts]),
-            t_stop=np.concatenate([p.t_stop for p in parts]),
-            info=np.concatenate([p.info for p in parts]),
-            event_times=np.concatenate([p.event_times for p in parts]),
-            event_ids=np.concatenate([p.event_ids for p in parts]),
-            state_names=first.state_names,
-            observable_names=first.observable_names,
-            event_names=first.event_names,
-            first_patient=first.first_patient,
-        )
+    def rows(self, first: int, last: int) -> EnsembleResult:
+        """Patients first .. last - 1 of this result, as views (writing to them fills it)."""
+        part = slice(first, last)
+        return EnsembleResult(self.t, self.states[part], self.observables[part],
+                              self.status[part], self.t_stop[part], self.info[part],
+                              self.event_times[part], self.event_ids[part], self.state_names,
+                              self.observable_names, self.event_names,
+                              self.first_patient + first)

@@ -32,7 +32,7 @@ def dp_step(t, y, h, p, k, y_new, err, ytmp):
     """One DOPRI5 step from (t, y); k[0] must hold f(t, y) (FSAL). Fills k[1..6] (k[6] = f at
     the new point), y_new, and the unscaled error estimate err. Returns the stiffness ratio
     h*|λ| estimate (Hairer's test) for the step."""
-    n = y.shape[0]
+    n = N_STATES
     for i in range(n):
         ytmp[i] = y[i] + h * DP_A21 * k[0, i]
     model_rhs(t + DP_C2 * h, ytmp, p, k[1])
@@ -69,7 +69,7 @@ def dp_step(t, y, h, p, k, y_new, err, ytmp):
 @njit(cache=True)
 def dp_dense_prepare(h, y, y_new, k, dense):
     """Coefficients of the 4th-order continuous extension over the last step."""
-    n = y.shape[0]
+    n = N_STATES
     for i in range(n):
         diff = y_new[i] - y[i]
         bspl = h * k[0, i] - diff
@@ -85,6 +85,6 @@ def dp_dense_prepare(h, y, y_new, k, dense):
 def dp_dense_eval(theta, dense, out):
     """Continuous solution at t + theta*h of the last step."""
     theta1 = 1.0 - theta
-    for i in range(out.shape[0]):
+    for i in range(N_STATES):
         out[i] = dense[0, i] + theta * (dense[1, i] + theta1 * (
             dense[2, i] + theta * (dense[3, i] + theta1 * dense[4, i])))

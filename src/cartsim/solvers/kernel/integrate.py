@@ -7,7 +7,7 @@
 import math
 
 import numpy as np
-from numba import njit
+from cartsim.codegen.jit import njit
 
 STATUS_OK = 0
 STATUS_MAX_STEPS = 1
@@ -39,7 +39,7 @@ FAC_MAX = 10.0
 @njit(cache=True)
 def error_norm(err, y, y_new, atol, rtol):
     """RMS of the error scaled by atol_i + rtol·max(|y_i|, |y_new_i|); inf if not finite."""
-    n = y.shape[0]
+    n = N_STATES
     total = 0.0
     for i in range(n):
         scale = atol[i] + rtol * max(abs(y[i]), abs(y_new[i]))
@@ -53,7 +53,7 @@ def error_norm(err, y, y_new, atol, rtol):
 @njit(cache=True)
 def initial_step(t, y, f0, p, atol, rtol, order, h_max, ytmp, ftmp):
     """Starting step size from the scaled sizes of y, f and f's change (Hairer's HINIT)."""
-    n = y.shape[0]
+    n = N_STATES
     d0 = 0.0
     d1 = 0.0
     for i in range(n):
@@ -85,7 +85,7 @@ def initial_step(t, y, f0, p, atol, rtol, order, h_max, ytmp, ftmp):
 def clamp_nonnegative(y):
     """Project amounts onto y ≥ 0; returns True if anything changed."""
     changed = False
-    for i in range(y.shape[0]):
+    for i in range(N_STATES):
         if NONNEGATIVE[i] and y[i] < 0.0:
             y[i] = 0.0
             changed = True
@@ -172,7 +172,7 @@ def locate_crossing(j, t, h, p, g_lo, g_hi, stiff, y, y_new, dense_dp, dense_ros
 @njit(cache=True)
 def record(i_out, t, y, p, out_states, out_obs, obs_tmp):
     """Store states and observables for output point i_out."""
-    for i in range(y.shape[0]):
+    for i in range(N_STATES):
         out_states[i_out, i] = y[i]
     model_obs(t, y, p, obs_tmp)
     for i in range(obs_tmp.shape[0]):

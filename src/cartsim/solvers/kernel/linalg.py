@@ -1,5 +1,6 @@
 # Dense LU factorisation with partial pivoting for the small per-patient systems of the
-# Rosenbrock method (n up to a few dozen states). Template text, assembled into each model module.
+# Rosenbrock method (n up to a few dozen states). Template text, assembled into each model module;
+# loops run to the module constant N_STATES so the compiler knows their length.
 import math
 
 from cartsim.codegen.jit import njit
@@ -9,7 +10,7 @@ from cartsim.codegen.jit import njit
 def lu_factor(a, piv):
     """Factor a in place (L below the diagonal, unit diagonal implied; U on and above).
     Returns 0 on success, 1 if a pivot is zero or not finite (singular matrix)."""
-    n = a.shape[0]
+    n = N_STATES
     for col in range(n):
         best = col
         size = abs(a[col, col])
@@ -36,7 +37,7 @@ def lu_factor(a, piv):
 @njit(cache=True)
 def lu_solve(a, piv, b):
     """Solve (the factored) a·x = b in place on b."""
-    n = a.shape[0]
+    n = N_STATES
     for i in range(n):
         j = piv[i]
         if j != i:

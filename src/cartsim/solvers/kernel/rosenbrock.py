@@ -43,7 +43,7 @@ def ros_step(t, y, h, p, f0, J, dfdt, W, piv, k, y_new, err, ytmp, ftmp):
     """One RODAS4 step of size h from (t, y), given f0 = f(t, y), J = ∂f/∂y and dfdt = ∂f/∂t
     there. Fills the stage increments k (6 × n), y_new and the embedded error err. Returns 0 on
     success, 1 if I/(γh) - J is singular, 2 if the result is not finite."""
-    n = y.shape[0]
+    n = N_STATES
     inv_gh = 1.0 / (RO_GAMMA * h)
     for i in range(n):
         for j in range(n):
@@ -107,7 +107,7 @@ def ros_step(t, y, h, p, f0, J, dfdt, W, piv, k, y_new, err, ytmp, ftmp):
 @njit(cache=True)
 def ros_dense_prepare(h, y, y_new, k, dense):
     """Coefficients of RODAS4's 3rd-order continuous extension."""
-    for i in range(y.shape[0]):
+    for i in range(N_STATES):
         dense[0, i] = (RO_H21 * k[0, i] + RO_H22 * k[1, i] + RO_H23 * k[2, i]
                        + RO_H24 * k[3, i] + RO_H25 * k[4, i])
         dense[1, i] = (RO_H31 * k[0, i] + RO_H32 * k[1, i] + RO_H33 * k[2, i]
@@ -118,6 +118,6 @@ def ros_dense_prepare(h, y, y_new, k, dense):
 def ros_dense_eval(theta, y, y_new, dense, out):
     """Continuous solution at t + θh of the last step."""
     theta1 = 1.0 - theta
-    for i in range(out.shape[0]):
+    for i in range(N_STATES):
         out[i] = theta1 * y[i] + theta * (y_new[i] + theta1 * (dense[0, i]
                                                                 + theta * dense[1, i]))
