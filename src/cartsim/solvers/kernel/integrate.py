@@ -7,6 +7,7 @@
 import math
 
 import numpy as np
+
 from cartsim.codegen.jit import njit
 
 STATUS_OK = 0

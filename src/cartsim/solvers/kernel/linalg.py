@@ -1,6 +1,7 @@
 # Dense LU factorisation with partial pivoting for the small per-patient systems of the
 # Rosenbrock method (n up to a few dozen states). Template text, assembled into each model module;
 # loops run to the module constant N_STATES so the compiler knows their length.
+# ruff: noqa: F821
 import math
 
 from cartsim.codegen.jit import njit
