@@ -44,3 +44,12 @@ def onset_day(time, values, threshold: float) -> float:
     time = np.asarray(time, dtype=float)
     hit = (np.asarray(values) >= threshold) & (time >= 0)
     return float(time[np.argmax(hit)]) if hit.any() else float("nan")
+
+
+def fold_expansion(time, total, engrafted) -> float:
+    """Peak CAR-T number after infusion over the engrafted number at infusion (Stein 2019's
+    fold expansion from the baseline level); ``time`` must include the infusion time 0."""
+    time = np.asarray(time, dtype=float)
+    after = time >= 0
+    start = float(np.asarray(engrafted)[np.argmax(after)])
+    return float(np.max(np.asarray(total)[after]) / start) if start > 0 else float("nan")

@@ -1,0 +1,97 @@
+"""Inter-individual variability: which parameters differ between patients, by how much, and why.
+
+A varied parameter is its preset value times exp(ω·z), z standard normal (log-normal, as in the
+population cellular-kinetic models of Stein 2019 and Singh 2021); fractions vary on the logit
+scale so they stay between 0 and 1. The product sets say how cells differ between patients' own
+products; the disease sets how tumours differ. ω values marked "calibrated" were fitted once by
+``tools/calibrate_variability.py`` to the spreads named in their source, with the ω taken from the
+literature held fixed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cartsim.presets.base import PresetError
+
+SCALES = ("log", "logit")
+
+
+@dataclass(frozen=True)
+class Variation:
+    """Parameter ``parameter`` varies between patients with SD ``omega`` on ``scale``."""
+
+    parameter: str
+    omega: float
+    source: str
+    scale: str = "log"
+
+    def __post_init__(self):
+        if self.scale not in SCALES:
+            raise PresetError(f"variation of '{self.parameter}': scale must be one of {SCALES}")
+        if not self.omega >= 0.0:
+            raise PresetError(f"variation of '{self.parameter}': omega must be >= 0")
+
+
+STEIN_SPREAD = ("chosen: calibrated (tools/calibrate_variability.py) so tisa-cel B-ALL patients "
+                "spread like stein2019 Table 1 (omega^2 Cmax 0.65, Tmax 0.38, fold expansion 2.4)")
+ZUMA1_SPREAD = ("chosen: calibrated (tools/calibrate_variability.py) so axi-cel LBCL patients "
+                "reproduce the zuma1 interquartile ranges of blood CAR-T counts at days 7-90 "
+                "(kimmel2021: obs_CAR_count)")
+
+VARIABILITY_41BB = (
+    Variation("rho_max", 0.5, STEIN_SPREAD),
+    Variation("engraft_fraction", 1.1, STEIN_SPREAD),
+    Variation("d_eff", 0.95, "stein2019: Table 1 omega^2 0.91 of alpha (d_eff sets alpha)"),
+    Variation("eps_mem", 0.89, "stein2019: Table 1 omega^2 0.8 of F_B (eps_mem sets F_B)"),
+    Variation("mu_mem", 0.93, "stein2019: Table 1 omega^2 0.86 of beta (mu_mem sets beta)"),
+)
+
+VARIABILITY_CD28 = (
+    Variation("rho_max", 0.62, ZUMA1_SPREAD),
+    Variation("engraft_fraction", 1.1, "chosen: as calibrated for 4-1BB products (stein2019 "
+                                       "spreads); no CD28 value in reference/"),
+    Variation("d_eff", 0.65, ZUMA1_SPREAD),
+    Variation("K_C", 0.37, ZUMA1_SPREAD + "; kimmel2021: K_C among the most sensitive parameters"),
+    Variation("niche_weight", 1.28, ZUMA1_SPREAD),
+)
+
+VARIABILITY_IDE_CEL = (
+    Variation("rho_max", 0.22, "singh2021: omega 0.22 of Kexp_max"),
+    Variation("kill_max", 0.50, "singh2021: omega 0.50 of Kkill_max"),
+    Variation("engraft_fraction", 1.1, STEIN_SPREAD + " (4-1BB products alike)"),
+    Variation("d_eff", 0.95, "stein2019: Table 1 omega^2 0.91 of alpha (4-1BB products alike)"),
+    Variation("mu_mem", 0.93, "stein2019: Table 1 omega^2 0.86 of beta (4-1BB products alike)"),
+)
+
+PRODUCT_VARIABILITY = {"tisa-cel": VARIABILITY_41BB, "axi-cel": VARIABILITY_CD28,
+                       "ide-cel": VARIABILITY_IDE_CEL}
+
+BURDEN_SPREAD = "chosen: tumour burden at infusion spans about two orders of magnitude"
+DISEASE_VARIABILITY = {
+    "b-all": (
+        Variation("T0", 0.4, STEIN_SPREAD + "; with rho_max and engraft_fraction"),
+        Variation("r_tumour", 0.3, "chosen: leukaemias differ in doubling time"),
+    ),
+    "lbcl": (
+        Variation("T0", 1.0, BURDEN_SPREAD + " (kimmel2021: tumour volumes around the median "
+                                            "94.86 ml)"),
+        Variation("r_tumour", 0.8, "kimmel2021: r_B spans the literature range 0.01-0.50/day"),
+    ),
+    "mm": (
+        Variation("T0", 0.7, BURDEN_SPREAD),
+        Variation("r_tumour", 0.5, "chosen: myeloma growth rates differ between patients"),
+    ),
+}
+
+
+def variability(product_name: str, disease_name: str) -> tuple[Variation, ...]:
+    """The variations of a product in a disease (product set, then disease set)."""
+    key_p, key_d = product_name.strip().lower(), disease_name.strip().lower()
+    if key_p not in PRODUCT_VARIABILITY:
+        raise PresetError(f"no variability for product '{product_name}'; choose one of "
+                          f"{', '.join(PRODUCT_VARIABILITY)}")
+    if key_d not in DISEASE_VARIABILITY:
+        raise PresetError(f"no variability for disease '{disease_name}'; choose one of "
+                          f"{', '.join(DISEASE_VARIABILITY)}")
+    return PRODUCT_VARIABILITY[key_p] + DISEASE_VARIABILITY[key_d]
