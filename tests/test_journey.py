@@ -48,9 +48,25 @@ def test_protocol_errors_name_the_key(given, path):
 
 def test_builtin_scenarios_are_valid():
     names = builtin_scenarios()
-    assert {"zuma1-axi-cel-lbcl", "eliana-tisa-cel-b-all", "karmma-ide-cel-mm"} <= set(names)
+    assert {"zuma1-axi-cel-lbcl", "eliana-tisa-cel-b-all", "karmma-ide-cel-mm",
+            "ct041-satri-cel-gastric"} <= set(names)
     for name in names:
         load_protocol(scenario_path(name))
+
+
+def test_solid_tumour_journey_is_assessed_by_recist():
+    """The CLDN18.2 gastric scenario: RECIST 1.1 on the sum of longest diameters; a partial
+    response (no complete response while antigen-negative cells remain) and then progression
+    by the 20% + 5 mm rule, classified as antigen-negative escape."""
+    protocol = load_protocol(scenario_path("ct041-satri-cel-gastric"))
+    protocol["rescue"]["enabled"] = False
+    journey = run_journey(protocol)
+    responses = [e for e in journey.events if e[1] == "response"]
+    assert responses and all(e[2].split(":")[0] in ("CR", "PR", "SD", "PD") for e in responses)
+    assert journey.outcome["best_response"] == "PR"
+    progression = [e for e in journey.events if e[1] == "progression"]
+    assert progression and ">= 20% and >= 5 mm" in progression[0][2]
+    assert journey.outcome["failure"]["antigen"] == "antigen-negative"
 
 
 def _decide_all(policy: Policy, time, crs, icans) -> Schedule:

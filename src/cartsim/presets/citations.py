@@ -55,6 +55,9 @@ CITATIONS = {
               "values as tabulated in reference/trials_training.csv)",
     "karmma": "KarMMa, idecabtagene vicleucel in r/r multiple myeloma (Munshi NC et al. NEJM "
               "2021; values as tabulated in reference/trials_training.csv)",
+    "ct041": "CT041-CG4006, satricabtagene autoleucel (CLDN18.2 CAR-T) in gastrointestinal "
+             "cancers, phase 1 interim (Qi C et al. Nat Med 2022;28:1189-1198; values as "
+             "tabulated in reference/trials_training.csv)",
     "trials_design_only": "Product and protocol facts of further trials, as tabulated in "
                           "reference/trials_design_only.csv",
     "clinical_rules": "Clinical rules compiled in reference/clinical_rules.md (ASTCT 2019, "

@@ -1,4 +1,8 @@
-"""Diseases: tumour burden and growth, antigen densities, patient size, lymphodepletion."""
+"""Diseases: tumour burden and growth, antigen densities, patient size, lymphodepletion.
+
+Three haematological diseases (B-ALL, LBCL, myeloma) and one solid tumour (CLDN18.2-positive
+gastric cancer, measured by RECIST), whose target is the model's generic tumour-associated antigen
+``TAA`` and whose microenvironment suppresses CAR-T cells."""
 
 from __future__ import annotations
 
@@ -57,4 +61,24 @@ MULTIPLE_MYELOMA = Preset("mm", "disease", "relapsed/refractory multiple myeloma
     "marrow_normal": (500.0, "chosen: as for B-ALL"),
 })
 
-DISEASES = {d.name: d for d in (B_ALL, LBCL, MULTIPLE_MYELOMA)}
+GASTRIC = Preset("gastric", "disease", "CLDN18.2-positive advanced gastric cancer (solid tumour)", {
+    "T0": (6.7, "leontriana2021: T0_single 6.7e9 cells, a solid tumour at CAR-T treatment"),
+    "r_tumour": (0.02, "leontriana2021: rho_T solid tumour growth"),
+    "dens_TAA_Tp": (5000.0, "chosen: CLDN18.2 on antigen-positive gastric cancer cells, a few "
+                            "thousand per cell; no value in reference/"),
+    "dens_TAA_Tl": (300.0, "chosen: antigen-low cells, as for the other targets"),
+    "frac_low": (0.2, "chosen: solid tumours express their target heterogeneously (CT041 "
+                      "enrolled CLDN18.2-positive, not uniformly positive, tumours)"),
+    "frac_neg": (0.01, "chosen: a pre-existing antigen-negative minority, the usual route of "
+                       "progression after a partial response"),
+    "tme_suppression": (0.5, "chosen: half of engagement and killing is lost in the "
+                             "immunosuppressive microenvironment (leontriana2021: CAR-T "
+                             "inactivation by solid tumours)"),
+    "dens_TAA_H": (0.0, "chosen: CLDN18.2 in normal gastric mucosa sits in tight junctions, out "
+                        "of CAR-T reach (the rationale of the target); any accessible healthy "
+                        "antigen gives this model chronic CRS, so none is modelled"),
+    "weight_kg": (65.0, "chosen: adult"),
+    "B_start_fraction": (1.0, "chosen: solid-tumour patients have normal B cells"),
+})
+
+DISEASES = {d.name: d for d in (B_ALL, LBCL, MULTIPLE_MYELOMA, GASTRIC)}

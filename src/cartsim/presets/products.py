@@ -72,4 +72,19 @@ IDE_CEL = Preset("ide-cel", "product", "idecabtagene vicleucel (Abecma): anti-BC
                      "dose_cells": (450e6, "karmma: target dose 450e6 CAR+ T cells"),
                  })).values)
 
-PRODUCTS = {p.name: p for p in (TISA_CEL, AXI_CEL, IDE_CEL)}
+SATRI_CEL = Preset("satri-cel", "product", "satricabtagene autoleucel (CT041): anti-CLDN18.2, "
+                   "solid tumours; CD28 costimulation assumed (chosen: not stated in "
+                   "reference/)", COSTIM_CD28.merged(Preset("", "", "", {
+                       "binds_CD19": (0.0, "ct041: satri-cel does not bind CD19"),
+                       "binds_TAA": (1.0, "ct041: satricabtagene autoleucel targets CLDN18.2, "
+                                          "the model's tumour-associated antigen TAA"),
+                       "kd_TAA": (10.0, "chosen: a humanised high-affinity scFv; no value in "
+                                        "reference/"),
+                       "memory_fraction": (0.3, "chosen: no product phenotype data in "
+                                                "reference/"),
+                       "cd4_fraction": (0.5, "chosen: 1:1 taken"),
+                       "dose_cells": (2.5e8, "ct041: lowest and most used dose level 2.5e8 "
+                                             "CAR-T cells"),
+                   })).values)
+
+PRODUCTS = {p.name: p for p in (TISA_CEL, AXI_CEL, IDE_CEL, SATRI_CEL)}
