@@ -123,3 +123,13 @@ def test_axi_cel_population_reproduces_zuma1_quartiles(axi_population):
 def test_every_patient_solves(tisa_population, axi_population):
     assert tisa_population.ok.all() and axi_population.ok.all()
     assert tisa_population.n_patients == 300
+
+
+def test_every_preset_pair_has_a_population():
+    """Each product in each disease can be simulated as a population."""
+    from cartsim.presets import DISEASES, PRODUCTS
+
+    for product_name in PRODUCTS:
+        for disease_name in DISEASES:
+            run = simulate_population(product_name, disease_name, 4, t_end=10)
+            assert run.ok.all(), (product_name, disease_name)

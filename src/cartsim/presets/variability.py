@@ -65,7 +65,7 @@ VARIABILITY_IDE_CEL = (
 )
 
 PRODUCT_VARIABILITY = {"tisa-cel": VARIABILITY_41BB, "axi-cel": VARIABILITY_CD28,
-                       "ide-cel": VARIABILITY_IDE_CEL}
+                       "ide-cel": VARIABILITY_IDE_CEL, "satri-cel": VARIABILITY_CD28}
 
 BURDEN_SPREAD = "chosen: tumour burden at infusion spans about two orders of magnitude"
 DISEASE_VARIABILITY = {
@@ -81,6 +81,11 @@ DISEASE_VARIABILITY = {
     "mm": (
         Variation("T0", 0.7, BURDEN_SPREAD),
         Variation("r_tumour", 0.5, "chosen: myeloma growth rates differ between patients"),
+    ),
+    "gastric": (
+        Variation("T0", 1.0, BURDEN_SPREAD),
+        Variation("r_tumour", 0.5, "chosen: solid tumours differ in growth rate"),
+        Variation("frac_neg", 1.0, "chosen: the antigen-negative share differs between tumours"),
     ),
 }
 
