@@ -7,7 +7,7 @@
 # 4th-order one, so k_6 is the error estimate. Coefficient values (c_i, d_i, a_ij, c_ij and the
 # dense-output d_2j, d_3j, here RO_H2j, RO_H3j) as in Hairer's rodas.f (METH = 1) and the Rodas4
 # tableau of OrdinaryDiffEq.jl; checked by tests/test_rosenbrock.py's order tests.
-# Template text: uses model_rhs and lu_factor/lu_solve from the assembled module.
+# Template text: uses model_rhs, N_STATES and lu_factor/lu_solve from the assembled module.
 # ruff: noqa: F821
 import math
 
