@@ -8,7 +8,8 @@ import sys
 from cartsim.errors import CartsimError
 
 SUBCOMMAND_MODULES = ("cartsim.cli.demo", "cartsim.cli.sbml", "cartsim.cli.therapy",
-                      "cartsim.cli.clinical", "cartsim.cli.journey")
+                      "cartsim.cli.clinical", "cartsim.cli.journey",
+                      "cartsim.cli.cohort")
 
 
 def build_parser() -> argparse.ArgumentParser:

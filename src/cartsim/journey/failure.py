@@ -55,7 +55,7 @@ def mechanism(run, day: float, antigen: str) -> str:
     if run["cart_cells_per_ul"][after].max() < POOR_EXPANSION_CELLS_PER_UL:
         return "poor expansion"
     expansion = (run.time >= 0) & (run.time <= 14)
-    if run["dex"][expansion].mean() > STEROID_SUPPRESSION_MG:
+    if expansion.any() and run["dex"][expansion].mean() > STEROID_SUPPRESSION_MG:
         return "suppression (corticosteroids)"
     if run.at("cart_cells_per_ul", day) < LOST_CELLS_PER_UL:
         return "short persistence"

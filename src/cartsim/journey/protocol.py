@@ -2,9 +2,10 @@
 
 Sections mirror the journey in the seeds: patient, apheresis, manufacturing, wait (drop-out and
 death before infusion), bridging, lymphodepletion, infusion, monitoring, visits, management
-policy, rescue. Every key has a default (``DEFAULTS``), so a scenario states only what differs;
-an unknown key, a wrong type or an impossible value is an error naming its path in the file.
-Days count from the planned infusion (day 0).
+policy, rescue, and the trial's published results to compare a cohort with. Every key has a
+default (``DEFAULTS``), so a scenario states only what differs; an unknown key, a wrong type or
+an impossible value is an error naming its path in the file. Days count from the planned
+infusion (day 0).
 """
 
 from __future__ import annotations
@@ -90,6 +91,7 @@ DEFAULTS: dict[str, Any] = {
     "policy": "standard",
     "failure": {"early_relapse_days": 180.0},
     "rescue": {"enabled": True, "delay_days": 14.0, "follow_up_days": 365.0},
+    "published": {},                  # endpoint -> {value: %, source: text}, for cohorts
 }
 
 
@@ -206,6 +208,23 @@ def _check(data: dict, file: str | None) -> None:
     c.flag("rescue.enabled")
     c.number("rescue.delay_days", 0, 365)
     c.number("rescue.follow_up_days", 1, 3650)
+    _check_published(c, data["published"])
+
+
+def _check_published(c: _Checker, published) -> None:
+    from cartsim.journey.cohort import ENDPOINT_NAMES
+
+    if not isinstance(published, dict):
+        c.fail("published", f"must be a mapping of endpoint to value, got {published!r}")
+    for name, entry in published.items():
+        where = f"published.{name}"
+        if name not in ENDPOINT_NAMES:
+            c.fail(where, f"unknown endpoint (known: {', '.join(ENDPOINT_NAMES)})")
+        if not isinstance(entry, dict) or set(entry) != {"value", "source"}:
+            c.fail(where, f"must be a mapping with 'value' (%) and 'source', got {entry!r}")
+        c.number(f"{where}.value", 0, 100)
+        if not isinstance(entry["source"], str) or not entry["source"].strip():
+            c.fail(f"{where}.source", "must name where the value comes from")
 
 
 def protocol_from_mapping(given: dict, file: str | None = None) -> dict:

@@ -59,7 +59,8 @@ def _rng(seed: int, purpose: str) -> np.random.Generator:
     return np.random.default_rng([seed, PURPOSE[purpose]])
 
 
-def _parameters(protocol: dict) -> dict[str, float]:
+def journey_parameters(protocol: dict) -> dict[str, float]:
+    """The patient's model parameters: disease, scenario weight, product, then overrides."""
     patient = protocol["patient"]
     presets = [disease(protocol["disease"])]
     if patient["weight_kg"] is not None:
@@ -95,7 +96,7 @@ def _first_day(time: np.ndarray, mask: np.ndarray) -> float | None:
 def run_journey(protocol: dict) -> Journey:
     """Simulate one patient through ``protocol`` (validated, see ``load_protocol``)."""
     journey = Journey(protocol)
-    values = _parameters(protocol)
+    values = journey_parameters(protocol)
     if _before_manufacturing(journey, values):
         _simulate_from_apheresis(journey, values)
     return journey

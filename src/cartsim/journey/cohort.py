@@ -1,0 +1,228 @@
+"""A cohort of journeys: many patients of one scenario, summarised the way a trial reports.
+
+Patient i gets the presets' between-patient variability (``sample_population``, stream
+(seed, i)) and its own journey seed derived from (seed, i), so patient i is the same patient in
+a cohort of any size, and two scenarios with the same seed share their patients. Endpoints are
+counted by intention to treat (every enrolled patient) or over the infused patients, as the
+trials in ``reference/trials_training.csv`` report them, each with a Wilson 95% interval.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from cartsim.clinical.response import RESPONDERS
+from cartsim.journey import assessment as assess_mod
+from cartsim.journey.protocol import protocol_from_mapping
+from cartsim.journey.run import journey_parameters, run_journey
+from cartsim.presets.variability import variability
+from cartsim.therapy.population import sample_population
+
+COMPLETE = ("CR", "sCR")
+MONTH_DAYS = 365.25 / 12
+WILSON_Z = 1.959964
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """A proportion: ``counts(outcome, context)`` says whether a patient has the event, or
+    None when the patient is outside the endpoint's denominator."""
+
+    name: str
+    description: str
+    counts: Callable[[dict, dict], bool | None]
+
+
+def _infused(test: Callable[[dict, dict], bool]) -> Callable[[dict, dict], bool | None]:
+    return lambda o, ctx: test(o, ctx) if o["infused"] else None
+
+
+def _responded(o: dict, ctx: dict) -> bool:
+    return o.get("best_response") in ctx["responders"]
+
+
+def _complete(o: dict, ctx: dict) -> bool:
+    return o.get("best_response") in COMPLETE
+
+
+def _grade_at_least(scale_key: str, grade: int) -> Callable[[dict, dict], bool]:
+    def test(o: dict, ctx: dict) -> bool:
+        return o[ctx[scale_key]]["max"] >= grade
+    return test
+
+
+def _death_day(o: dict) -> float:
+    return o["death"]["day"] if "death" in o else math.inf
+
+
+def _alive_at(months: float) -> Callable[[dict, dict], bool]:
+    return lambda o, ctx: _death_day(o) > months * MONTH_DAYS
+
+
+def _progression_free_at(months: float) -> Callable[[dict, dict], bool]:
+    def test(o: dict, ctx: dict) -> bool:
+        event = min(o.get("progression_day", math.inf), _death_day(o))
+        return event > months * MONTH_DAYS
+    return test
+
+
+def _event_free_at(months: float) -> Callable[[dict, dict], bool]:
+    pfs = _progression_free_at(months)
+    return lambda o, ctx: _responded(o, ctx) and pfs(o, ctx)
+
+
+def _relapse_antigen_negative(o: dict, ctx: dict) -> bool | None:
+    failure = o.get("failure")
+    if not o["infused"] or failure is None or not failure["kind"].endswith("relapse"):
+        return None
+    return failure["antigen"] != "antigen-positive"
+
+
+ENDPOINTS: tuple[Endpoint, ...] = (
+    Endpoint("infused", "enrolled patients who were infused (ITT)", lambda o, ctx: o["infused"]),
+    Endpoint("orr_itt", "best response a responder category, of all enrolled (ITT)",
+             lambda o, ctx: o["infused"] and _responded(o, ctx)),
+    Endpoint("orr", "best response a responder category (ALL: CR/CRi; Lugano, RECIST: CR/PR; "
+                    "IMWG: PR or better), of infused", _infused(_responded)),
+    Endpoint("cr", "best response CR (IMWG: CR or sCR), of infused", _infused(_complete)),
+    Endpoint("crs_any", "CRS grade >= 1 on the scenario's scale, of infused",
+             _infused(_grade_at_least("crs_scale", 1))),
+    Endpoint("crs_grade3plus", "CRS grade >= 3 on the scenario's scale, of infused",
+             _infused(_grade_at_least("crs_scale", 3))),
+    Endpoint("icans_any", "ICANS grade >= 1 (ASTCT), of infused",
+             _infused(_grade_at_least("icans_scale", 1))),
+    Endpoint("icans_grade3plus", "ICANS grade >= 3 (ASTCT), of infused",
+             _infused(_grade_at_least("icans_scale", 3))),
+    Endpoint("tocilizumab", "received tocilizumab, of infused",
+             _infused(lambda o, ctx: o["tocilizumab_doses"] > 0)),
+    Endpoint("steroids", "received a corticosteroid course, of infused",
+             _infused(lambda o, ctx: o["steroid_courses"] > 0)),
+    Endpoint("treatment_related_death", "died of treatment (grade 4 held), of infused",
+             _infused(lambda o, ctx: o.get("death", {}).get("cause")
+                      == "death (treatment-related)")),
+    Endpoint("pfs_6mo", "alive without progression 6 months after infusion, of infused",
+             _infused(_progression_free_at(6))),
+    Endpoint("pfs_12mo", "alive without progression 12 months after infusion, of infused",
+             _infused(_progression_free_at(12))),
+    Endpoint("efs_12mo", "responded, alive and without progression at 12 months, of infused",
+             _infused(_event_free_at(12))),
+    Endpoint("os_6mo", "alive 6 months after infusion, of infused", _infused(_alive_at(6))),
+    Endpoint("os_12mo", "alive 12 months after infusion, of infused", _infused(_alive_at(12))),
+    Endpoint("relapse_antigen_negative", "antigen-negative or -low at relapse, of relapses",
+             _relapse_antigen_negative),
+)
+ENDPOINT_NAMES = tuple(e.name for e in ENDPOINTS)
+FOLLOW_UP_MONTHS = {"pfs_6mo": 6, "os_6mo": 6, "pfs_12mo": 12, "efs_12mo": 12, "os_12mo": 12}
+
+
+def wilson_interval(events: int, n: int) -> tuple[float, float]:
+    """95% Wilson score interval of a proportion (good at small n and at 0% or 100%)."""
+    if n == 0:
+        return (math.nan, math.nan)
+    p = events / n
+    z2 = WILSON_Z ** 2
+    centre = (p + z2 / (2 * n)) / (1 + z2 / n)
+    half = WILSON_Z * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / (1 + z2 / n)
+    return (max(0.0, centre - half), min(1.0, centre + half))
+
+
+def patient_seed(seed: int, patient: int) -> int:
+    """Journey seed of cohort patient ``patient``: independent streams per (seed, patient)."""
+    return int(np.random.SeedSequence([seed, patient]).generate_state(1)[0])
+
+
+@dataclass(frozen=True)
+class Cohort:
+    """The scenario, each patient's varied parameters and each journey's outcome."""
+
+    protocol: dict
+    parameters: dict[str, np.ndarray]
+    outcomes: list[dict]
+
+    def _context(self) -> dict:
+        criteria = (self.protocol["visits"]["criteria"]
+                    or assess_mod.CRITERIA_BY_DISEASE[self.protocol["disease"]])
+        return {"responders": RESPONDERS[assess_mod.SCALE_OF[criteria]],
+                "crs_scale": f"crs_{self.protocol['monitoring']['crs_scale']}",
+                "icans_scale": "icans"}
+
+    def summary(self) -> dict:
+        """Endpoint proportions with 95% intervals, not-infused reasons, CRS onset, and the
+        scenario's published values beside the simulated ones."""
+        ctx = self._context()
+        endpoints = {}
+        for endpoint in ENDPOINTS:
+            months = FOLLOW_UP_MONTHS.get(endpoint.name)
+            if months is not None and self.protocol["follow_up_days"] < months * MONTH_DAYS:
+                continue
+            flags = [endpoint.counts(o, ctx) for o in self.outcomes]
+            counted = [f for f in flags if f is not None]
+            events, n = sum(counted), len(counted)
+            low, high = wilson_interval(events, n)
+            endpoints[endpoint.name] = {
+                "description": endpoint.description, "events": events, "n": n,
+                "pct": round(100 * events / n, 1) if n else None,
+                "ci95_pct": [round(100 * low, 1), round(100 * high, 1)] if n else None}
+            published = self.protocol["published"].get(endpoint.name)
+            if published is not None:
+                endpoints[endpoint.name]["published"] = published
+        onsets = [o[ctx["crs_scale"]]["onset_day"] for o in self.outcomes
+                  if o["infused"] and o[ctx["crs_scale"]]["onset_day"] is not None]
+        return {
+            "scenario": self.protocol["name"],
+            "patients": len(self.outcomes),
+            "crs_scale": self.protocol["monitoring"]["crs_scale"],
+            "endpoints": endpoints,
+            "not_infused_reasons": dict(Counter(o["not_infused_reason"] for o in self.outcomes
+                                                if not o["infused"])),
+            "crs_onset_median_day": float(np.median(onsets)) if onsets else None,
+        }
+
+    def rows(self) -> list[dict]:
+        """One flat row per patient (the per-patient table of a trial)."""
+        ctx = self._context()
+        rows = []
+        for i, o in enumerate(self.outcomes):
+            crs = o.get(ctx["crs_scale"], {})
+            rows.append({
+                "patient": i, "infused": o["infused"],
+                "not_infused_reason": o.get("not_infused_reason", ""),
+                "best_response": o.get("best_response") or "",
+                "crs_max": crs.get("max", ""), "crs_onset_day": crs.get("onset_day") or "",
+                "icans_max": o.get("icans", {}).get("max", ""),
+                "tocilizumab_doses": o.get("tocilizumab_doses", ""),
+                "steroid_courses": o.get("steroid_courses", ""),
+                "progression_day": o.get("progression_day", ""),
+                "failure": (o["failure"]["kind"] if "failure" in o else ""),
+                "relapse_antigen": (o["failure"]["antigen"] if "failure" in o else ""),
+                "rescue": o.get("rescue", ""),
+                "death_day": o["death"]["day"] if "death" in o else "",
+                "death_cause": o["death"]["cause"] if "death" in o else "",
+                **{name: float(values[i]) for name, values in self.parameters.items()},
+            })
+        return rows
+
+
+def run_cohort(protocol: dict, n: int, *, progress: bool = False) -> Cohort:
+    """``n`` patients of ``protocol`` (validated), each with the presets' variability."""
+    variations = variability(protocol["product"], protocol["disease"])
+    typical = journey_parameters(protocol)
+    table = sample_population(typical, variations, n, seed=protocol["seed"])
+    varied = {v.parameter: table[v.parameter] for v in variations}
+    outcomes = []
+    for i in range(n):
+        patient = {**protocol["patient"], "parameters": {
+            **protocol["patient"]["parameters"],
+            **{name: float(values[i]) for name, values in varied.items()}}}
+        one = protocol_from_mapping({**protocol, "patient": patient,
+                                     "seed": patient_seed(protocol["seed"], i)})
+        outcomes.append(run_journey(one).outcome)
+        if progress and (i + 1) % max(1, n // 10) == 0:
+            print(f"cohort: {i + 1}/{n} patients", file=sys.stderr, flush=True)
+    return Cohort(protocol, varied, outcomes)

@@ -1,0 +1,81 @@
+"""Cohorts of journeys: ITT and infused denominators, patients independent of cohort size,
+Wilson intervals, published values in scenarios, and the command."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import pytest
+
+from cartsim.cli import main
+from cartsim.journey import ProtocolError, protocol_from_mapping
+from cartsim.journey.cohort import run_cohort, wilson_interval
+
+SHORT = {"product": "axi-cel", "disease": "lbcl", "follow_up_days": 30.0,
+         "visits": {"days": [28.0]}, "rescue": {"enabled": False}}
+
+
+@pytest.mark.parametrize("events, n, low, high", [
+    # Newcombe 1998 (Stat Med 17:857), table I, method 3 (Wilson score interval)
+    (81, 263, 0.2553, 0.3662), (15, 148, 0.0624, 0.1605), (0, 20, 0.0, 0.1611),
+    (1, 29, 0.0061, 0.1718),
+])
+def test_wilson_interval_matches_newcombe(events, n, low, high):
+    got = wilson_interval(events, n)
+    assert got[0] == pytest.approx(low, abs=1e-4) and got[1] == pytest.approx(high, abs=1e-4)
+
+
+def test_itt_and_infused_denominators():
+    protocol = protocol_from_mapping({**SHORT, "seed": 3,
+                                      "manufacturing": {"failure_probability": 0.4}})
+    cohort = run_cohort(protocol, 20)
+    ends = cohort.summary()["endpoints"]
+    infused = sum(o["infused"] for o in cohort.outcomes)
+    assert 0 < infused < 20  # 40% failure: both populations exist at this seed
+    assert ends["infused"] == {**ends["infused"], "events": infused, "n": 20}
+    assert ends["orr_itt"]["n"] == 20 and ends["orr"]["n"] == infused
+    assert ends["orr_itt"]["events"] == ends["orr"]["events"]
+    assert ends["crs_any"]["n"] == infused
+    assert sum(cohort.summary()["not_infused_reasons"].values()) == 20 - infused
+    assert "pfs_6mo" not in ends  # 30 days of follow-up cannot give a 6-month endpoint
+    low, high = ends["orr"]["ci95_pct"]
+    assert low <= ends["orr"]["pct"] <= high
+
+
+def test_patients_do_not_depend_on_cohort_size():
+    protocol = protocol_from_mapping({**SHORT, "seed": 5})
+    small, large = run_cohort(protocol, 2), run_cohort(protocol, 4)
+    assert small.outcomes == large.outcomes[:2]
+    assert small.outcomes[0] != small.outcomes[1]  # patients differ from one another
+    for name, values in small.parameters.items():
+        assert list(values) == list(large.parameters[name][:2])
+
+
+def test_published_values_are_validated():
+    with pytest.raises(ProtocolError, match="published.crs_sometimes"):
+        protocol_from_mapping({"published": {"crs_sometimes": {"value": 5, "source": "x"}}})
+    with pytest.raises(ProtocolError, match="published.orr.value"):
+        protocol_from_mapping({"published": {"orr": {"value": 150, "source": "x"}}})
+    with pytest.raises(ProtocolError, match="published.orr"):
+        protocol_from_mapping({"published": {"orr": 70}})
+
+
+def test_cohort_command_writes_patients_and_summary(tmp_path, capsys):
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text(json.dumps({**SHORT, "published": {
+        "crs_any": {"value": 94, "source": "ZUMA-1 n=108, Lee 2014"}}}))
+    assert main(["cohort", str(scenario), "--patients", "3", "--out", str(tmp_path)]) == 0
+    with open(tmp_path / "patients.csv") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [r["patient"] for r in rows] == ["0", "1", "2"]
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["endpoints"]["crs_any"]["published"]["value"] == 94
+    assert "published 94%" in capsys.readouterr().out
+
+
+def test_cohort_command_rejects_an_empty_cohort(tmp_path, capsys):
+    assert main(["cohort", "zuma1-axi-cel-lbcl", "--patients", "0", "--out",
+                 str(tmp_path)]) == 2
+    assert "--patients" in capsys.readouterr().err
+    assert not (tmp_path / "patients.csv").exists()
