@@ -49,13 +49,16 @@ LBCL = Preset("lbcl", "disease", "relapsed/refractory large B-cell lymphoma", {
 })
 
 MULTIPLE_MYELOMA = Preset("mm", "disease", "relapsed/refractory multiple myeloma", {
-    "T0": (9.1, "singh2021: Tumor0 2.5e9 cells/L x bone marrow 3.65 L"),
+    "T0": (100.0, "chosen: 1e11 myeloma cells, 17% of the model's 500 Gcell marrow as for "
+                  "B-ALL; singh2021's Tumor0 (2.5e9 cells/L x 3.65 L = 9.1e9) is the burden "
+                  "of its marrow compartment, under 2% plasma cells here, too few for "
+                  "measurable relapsed myeloma"),
     "r_tumour": (0.008, "singh2021: Kg_tumor"),
     "dens_BCMA_Tp": (12590.0, "singh2021: Ag_tumor BCMA per cell"),
     "dens_BCMA_Tl": (300.0, "chosen: BCMA-low escape clones"),
     **second_antigen("GPRC5D", GPRC5D),
-    "mprot_per_cell": (0.0257, "chosen: 2 g/dL M-protein at Singh's baseline burden with "
-                               "singh2021 Km"),
+    "mprot_per_cell": (0.00234, "chosen: 2 g/dL M-protein at the baseline burden T0 with "
+                                "singh2021 Km"),
     "weight_kg": (75.0, "chosen: adult"),
     "cy_mg_m2": (300.0, "karmma: cyclophosphamide 300 mg/m2 x 3 days"),
     "marrow_normal": (500.0, "chosen: as for B-ALL"),

@@ -90,8 +90,18 @@ DISEASE_VARIABILITY = {
 }
 
 
+HOST_VARIABILITY = (
+    Variation("p_il6_mac", 0.85, "hardiansyah2019: fitted IL-6 production P_IL6 0.0018 (UPN1) "
+              "vs 0.006 (UPN3); SD of the log of two patients |ln ratio|/sqrt(2) = 0.85"),
+    Variation("k_cns", 1.0, "chosen: calibrated by hand (tools/calibrate_toxicity.py) to the "
+              "ratio of grade >= 3 to any-grade neurotoxicity in eliana and zuma1; "
+              "susceptibility to ICANS differs beyond a patient's CRS"),
+)
+"""How patients' inflammatory responses differ, whatever the product and disease."""
+
+
 def variability(product_name: str, disease_name: str) -> tuple[Variation, ...]:
-    """The variations of a product in a disease (product set, then disease set)."""
+    """The variations of a product in a disease (product set, disease set, then host set)."""
     key_p, key_d = product_name.strip().lower(), disease_name.strip().lower()
     if key_p not in PRODUCT_VARIABILITY:
         raise PresetError(f"no variability for product '{product_name}'; choose one of "
@@ -99,4 +109,4 @@ def variability(product_name: str, disease_name: str) -> tuple[Variation, ...]:
     if key_d not in DISEASE_VARIABILITY:
         raise PresetError(f"no variability for disease '{disease_name}'; choose one of "
                           f"{', '.join(DISEASE_VARIABILITY)}")
-    return PRODUCT_VARIABILITY[key_p] + DISEASE_VARIABILITY[key_d]
+    return PRODUCT_VARIABILITY[key_p] + DISEASE_VARIABILITY[key_d] + HOST_VARIABILITY

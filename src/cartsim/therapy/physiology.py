@@ -1,7 +1,9 @@
 """Physiology that clinicians grade: fever, blood pressure, oxygen need, CRP, ferritin, LDH, ICE.
 
-IL-6 signalling (blocked by tocilizumab) and IFN-γ raise temperature; together with endothelial
-activation they lower blood pressure, and endothelial leak raises the oxygen need. CRP follows
+IL-6 signalling (blocked by tocilizumab) and IFN-γ raise temperature at modest levels;
+sustained high IL-6 signalling activates the endothelium (a Hill-type threshold), whose
+loss of tone lowers blood pressure and whose leak raises the oxygen need, so fever comes first
+and hypotension and hypoxia only in the more severe cases, as in the CRS grades. CRP follows
 IL-6 signalling (hepatic synthesis), ferritin follows macrophage activation (the MAS/HLH
 marker), LDH follows tumour burden and lysis. No mechanistic ICANS model exists (models.md
 section 18); here the review's chain is made quantitative: systemic cytokines → endothelial
@@ -27,6 +29,13 @@ PHYSIOLOGY_PARAMETERS = (
         "weight of IFN-γ in the inflammation index"),
     par("k_endo", 1.0, "1/day", "chosen: endothelial activation builds over a day",
         "endothelial activation rate at full drive"),
+    par("ec50_endo", 600.0, "pg/mL", "chosen: calibrated by hand (tools/calibrate_toxicity.py) "
+        "to the CRS grade >= 3 rates of eliana, zuma1 and karmma; severe CRS shows IL-6 peaks "
+        "in the thousands (hardiansyah2019: ~2800 pg/mL)", "signalling IL-6 giving "
+        "half-maximal endothelial activation"),
+    par("n_endo", 2.0, "", "chosen: a threshold, so fever alone (grade 1) is common and "
+        "hypotension or hypoxia needs high IL-6", "Hill coefficient of endothelial "
+        "activation"),
     par("d_endo", 0.5, "1/day", "chosen: endothelial injury resolves over days",
         "endothelial recovery rate"),
     par("map_base", 85.0, "mmHg", "chosen: normal mean arterial pressure", "mean arterial "
@@ -57,6 +66,9 @@ PHYSIOLOGY_PARAMETERS = (
         "steroid-driven recovery at maximal effect"),
     par("K_cns", 0.3, "", "chosen: half of the ICE score is lost at injury 0.3",
         "injury halving the ICE score"),
+    par("n_ice", 6.0, "", "chosen: calibrated by hand (tools/calibrate_toxicity.py) to the "
+        "neurotoxicity rates of eliana and zuma1: the ICE score holds until injury is "
+        "substantial, then falls steeply", "Hill coefficient of the ICE score"),
 )
 
 VASOPRESSOR_LEVELS = "0 none (MAP >= 70), 1 fluids (65-70), 2 one vasopressor (55-65), " \
@@ -85,6 +97,11 @@ def physiology_model() -> Model:
         assignments=[
             Assignment("il6_signal", "il6/(il6 + ec50_il6)*(1 - toci_occupancy)", "",
                        "IL-6 receptor signalling"),
+            Assignment("il6_acting", "il6*(1 - toci_occupancy)", "pg/mL",
+                       "serum IL-6 free to signal (tocilizumab blocks its receptor)"),
+            Assignment("endo_drive", "(il6_acting/ec50_endo)**n_endo/(1 + "
+                       "(il6_acting/ec50_endo)**n_endo)", "",
+                       "IL-6 (trans-)signalling on the endothelium"),
             Assignment("il6_excess", "max(il6 - il6_base, 0)", "pg/mL",
                        "IL-6 above baseline (reaches the brain whether or not tocilizumab "
                        "blocks its receptor)"),
@@ -92,13 +109,13 @@ def physiology_model() -> Model:
                        "IFN-γ signalling"),
             Assignment("inflammation", "(il6_signal + w_ifng_fever*ifng_signal)/"
                        "(1 + w_ifng_fever)", "", "systemic inflammation index (0-1)"),
-            Assignment("vasoplegia", "(il6_signal + endo)/2", "", "loss of vascular tone"),
+            Assignment("vasoplegia", "endo", "", "loss of vascular tone"),
             Assignment("arterial_pressure", "map_base*(1 - map_drop*vasoplegia)", "mmHg",
                        "mean arterial pressure"),
         ],
         equations={
-            "endo": "k_endo*inflammation*(1 - endo) - d_endo*endo",
-            "cns": "k_cns*(endo + il6_excess/(il6_excess + ec50_il6))/2*(1 - cns) "
+            "endo": "k_endo*endo_drive*(1 - endo) - d_endo*endo",
+            "cns": "k_cns*(endo + il6_excess/(il6_excess + ec50_endo))/2*(1 - cns) "
                    "- (d_cns + k_cns_dex*steroid_effect)*cns",
             "crp": "k_crp*(crp_base + (crp_max - crp_base)*il6_signal - crp)",
             "ferritin": "k_ferritin*(ferritin_base + (ferritin_max - ferritin_base)*mac "
@@ -124,7 +141,7 @@ def physiology_model() -> Model:
             Observable("macrophage_activation", "mac", "", "activated macrophage fraction "
                        "(MAS/HLH driver)"),
             Observable("ldh_u_l", "ldh", "U/L", "LDH (tumour burden and lysis marker)"),
-            Observable("ice_score", "floor(10*K_cns**2/(cns**2 + K_cns**2) + 0.5)", "",
+            Observable("ice_score", "floor(10/(1 + (cns/K_cns)**n_ice) + 0.5)", "",
                        "ICE score 0-10 (10 normal)"),
             Observable("consciousness", _levels("cns", [0.6, 0.75, 0.9]), "",
                        "0 awake, 1 awakens to voice, 2 to touch only, 3 unarousable"),
