@@ -9,8 +9,9 @@ import json
 import pytest
 
 from cartsim.cli import main
-from cartsim.journey import ProtocolError, protocol_from_mapping
+from cartsim.journey import ProtocolError, load_protocol, protocol_from_mapping
 from cartsim.journey.cohort import run_cohort, wilson_interval
+from cartsim.journey.scenarios import builtin_scenarios, scenario_path
 
 SHORT = {"product": "axi-cel", "disease": "lbcl", "follow_up_days": 30.0,
          "visits": {"days": [28.0]}, "rescue": {"enabled": False}}
@@ -79,3 +80,13 @@ def test_cohort_command_rejects_an_empty_cohort(tmp_path, capsys):
                  str(tmp_path)]) == 2
     assert "--patients" in capsys.readouterr().err
     assert not (tmp_path / "patients.csv").exists()
+
+
+@pytest.mark.parametrize("name", sorted(builtin_scenarios()))
+def test_every_builtin_scenario_runs_as_a_cohort(name):
+    p = load_protocol(scenario_path(name))
+    cohort = run_cohort(protocol_from_mapping({**p, **SHORT, "product": p["product"],
+                                               "disease": p["disease"]}), 2)
+    endpoints = cohort.summary()["endpoints"]
+    assert endpoints["infused"]["n"] == 2
+    assert all(o["itt"] for o in cohort.outcomes)

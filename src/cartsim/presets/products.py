@@ -87,4 +87,47 @@ SATRI_CEL = Preset("satri-cel", "product", "satricabtagene autoleucel (CT041): a
                                              "CAR-T cells"),
                    })).values)
 
-PRODUCTS = {p.name: p for p in (TISA_CEL, AXI_CEL, IDE_CEL, SATRI_CEL)}
+LISO_CEL = Preset("liso-cel", "product", "lisocabtagene maraleucel (Breyanzi): anti-CD19, 4-1BB, "
+                  "defined 1:1 CD8:CD4 composition", COSTIM_41BB.merged(Preset("", "", "", {
+                      "binds_CD19": (1.0, "trials_design_only: TRANSCEND, lisocabtagene "
+                                          "maraleucel in r/r LBCL (CD19)"),
+                      "kd_CD19": FMC63_KD,
+                      "memory_fraction": (0.3, "chosen: no product phenotype data in "
+                                               "reference/"),
+                      "cd4_fraction": (0.5, "trials_design_only: TRANSCEND dose_levels, CAR+ T "
+                                            "cells 1:1 CD8:CD4"),
+                      "dose_cells": (100e6, "trials_design_only: TRANSCEND DL2 100e6, the "
+                                            "recommended dose"),
+                  })).values)
+
+BREXU_CEL = Preset("brexu-cel", "product", "brexucabtagene autoleucel (Tecartus, KTE-X19): "
+                   "anti-CD19, CD28 (axi-cel's CAR, T-cell-enriched manufacturing)",
+                   COSTIM_CD28.merged(Preset("", "", "", {
+                       "binds_CD19": (1.0, "trials_design_only: ZUMA-2/ZUMA-3, "
+                                           "brexucabtagene autoleucel (CD19)"),
+                       "kd_CD19": FMC63_KD,
+                       "memory_fraction": (0.3, "chosen: no product phenotype data in "
+                                                "reference/"),
+                       "cd4_fraction": (0.5, "chosen: 1:1 taken"),
+                   })).values,
+                   dose_per_kg=(2e6, "trials_design_only: ZUMA-2 dose 2e6 CAR T cells/kg "
+                                     "(ZUMA-3 in B-ALL: 1e6/kg)"), dose_max=2e8)
+
+CILTA_CEL = Preset("cilta-cel", "product", "ciltacabtagene autoleucel (Carvykti): anti-BCMA "
+                   "(two BCMA-binding domains), 4-1BB", COSTIM_41BB.merged(Preset("", "", "", {
+                       "binds_CD19": (0.0, "trials_design_only: CARTITUDE-1, cilta-cel does "
+                                           "not bind CD19"),
+                       "binds_BCMA": (1.0, "trials_design_only: CARTITUDE-1, "
+                                           "ciltacabtagene autoleucel (BCMA)"),
+                       "kd_BCMA": (3.36, "chosen: two BCMA-binding domains bind with higher "
+                                         "avidity; ten-fold ide-cel's singh2021 K_D taken "
+                                         "(no value in reference/)"),
+                       "memory_fraction": (0.3, "chosen: no product phenotype data in "
+                                                "reference/"),
+                       "cd4_fraction": (0.5, "chosen: 1:1 taken"),
+                   })).values,
+                   dose_per_kg=(0.75e6, "trials_design_only: CARTITUDE-1 target 0.75e6 CAR+ "
+                                        "viable T cells/kg"))
+
+PRODUCTS = {p.name: p for p in (TISA_CEL, AXI_CEL, IDE_CEL, SATRI_CEL, LISO_CEL, BREXU_CEL,
+                                CILTA_CEL)}

@@ -65,7 +65,11 @@ VARIABILITY_IDE_CEL = (
 )
 
 PRODUCT_VARIABILITY = {"tisa-cel": VARIABILITY_41BB, "axi-cel": VARIABILITY_CD28,
-                       "ide-cel": VARIABILITY_IDE_CEL, "satri-cel": VARIABILITY_CD28}
+                       "ide-cel": VARIABILITY_IDE_CEL, "satri-cel": VARIABILITY_CD28,
+                       "liso-cel": VARIABILITY_41BB, "brexu-cel": VARIABILITY_CD28,
+                       "cilta-cel": VARIABILITY_IDE_CEL}
+"""Products without a spread of their own take their costimulation's (cilta-cel: ide-cel's,
+the BCMA 4-1BB product with Singh 2021's omegas)."""
 
 BURDEN_SPREAD = "chosen: tumour burden at infusion spans about two orders of magnitude"
 DISEASE_VARIABILITY = {
