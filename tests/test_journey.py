@@ -155,6 +155,27 @@ def test_simulated_physiology_is_graded_by_the_calculators():
     assert point["crs_astct"][0] == 3 and point["crs_lee2014"][0] == 2
     assert point["crs_penn"][0] == 3
     assert grade_point(37.0, 0, 0, 0, 3, False)["icans"][0] == 4  # unarousable
+    # ICE 8 alone is grade 1; a seizure makes it 3, diffuse oedema 4 (clinical_rules.md)
+    assert grade_point(37.0, 0, 0, 8, 0, False)["icans"][0] == 1
+    grade, rule = grade_point(37.0, 0, 0, 8, 0, False, seizure=1)["icans"]
+    assert grade == 3 and "seizure" in rule
+    assert grade_point(37.0, 0, 0, 8, 0, False, cerebral_edema=2)["icans"][0] == 4
+
+
+def test_severe_neurotoxicity_brings_seizures_and_oedema():
+    """A patient highly susceptible to CNS injury, unmanaged: the grade 3-4 ICANS domains
+    appear in the simulated physiology and are graded; mild injury shows none of them."""
+    def journey(k_cns):
+        return run_journey(protocol_from_mapping({
+            "product": "axi-cel", "disease": "lbcl", "seed": 1, "policy": "none", **SHORT,
+            "patient": {"parameters": {"k_cns": k_cns}}}))
+    severe, mild = journey(10.0), journey(0.1)
+    run = severe.runs[-1]
+    assert run["seizure"].max() >= 1 and run["cerebral_edema"].max() >= 1
+    assert severe.outcome["icans"]["max"] == 4
+    for name in ("seizure", "cerebral_edema", "motor_weakness"):
+        assert mild.runs[-1][name].max() == 0
+    assert mild.outcome["icans"]["max"] <= 2
 
 
 @pytest.mark.parametrize("failure, eligible, disease_name, therapy", [

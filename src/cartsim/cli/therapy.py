@@ -14,7 +14,7 @@ PATIENT_COLUMNS = (
     "marrow_blasts_pct", "spd_mm2", "m_protein_g_dl", "sld_mm", "b_cells_per_ul", "igg_g_l",
     "il6_pg_ml", "ifng_pg_ml", "il10_pg_ml", "crp_mg_l", "ferritin_ng_ml",
     "macrophage_activation", "ldh_u_l", "temperature_c", "map_mmhg", "vasopressors",
-    "oxygen_need", "ice_score", "consciousness",
+    "oxygen_need", "ice_score", "consciousness", "seizure", "cerebral_edema", "motor_weakness",
 )
 
 

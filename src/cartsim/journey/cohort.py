@@ -25,7 +25,12 @@ from cartsim.presets.variability import variability
 from cartsim.therapy.population import sample_population
 
 COMPLETE = ("CR", "sCR")
-MONTH_DAYS = 365.25 / 12
+
+
+def month_days(months: float) -> float:
+    """Days in ``months`` calendar months, to whole days (6 -> 183, 12 -> 365)."""
+    return float(round(months * 365.25 / 12))
+
 WILSON_Z = 1.959964
 
 
@@ -62,13 +67,13 @@ def _death_day(o: dict) -> float:
 
 
 def _alive_at(months: float) -> Callable[[dict, dict], bool]:
-    return lambda o, ctx: _death_day(o) > months * MONTH_DAYS
+    return lambda o, ctx: _death_day(o) > month_days(months)
 
 
 def _progression_free_at(months: float) -> Callable[[dict, dict], bool]:
     def test(o: dict, ctx: dict) -> bool:
         event = min(o.get("progression_day", math.inf), _death_day(o))
-        return event > months * MONTH_DAYS
+        return event > month_days(months)
     return test
 
 
@@ -159,7 +164,7 @@ class Cohort:
         endpoints = {}
         for endpoint in ENDPOINTS:
             months = FOLLOW_UP_MONTHS.get(endpoint.name)
-            if months is not None and self.protocol["follow_up_days"] < months * MONTH_DAYS:
+            if months is not None and self.protocol["follow_up_days"] < month_days(months):
                 continue
             flags = [endpoint.counts(o, ctx) for o in self.outcomes]
             counted = [f for f in flags if f is not None]

@@ -2,8 +2,9 @@
 
 The model's graded observables (``vasopressors`` 0-3, ``oxygen_need`` 0-4, ``consciousness``
 0-3, ``ice_score``, ``temperature_c``) map one-to-one onto the calculators' vocabularies, so a
-simulated patient is graded by exactly the rules of :mod:`cartsim.clinical`. Not simulated, so
-graded as absent: seizures, motor findings, cerebral oedema, organ toxicity, coagulopathy.
+simulated patient is graded by exactly the rules of :mod:`cartsim.clinical`; so are the
+simulated neurological findings (``seizure``, ``cerebral_edema``, ``motor_weakness``). Not
+simulated, so graded as absent: organ toxicity, coagulopathy.
 Penn's "hospitalisation for CRS symptoms" is taken as fever >= 39 °C (chosen: high fever is
 what needs in-patient IV therapy; the model has no hospital).
 """
@@ -20,6 +21,10 @@ from cartsim.clinical.icans import astct_icans
 HYPOTENSION_BY_LEVEL = ("none", "fluids", "one-vasopressor", "multiple-vasopressors")
 OXYGEN_BY_LEVEL = ("none", "low-flow", "high-flow", "facemask", "positive-pressure")
 CONSCIOUSNESS_BY_LEVEL = ("awake", "arousable-voice", "arousable-touch", "unarousable")
+SEIZURE_BY_LEVEL = ("none", "self-limiting", "prolonged")
+EDEMA_BY_LEVEL = ("none", "focal-edema", "diffuse-edema")
+MOTOR_BY_LEVEL = ("none", "deep-focal-weakness")
+NEURO_FINDINGS = ("seizure", "cerebral_edema", "motor_weakness")
 PENN_HOSPITAL_FEVER_C = 39.0
 SCALES = ("crs_astct", "crs_lee2014", "crs_penn", "icans")
 
@@ -53,7 +58,8 @@ class GradeSeries:
 
 
 def grade_point(temperature: float, vasopressors: int, oxygen: int, ice: int,
-                consciousness: int, anticytokine_given: bool) -> dict[str, tuple[int, str]]:
+                consciousness: int, anticytokine_given: bool, *, seizure: int = 0,
+                cerebral_edema: int = 0, motor_weakness: int = 0) -> dict[str, tuple[int, str]]:
     """All scales at one time point, as (grade, rule)."""
     hypo = HYPOTENSION_BY_LEVEL[vasopressors]
     oxy = OXYGEN_BY_LEVEL[oxygen]
@@ -63,7 +69,10 @@ def grade_point(temperature: float, vasopressors: int, oxygen: int, ice: int,
         "crs_lee2014": lee2014_crs(temperature, hypo, oxy),
         "crs_penn": penn_crs(temperature, hypo, oxy,
                              hospitalised=temperature >= PENN_HOSPITAL_FEVER_C),
-        "icans": astct_icans(0 if awake == "unarousable" else ice, awake),
+        "icans": astct_icans(0 if awake == "unarousable" else ice, awake,
+                             seizure=SEIZURE_BY_LEVEL[seizure],
+                             motor=MOTOR_BY_LEVEL[motor_weakness],
+                             icp=EDEMA_BY_LEVEL[cerebral_edema]),
     }
     return {scale: (g.grade, g.rule) for scale, g in results.items()}
 
@@ -72,17 +81,20 @@ def grade_run(run, grid: np.ndarray, anticytokine_from: float) -> GradeSeries:
     """Grade ``run`` (a PatientRun) at the times of ``grid`` that it contains."""
     index = np.searchsorted(run.time, grid)
     observed = {name: run[name][index] for name in
-                ("temperature_c", "vasopressors", "oxygen_need", "ice_score", "consciousness")}
+                ("temperature_c", "vasopressors", "oxygen_need", "ice_score", "consciousness",
+                 *NEURO_FINDINGS)}
     quiet = ((observed["temperature_c"] < FEVER_C) & (observed["vasopressors"] == 0)
              & (observed["oxygen_need"] == 0) & (observed["ice_score"] >= 10)
-             & (observed["consciousness"] == 0))
+             & (observed["consciousness"] == 0)
+             & np.all([observed[name] == 0 for name in NEURO_FINDINGS], axis=0))
     grades = {scale: np.zeros(grid.size, dtype=int) for scale in SCALES}
     rules = {scale: [""] * grid.size for scale in SCALES}
     for i in np.flatnonzero(~quiet):
         point = grade_point(float(observed["temperature_c"][i]),
                             int(observed["vasopressors"][i]), int(observed["oxygen_need"][i]),
                             int(observed["ice_score"][i]), int(observed["consciousness"][i]),
-                            bool(grid[i] >= anticytokine_from))
+                            bool(grid[i] >= anticytokine_from),
+                            **{name: int(observed[name][i]) for name in NEURO_FINDINGS})
         for scale, (grade, rule) in point.items():
             grades[scale][i] = grade
             rules[scale][i] = rule

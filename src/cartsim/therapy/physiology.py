@@ -10,6 +10,9 @@ section 18); here the review's chain is made quantitative: systemic cytokines �
 activation → blood-brain-barrier injury (driven also by serum IL-6, which tocilizumab raises and
 which it cannot block in the brain) → a falling ICE score, relieved by steroids. Graded
 categories (vasopressors, oxygen, consciousness) are observables with thresholds stated here.
+Seizures, cerebral oedema and motor weakness (the grade 3-4 domains of ASTCT ICANS) appear only
+at the most severe injury, above the thresholds at which consciousness is lost (chosen: no
+incidence of these findings is given in reference/).
 """
 
 from __future__ import annotations
@@ -73,6 +76,9 @@ PHYSIOLOGY_PARAMETERS = (
 
 VASOPRESSOR_LEVELS = "0 none (MAP >= 70), 1 fluids (65-70), 2 one vasopressor (55-65), " \
     "3 multiple vasopressors (< 55 mmHg)"
+SEIZURE_LEVELS = "0 none, 1 self-limiting (injury 0.8), 2 prolonged (injury 0.93)"
+EDEMA_LEVELS = "0 none, 1 focal oedema (injury 0.85), 2 diffuse oedema (injury 0.95)"
+MOTOR_LEVELS = "0 none, 1 deep focal motor weakness (injury 0.95)"
 OXYGEN_LEVELS = "0 none, 1 low-flow, 2 high-flow, 3 face mask, 4 positive pressure " \
     "(endothelial leak 0.3, 0.45, 0.6, 0.75)"
 
@@ -145,6 +151,12 @@ def physiology_model() -> Model:
                        "ICE score 0-10 (10 normal)"),
             Observable("consciousness", _levels("cns", [0.6, 0.75, 0.9]), "",
                        "0 awake, 1 awakens to voice, 2 to touch only, 3 unarousable"),
+            Observable("seizure", _levels("cns", [0.8, 0.93]), "",
+                       f"seizures: {SEIZURE_LEVELS}"),
+            Observable("cerebral_edema", _levels("cns", [0.85, 0.95]), "",
+                       f"raised intracranial pressure: {EDEMA_LEVELS}"),
+            Observable("motor_weakness", _levels("cns", [0.95]), "",
+                       f"motor findings: {MOTOR_LEVELS}"),
         ],
         description=__doc__.splitlines()[0],
     )
