@@ -90,3 +90,8 @@ def test_every_builtin_scenario_runs_as_a_cohort(name):
     endpoints = cohort.summary()["endpoints"]
     assert endpoints["infused"]["n"] == 2
     assert all(o["itt"] for o in cohort.outcomes)
+
+
+def test_outcomes_do_not_depend_on_the_number_of_workers():
+    protocol = protocol_from_mapping({**SHORT, "seed": 11})
+    assert run_cohort(protocol, 5, workers=2).outcomes == run_cohort(protocol, 5).outcomes

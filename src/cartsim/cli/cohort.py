@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
 from pathlib import Path
 
 from cartsim.cli.output import atomic_path
@@ -23,6 +24,9 @@ def register(subparsers) -> None:
     cohort.add_argument("--patients", type=int, default=100, help="default: %(default)s")
     cohort.add_argument("--out", required=True, help="output folder (created if missing)")
     cohort.add_argument("--seed", type=int, help="override the scenario's seed")
+    cohort.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                        help="processes running journeys (results do not depend on it); "
+                             "default: all cores (%(default)s)")
     cohort.set_defaults(handler=run_cohort_command)
 
 
@@ -44,10 +48,13 @@ def run_cohort_command(args: argparse.Namespace) -> int:
 
     if args.patients < 1:
         raise CartsimError(f"--patients must be >= 1, got {args.patients}")
+    if args.workers < 1:
+        raise CartsimError(f"--workers must be >= 1, got {args.workers}")
     protocol = load_protocol(scenario_path(args.scenario))
     if args.seed is not None:
         protocol = protocol_from_mapping({**protocol, "seed": args.seed})
-    cohort = run_cohort(protocol, args.patients, progress=args.patients >= 20)
+    cohort = run_cohort(protocol, args.patients, progress=args.patients >= 20,
+                        workers=args.workers)
     summary = cohort.summary()
     rows = cohort.rows()
     out = Path(args.out)
