@@ -227,3 +227,21 @@ def test_journey_command_bad_scenario_exits_2_without_output(tmp_path, capsys):
     assert "manufacturing.failure_probability" in capsys.readouterr().err
     assert not out.exists()
     assert main(["journey", str(tmp_path / "missing.yaml"), "--out", str(out)]) == 2
+
+
+def test_journey_reports_when_the_last_tumour_cell_died():
+    """Without antigen-negative or -low cells (and no antigen loss) axi-cel eradicates a
+    lymphoma: the day the last cell died is an outcome and an event; a CAR that binds
+    nothing eradicates nothing."""
+    clean = {"frac_neg": 0.0, "frac_low": 0.0, "mu_neg": 0.0, "mu_low": 0.0}
+
+    def outcome(**parameters):
+        return run_journey(protocol_from_mapping({
+            "product": "axi-cel", "disease": "lbcl", "seed": 2, **SHORT, "follow_up_days": 90.0,
+            "visits": {"days": [28.0, 90.0]},
+            "patient": {"parameters": {**clean, **parameters}}}))
+    cured, untreated = outcome(), outcome(binds_CD19=0.0)
+    day = cured.outcome["tumour_extinct_day"]
+    assert day is not None and 0 < day < 90
+    assert (day, "extinction", "last tumour cell gone") in cured.events
+    assert untreated.outcome["tumour_extinct_day"] is None

@@ -49,3 +49,43 @@ def test_leaves_stochastic_mode_when_large(birth_death):
     names = [s.name for s in birth_death.resolved.states]
     assert res.states[0, -1, names.index("stoch_X")] == 0
     assert res.states[0, -1, 0] > 1e-6  # far above 200 cells, growing deterministically
+
+
+def test_last_car_t_cells_die_out_by_chance():
+    """Effector CAR-T cells that bind nothing, without niche or memory conversion, decline at
+    d = d_eff + eps_mem; below 100 cells each dies independently, so extinction comes after
+    H(100)/d = 5.19/d days on average (SD 1.28/d), at a different day in each patient."""
+    from cartsim.therapy.population import simulate_population
+
+    run = simulate_population("axi-cel", "lbcl", 40, t_end=400.0, variations=(), binds_CD19=0.0,
+                              memory_fraction=0.0, niche_weight=0.0, eps_mem=0.0)
+    after = run.time >= 1.0  # from the day after infusion
+    time, cells = run.time[after], run.states["Ce"][:, after] / 1e-9
+    assert np.all(cells[:, -1] == 0.0)  # every patient's product is gone, exactly
+    below = np.argmax(cells < 100, axis=1)
+    gone = np.argmax(cells == 0, axis=1)
+    assert np.all(gone > below) and np.all(below > 0)
+    waited = time[gone] - time[below]
+    d = 0.072  # axi-cel d_eff (eps_mem set to 0)
+    harmonic_100 = float(np.sum(1.0 / np.arange(1, 101)))
+    se = 1.28 / d / np.sqrt(len(waited))
+    assert abs(waited.mean() - harmonic_100 / d) < 4 * se + 1.0  # + 1 day: daily output
+    assert len(set(time[gone])) > 10  # chance decides the day
+
+
+def test_car_t_birth_and_death_agree_with_the_deterministic_equations():
+    """In the mean, the stochastic mode of memory and effector CAR-T cells changes them as
+    their equations do: (birth - death) * cells + inflow equals the net change."""
+    import sympy as sp
+
+    from cartsim.therapy.car_t import CAR_T_RATES, NET_CHANGE
+
+    rng = np.random.default_rng(0)
+    for state, (birth, death, inflow) in CAR_T_RATES.items():
+        stochastic = sp.sympify(f"(({birth}) - ({death}))*{state} + {inflow}")
+        net = sp.sympify(NET_CHANGE[state])
+        names = sorted(stochastic.free_symbols | net.free_symbols, key=str)
+        for _ in range(20):
+            values = {n: rng.uniform(-1, 1) if str(n) == "homeostasis" else rng.uniform(0, 2)
+                      for n in names}
+            assert float(stochastic.subs(values)) == pytest.approx(float(net.subs(values)))

@@ -114,6 +114,9 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint("treatment_related_death", "died of treatment (grade 4 held), of infused",
              _infused(lambda o, ctx: o.get("death", {}).get("cause")
                       == "death (treatment-related)")),
+    Endpoint("tumour_eradicated", "every tumour cell died (all clones extinct) after the "
+             "infusion, before any rescue, of infused",
+             _infused(lambda o, ctx: o["tumour_extinct_day"] is not None)),
     Endpoint("pfs_6mo", "alive without progression 6 months after infusion, of infused",
              _infused(_progression_free_at(6))),
     Endpoint("pfs_12mo", "alive without progression 12 months after infusion, of infused",
@@ -127,6 +130,10 @@ ENDPOINTS: tuple[Endpoint, ...] = (
 )
 ENDPOINT_NAMES = tuple(e.name for e in ENDPOINTS)
 FOLLOW_UP_MONTHS = {"pfs_6mo": 6, "os_6mo": 6, "pfs_12mo": 12, "efs_12mo": 12, "os_12mo": 12}
+
+
+def _blank_if_none(value):
+    return "" if value is None else value
 
 
 def wilson_interval(events: int, n: int) -> tuple[float, float]:
@@ -202,13 +209,16 @@ class Cohort:
                 "patient": i, "infused": o["infused"],
                 "not_infused_reason": o.get("not_infused_reason", ""),
                 "best_response": o.get("best_response") or "",
-                "crs_max": crs.get("max", ""), "crs_onset_day": crs.get("onset_day") or "",
+                "crs_max": crs.get("max", ""),
+                "crs_onset_day": _blank_if_none(crs.get("onset_day")),
                 "icans_max": o.get("icans", {}).get("max", ""),
                 "tocilizumab_doses": o.get("tocilizumab_doses", ""),
                 "steroid_courses": o.get("steroid_courses", ""),
                 "progression_day": o.get("progression_day", ""),
                 "failure": (o["failure"]["kind"] if "failure" in o else ""),
                 "relapse_antigen": (o["failure"]["antigen"] if "failure" in o else ""),
+                "tumour_extinct_day": _blank_if_none(o.get("tumour_extinct_day")),
+                "car_t_extinct_day": _blank_if_none(o.get("car_t_extinct_day")),
                 "rescue": o.get("rescue", ""),
                 "death_day": o["death"]["day"] if "death" in o else "",
                 "death_cause": o["death"]["cause"] if "death" in o else "",
@@ -226,7 +236,9 @@ def run_cohort(protocol: dict, n: int, *, progress: bool = False,
     """``n`` patients of ``protocol`` (validated), each with the presets' variability.
 
     With ``workers`` > 1 the journeys run in that many processes (each loads the compiled
-    model from the disk cache, about 2 s); the outcomes are the same as with one.
+    model from the disk cache, about 2 s); the outcomes are the same as with one. The
+    processes are spawned, so a script that asks for them needs the
+    ``if __name__ == "__main__":`` guard.
     """
     if workers < 1:
         raise ValueError(f"workers must be >= 1, got {workers}")

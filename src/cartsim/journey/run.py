@@ -209,6 +209,7 @@ def _simulate_from_apheresis(journey: Journey, values: dict[str, float]) -> None
     end = min(deaths.values(), default=p["follow_up_days"])
     journey.grades = grades
     _record_toxicity(journey, grades, schedule)
+    _record_extinctions(journey, run.until(end))
     failure = _respond(journey, run, values, end, baseline_day=ld - 1.0)
     if failure is not None and failure.day is not None and p["rescue"]["enabled"]:
         therapy = choose_rescue(failure, p["disease"], p["patient"]["transplant_eligible"])
@@ -254,6 +255,16 @@ def _death_times(journey: Journey, run: PatientRun, grades: GradeSeries,
             found["death (treatment-related)"] = float(t)
             break
     return found
+
+
+def _record_extinctions(journey: Journey, run: PatientRun) -> None:
+    """When the last tumour cell and the last CAR-T cell died (first line, None if not)."""
+    for key, names, what in (("tumour_extinct_day", ("tumour_cells",), "last tumour cell gone"),
+                             ("car_t_extinct_day", CAR_T_STATE_NAMES, "last CAR-T cell gone")):
+        day = run.extinction_day(names, after=0.0)
+        journey.outcome[key] = day
+        if day is not None:
+            journey.add(day, "extinction", what)
 
 
 def _record_toxicity(journey: Journey, grades: GradeSeries, schedule: Schedule) -> None:

@@ -19,6 +19,7 @@ KIMMEL_2021 = Preset("kimmel2021", "model", "Kimmel 2021 structure and parameter
     "rho_max": (0.0, OFF), "k_mem_act": (0.0, OFF), "eps_mem": (0.0, OFF),
     "d_eff": (0.0, OFF), "mu_mem": (0.0, OFF), "chi_exh": (0.0, OFF),
     "memory_fraction": (0.0, OFF), "cd4_fraction": (0.0, OFF), "engraft_fraction": (1.0, OFF),
+    "stochastic_car_t": (0.0, "kimmel2021: only the tumour is simulated stochastically"),
     "niche_weight": (1.0, TABLE), "rho_C": (0.0251, TABLE), "a_K": (0.423, TABLE),
     "b_K": (0.525, TABLE), "K_C": (69.6, TABLE), "K_N": (250.0, TABLE), "r_N": (0.170, TABLE),
     "N0": (3.0, "kimmel2021: Table 1 N0 3e9 (after lymphodepletion)"),

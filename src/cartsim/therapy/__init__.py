@@ -7,7 +7,7 @@ for a product and a disease. Time is in days from the first infusion.
 from __future__ import annotations
 
 from cartsim.model import Model, compose
-from cartsim.therapy.car_t import car_t_model
+from cartsim.therapy.car_t import car_t_model, stochastic_car_t
 from cartsim.therapy.cytokines import cytokines_model
 from cartsim.therapy.drugs import drugs_model
 from cartsim.therapy.measurements import measurements_model
@@ -23,9 +23,9 @@ SUBMODELS = (car_t_model, targets_model, tumour_model, normal_cells_model, cytok
 
 def therapy_model() -> Model:
     """The whole patient: CAR-T cells, targets, tumour, normal cells, cytokines, physiology,
-    drugs, measurements and the stochastic treatment of the last tumour cells."""
+    drugs, measurements and the stochastic treatment of the last tumour and CAR-T cells."""
     parts = [make() for make in SUBMODELS]
-    parts.append(small_numbers_model(stochastic_clones()))
+    parts.append(small_numbers_model(stochastic_clones() + stochastic_car_t()))
     return compose(*parts, name="cartsim_therapy", description=__doc__.splitlines()[0])
 
 

@@ -6,13 +6,16 @@ memory at a slow rate, and exhaust under chronic engagement. Both memory and eff
 also grow or shrink homeostatically by competing with normal T cells for the lymphocyte niche
 that lymphodepletion empties (Kimmel 2021's Gompertz competition). The equations need
 ``engagement`` (from :mod:`.targets`), ``N`` (normal T cells, :mod:`.normal_cells`),
-``steroid_effect`` and ``switch_kill`` (:mod:`.drugs`).
+``steroid_effect`` and ``switch_kill`` (:mod:`.drugs`). Below 100 cells, memory and effector
+cells are simulated as birth-death processes (:mod:`.small_numbers`), so a product's last cells
+are lost by chance.
 """
 
 from __future__ import annotations
 
 from cartsim.model import Assignment, Model, State, TimeEvent, add_to
 from cartsim.therapy.common import GCELL_PER_CELL, par
+from cartsim.therapy.small_numbers import StochasticPopulation
 
 CAR_T_PARAMETERS = (
     par("rho_max", 1.76, "1/day", "chosen: calibrated so the typical tisa-cel B-ALL patient "
@@ -72,6 +75,9 @@ CAR_T_PARAMETERS = (
         "fraction of the dose given as a second infusion"),
     par("t_second_infusion", 1e6, "day", "chosen: never by default", "time of the second "
         "infusion"),
+    par("stochastic_car_t", 1.0, "", "chosen: the last CAR-T cells are as discrete as the last "
+        "tumour cells; 0 keeps them deterministic (kimmel2021 treats only the tumour so)",
+        "1 to simulate fewer than n_stochastic CAR-T cells as a birth-death process"),
     GCELL_PER_CELL,
 )
 
@@ -105,6 +111,34 @@ CAR_T_ASSIGNMENTS = (
 )
 
 
+NET_CHANGE = {
+    "Cm": "-k_mem_act*activation*Cm + eps_mem*Ce + (homeostasis - mu_mem - switch_kill)*Cm",
+    "Ce": "k_mem_act*activation*Cm + rho_max*activation*cd4_help*expansion_room*Ce "
+          "- (d_eff + eps_mem + chi_exh*activation - homeostasis + switch_kill)*Ce",
+}
+"""Deterministic change of memory and effector cells (Gcell/day)."""
+
+CAR_T_RATES = {
+    # state: (per-cell birth, per-cell death, inflow in Gcell/day) of the stochastic mode;
+    # birth - death and the inflow give NET_CHANGE (the equations keep the smooth net form:
+    # splitting homeostasis into max(+/-) would put a kink at the niche equilibrium)
+    "Cm": ("max(homeostasis, 0)",
+           "k_mem_act*activation + max(-homeostasis, 0) + mu_mem + switch_kill",
+           "eps_mem*Ce"),
+    "Ce": ("rho_max*activation*cd4_help*expansion_room + max(homeostasis, 0)",
+           "d_eff + eps_mem + chi_exh*activation + max(-homeostasis, 0) + switch_kill",
+           "k_mem_act*activation*Cm"),
+}
+
+
+def stochastic_car_t() -> tuple[StochasticPopulation, ...]:
+    """Memory and effector CAR-T cells as hybrid populations: the last cells of a fading
+    product die out (or hold on) by chance, as the last tumour cells do (kimmel2021's
+    small-number idea applied to the CAR-T side)."""
+    return tuple(StochasticPopulation(state, birth, death, inflow, enabled="stochastic_car_t")
+                 for state, (birth, death, inflow) in CAR_T_RATES.items())
+
+
 def infusion_event(name: str, at: str, fraction: str) -> TimeEvent:
     """Infuse ``fraction`` of the product at ``at``: engrafted cells split memory/effector."""
     infused = f"{fraction}*dose_cells*gcell_per_cell"
@@ -122,9 +156,7 @@ def car_t_model() -> Model:
         parameters=CAR_T_PARAMETERS,
         assignments=CAR_T_ASSIGNMENTS,
         equations={
-            "Cm": "-k_mem_act*activation*Cm + eps_mem*Ce + (homeostasis - mu_mem - switch_kill)*Cm",
-            "Ce": "k_mem_act*activation*Cm + rho_max*activation*cd4_help*expansion_room*Ce "
-                  "- (d_eff + eps_mem + chi_exh*activation - homeostasis + switch_kill)*Ce",
+            **{state: f"(1 - stoch_{state})*({net})" for state, net in NET_CHANGE.items()},
             "Cd": "-(k_transit + switch_kill)*Cd",
             "Cx": "chi_exh*activation*Ce - (d_exh + switch_kill)*Cx",
         },

@@ -58,7 +58,9 @@ NORMAL_STATES = (
 
 
 def normal_cells_model() -> Model:
-    p_start = "k_BP*B_normal*B_start_fraction*tau_P"
+    # IgG per short-lived plasma cell is referenced to the start, but to at least 1% of the
+    # normal B-cell pool (chosen), so a patient who starts without B cells is defined too
+    p_start = "k_BP*B_normal*max(B_start_fraction, 0.01)*tau_P"
     return Model(
         "normal_cells",
         states=NORMAL_STATES,

@@ -69,6 +69,12 @@ class PatientRun:
         i = self.index(day)
         return np.array([values[i] for values in self.states.values()])
 
+    def extinction_day(self, names, after: float = 0.0) -> float | None:
+        """First output day from ``after`` on when the states or observables ``names`` are
+        all exactly zero (the stochastic last cells died out), or None."""
+        gone = np.all([self[name] == 0.0 for name in names], axis=0) & (self.time >= after)
+        return float(self.time[gone.argmax()]) if gone.any() else None
+
     def until(self, day: float) -> PatientRun:
         """The trajectory and event log up to ``day``."""
         keep = self.time <= day + 1e-9

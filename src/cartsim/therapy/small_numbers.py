@@ -40,6 +40,15 @@ class StochasticPopulation:
     birth: str
     death: str
     inflow: str = "0"
+    enabled: str = "1"
+    """An expression: 0 keeps the population deterministic (it never enters stochastic mode)."""
+
+    @property
+    def threshold(self) -> str:
+        """Below it the population turns stochastic; disabled, it is one cell below zero, so
+        a population that goes extinct (exactly 0) does not touch it."""
+        on = f"({self.enabled})"
+        return f"(n_stochastic*{on} - (1 - {on}))*one_cell"
 
     @property
     def flag(self) -> str:
@@ -85,13 +94,13 @@ def _sympy(text: str) -> sp.Basic:
 
 def small_numbers_model(populations: tuple[StochasticPopulation, ...]) -> Model:
     """Flags, the leap clock and the events that switch modes and perform the leaps."""
-    states = [State(p.flag, "", f"ifelse({p.state} < n_stochastic*one_cell, 1, 0)",
+    states = [State(p.flag, "", f"ifelse({p.state} < {p.threshold}, 1, 0)",
                     f"1 while {p.state} is simulated stochastically", nonnegative=False)
               for p in populations]
     active = " + ".join(f"{p.flag}*({p.state} + ({p.inflow})*dt_leap)" for p in populations)
     states.append(State("leap_clock", "day", 0.0, "time since the last stochastic leap"))
     events = [StateEvent(f"enter_stochastic_{p.state}",
-                         f"{p.state} < n_stochastic*one_cell", (set_value(p.flag, 1),))
+                         f"{p.state} < {p.threshold}", (set_value(p.flag, 1),))
               for p in populations]
     leap = tuple(a for p in populations for a in p.leap_actions())
     events.append(StateEvent("stochastic_leap", "leap_clock > dt_leap",
