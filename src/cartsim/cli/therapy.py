@@ -91,10 +91,11 @@ def run_patient(args: argparse.Namespace) -> int:
 def run_presets(args: argparse.Namespace) -> int:
     from cartsim.presets import DISEASES, PRODUCTS
 
+    width = max(map(len, [*PRODUCTS, *DISEASES]))
     for title, registry in (("products", PRODUCTS), ("diseases", DISEASES)):
         print(f"{title}:")
         for name, preset in registry.items():
-            print(f"  {name:10s} {preset.description}")
+            print(f"  {name:{width}s} {preset.description}")
     return 0
 
 

@@ -18,7 +18,8 @@ import numpy as np
 from cartsim.clinical import response as criteria
 from cartsim.clinical.result import Response
 
-CRITERIA_BY_DISEASE = {"b-all": "ALL", "lbcl": "Lugano", "mm": "IMWG", "gastric": "RECIST"}
+CRITERIA_BY_DISEASE = {"b-all": "ALL", "lbcl": "Lugano", "mcl": "Lugano", "mm": "IMWG",
+                       "gastric": "RECIST", "neuroblastoma": "RECIST"}
 SCALE_OF = {"ALL": criteria.ALL_SCALE, "Lugano": criteria.LUGANO_SCALE,
             "IMWG": criteria.IMWG_SCALE, "RECIST": criteria.RECIST_SCALE}
 IFE_DETECTION_G_DL = 0.01

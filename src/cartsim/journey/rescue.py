@@ -16,7 +16,8 @@ from dataclasses import dataclass
 
 from cartsim.journey.failure import Failure
 
-SECOND_ANTIGEN = {"b-all": ("CD19", "CD22"), "lbcl": ("CD19", "CD22"), "mm": ("BCMA", "GPRC5D")}
+SECOND_ANTIGEN = {"b-all": ("CD19", "CD22"), "lbcl": ("CD19", "CD22"), "mcl": ("CD19", "CD22"),
+                  "mm": ("BCMA", "GPRC5D")}
 """(first, second) antigen per disease: CD22 CARs after CD19 escape, GPRC5D after BCMA."""
 
 
@@ -49,7 +50,7 @@ THERAPIES = {t.name: t for t in (
 0.08/day over 12 weeks (about 3 logs, of the order of its CR rates after CAR-T failure);
 salvage chemotherapy 0.04/day over two months (refractory disease, modest control)."""
 
-BISPECIFIC_REACHES_NEGATIVE = {"lbcl"}
+BISPECIFIC_REACHES_NEGATIVE = {"lbcl", "mcl"}
 """CD20 bispecifics in lymphoma do not depend on CD19, so they reach CD19-negative clones."""
 
 

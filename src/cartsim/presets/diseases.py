@@ -1,10 +1,13 @@
 """Diseases: tumour burden and growth, antigen densities, patient size, lymphodepletion.
 
-Three haematological diseases (B-ALL, LBCL, myeloma) and one solid tumour (CLDN18.2-positive
-gastric cancer, measured by RECIST), whose target is the model's generic tumour-associated antigen
-``TAA`` and whose microenvironment suppresses CAR-T cells."""
+Four haematological diseases (B-ALL, LBCL, mantle cell lymphoma, myeloma) and two solid tumours
+(CLDN18.2-positive gastric cancer and GD2-positive neuroblastoma, measured by RECIST), whose target
+is the model's generic tumour-associated antigen ``TAA`` and whose microenvironment suppresses
+CAR-T cells."""
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 from cartsim.presets.base import Preset
 
@@ -84,4 +87,28 @@ GASTRIC = Preset("gastric", "disease", "CLDN18.2-positive advanced gastric cance
     "B_start_fraction": (1.0, "chosen: solid-tumour patients have normal B cells"),
 })
 
-DISEASES = {d.name: d for d in (B_ALL, LBCL, MULTIPLE_MYELOMA, GASTRIC)}
+MANTLE_CELL = replace(LBCL.merged(Preset("", "", "", {
+    "T0": (94.86, "chosen: no mantle-cell lymphoma burden in reference/; kimmel2021's LBCL "
+                  "median B0 taken (r/r MCL after BTK inhibitors is a bulky nodal disease)"),
+    "r_tumour": (0.05, "chosen: no MCL growth rate in reference/; as for LBCL (kimmel2021 r_B "
+                       "range 0.01-0.50/day): MCL after BTK inhibitors is aggressive"),
+})), name="mcl", description="relapsed/refractory mantle cell lymphoma after BTK inhibitors "
+                              "(CD19; measured as LBCL, Lugano)")
+
+NEUROBLASTOMA = replace(GASTRIC.merged(Preset("", "", "", {
+    "T0": (6.7, "chosen: no neuroblastoma burden in reference/; leontriana2021's solid tumour "
+                "T0_single 6.7e9 cells taken"),
+    "dens_TAA_Tp": (5000.0, "chosen: GD2 on neuroblastoma cells, the model's tumour-associated "
+                            "antigen TAA; no density in reference/"),
+    "frac_low": (0.1, "chosen: GD2 is expressed more uniformly on neuroblastoma than CLDN18.2 "
+                      "on gastric cancer; no value in reference/"),
+    "tme_suppression": (0.5, "chosen: as for the other solid tumour (leontriana2021: "
+                             "immunosuppressive inactivation)"),
+    "dens_TAA_H": (0.0, "chosen: GD2 on peripheral nerves is not modelled as an antigen sink "
+                        "(neuropathic pain is not simulated); as for gastric cancer"),
+    "weight_kg": (20.0, "chosen: children (trials_design_only: GD2-CART01 in children)"),
+})), name="neuroblastoma", description="relapsed/refractory high-risk neuroblastoma in children "
+                                         "(GD2 as TAA, solid tumour, RECIST)")
+
+DISEASES = {d.name: d for d in (B_ALL, LBCL, MULTIPLE_MYELOMA, GASTRIC, MANTLE_CELL,
+                                NEUROBLASTOMA)}

@@ -129,5 +129,22 @@ CILTA_CEL = Preset("cilta-cel", "product", "ciltacabtagene autoleucel (Carvykti)
                    dose_per_kg=(0.75e6, "trials_design_only: CARTITUDE-1 target 0.75e6 CAR+ "
                                         "viable T cells/kg"))
 
+GD2_CART01 = Preset("gd2-cart01", "product", "GD2-CART01: anti-GD2, third generation (CD28 and "
+                    "4-1BB) with an inducible caspase-9 safety switch", COSTIM_41BB.merged(
+                        Preset("", "", "", {
+                            "binds_CD19": (0.0, "trials_design_only: GD2-CART01 targets GD2"),
+                            "binds_TAA": (1.0, "trials_design_only: GD2-CART01 targets GD2, "
+                                               "the model's tumour-associated antigen TAA"),
+                            "kd_TAA": (10.0, "chosen: no GD2 binder affinity in reference/; as "
+                                             "satri-cel"),
+                            "memory_fraction": (0.3, "chosen: no product phenotype data in "
+                                                     "reference/"),
+                            "cd4_fraction": (0.5, "chosen: 1:1 taken"),
+                        })).values,
+                    dose_per_kg=(10e6, "trials_design_only: GD2-CART01 RP2D 10e6 CAR+ T "
+                                       "cells/kg"))
+"""Third generation: the 4-1BB set is taken (chosen: persistence, as reported for 4-1BB-bearing
+CARs; no kinetics of GD2-CART01 in reference/)."""
+
 PRODUCTS = {p.name: p for p in (TISA_CEL, AXI_CEL, IDE_CEL, SATRI_CEL, LISO_CEL, BREXU_CEL,
-                                CILTA_CEL)}
+                                CILTA_CEL, GD2_CART01)}

@@ -67,7 +67,7 @@ VARIABILITY_IDE_CEL = (
 PRODUCT_VARIABILITY = {"tisa-cel": VARIABILITY_41BB, "axi-cel": VARIABILITY_CD28,
                        "ide-cel": VARIABILITY_IDE_CEL, "satri-cel": VARIABILITY_CD28,
                        "liso-cel": VARIABILITY_41BB, "brexu-cel": VARIABILITY_CD28,
-                       "cilta-cel": VARIABILITY_IDE_CEL}
+                       "cilta-cel": VARIABILITY_IDE_CEL, "gd2-cart01": VARIABILITY_41BB}
 """Products without a spread of their own take their costimulation's (cilta-cel: ide-cel's,
 the BCMA 4-1BB product with Singh 2021's omegas)."""
 
@@ -85,6 +85,16 @@ DISEASE_VARIABILITY = {
     "mm": (
         Variation("T0", 0.7, BURDEN_SPREAD),
         Variation("r_tumour", 0.5, "chosen: myeloma growth rates differ between patients"),
+    ),
+    "mcl": (
+        Variation("T0", 1.0, BURDEN_SPREAD + " (as for LBCL)"),
+        Variation("r_tumour", 0.8, "kimmel2021: r_B spans the literature range 0.01-0.50/day "
+                                   "(as for LBCL)"),
+    ),
+    "neuroblastoma": (
+        Variation("T0", 1.0, BURDEN_SPREAD),
+        Variation("r_tumour", 0.5, "chosen: solid tumours differ in growth rate"),
+        Variation("frac_neg", 1.0, "chosen: the antigen-negative share differs between tumours"),
     ),
     "gastric": (
         Variation("T0", 1.0, BURDEN_SPREAD),
