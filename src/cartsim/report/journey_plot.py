@@ -23,13 +23,30 @@ LANES = {  # event kind -> (lane, marker, colour)
     "rescue progression": ("response", "X", "tab:red"),
     "failure": ("response", "P", "tab:red"),
     "rescue": ("procedures", "*", "tab:cyan"),
+    "extinction": ("response", "d", "tab:olive"),
 }
+CAR_T_FLOOR_PER_UL = 1e-4
+"""Lower edge of the CAR-T axis: below qPCR detection; lower values are sub-cell remnants of
+deterministic flows (a few exhausted cells fed by a continuous flux)."""
+CROWDED = 0.06
+"""Labels closer than this share of the time axis in one lane are stacked, not overlaid."""
 ORDER = ("procedures", "drugs", "response")
 
 
 def _joined(runs, name: str) -> tuple[np.ndarray, np.ndarray]:
     time = np.concatenate([r.time for r in runs])
     return time, np.concatenate([r[name] for r in runs])
+
+
+def _label(kind: str, detail: str) -> str | None:
+    """The short text shown beside an event, or None for an unlabelled marker."""
+    if kind == "failure":
+        return detail[:60]
+    if kind in ("infusion", "rescue") or kind.startswith(("death", "drop")):
+        return detail.split(":")[0][:32]
+    if kind in ("response", "rescue response"):
+        return detail.split(":")[0].split(",")[0]
+    return None
 
 
 def plot_journey(journey, path: str | Path) -> None:
@@ -43,18 +60,25 @@ def plot_journey(journey, path: str | Path) -> None:
     fig, axes = plt.subplots(3, 1, figsize=(10, 9), sharex=True,
                              gridspec_kw={"height_ratios": [1.2, 1, 1.4]})
     lanes = axes[0]
-    for day, kind, detail in journey.sorted_events():
+    events = journey.sorted_events()
+    span = max((e[0] for e in events), default=1.0) - min((e[0] for e in events), default=0.0)
+    stacked: dict[tuple[str, bool], tuple[float, int]] = {}  # (lane, above) -> (day, level)
+    for day, kind, detail in events:
         lane, marker, colour = LANES.get(kind, ("response", "|", "black"))
         if kind.startswith("death") or kind == "drop-out":
             lane, marker, colour = "response", "X", "black"
         y = ORDER.index(lane)
         lanes.plot(day, y, marker=marker, color=colour, markersize=9, linestyle="none")
-        if kind in ("infusion", "rescue", "failure") or kind.startswith(("death", "drop")):
-            lanes.annotate(detail.split(":")[0][:28] if kind != "failure" else detail[:40],
-                           (day, y), textcoords="offset points", xytext=(4, 6), fontsize=7)
-        if kind in ("response", "rescue response"):
-            lanes.annotate(detail.split(":")[0].split(",")[0], (day, y),
-                           textcoords="offset points", xytext=(-6, -12), fontsize=7)
+        label = _label(kind, detail)
+        if label is None:
+            continue
+        above = kind not in ("response", "rescue response")
+        last_day, level = stacked.get((lane, above), (-np.inf, -1))
+        level = (level + 1) % 3 if day - last_day < CROWDED * max(span, 1.0) else 0
+        stacked[(lane, above)] = (day, level)
+        offset = 6 + 9 * level if above else -12 - 9 * level
+        lanes.annotate(label, (day, y), textcoords="offset points",
+                       xytext=(4 if above else -6, offset), fontsize=7)
     lanes.set_yticks(range(len(ORDER)), ORDER)
     lanes.set_ylim(-0.7, len(ORDER) - 0.3)
     lanes.axvline(0, color="tab:green", lw=0.8, ls=":")
@@ -78,6 +102,7 @@ def plot_journey(journey, path: str | Path) -> None:
         cart.semilogy(time, positive(_joined(journey.runs, "cart_cells_per_ul")[1]),
                       color="tab:green", label="CAR-T cells/µL")
         cart.set_ylabel("CAR-T cells/µL", color="tab:green")
+        cart.set_ylim(bottom=CAR_T_FLOOR_PER_UL)
         axes[2].legend(loc="upper left", fontsize=8)
     axes[2].set_ylabel("tumour cells")
     axes[2].set_xlabel("days from infusion")
