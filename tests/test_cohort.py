@@ -95,3 +95,29 @@ def test_every_builtin_scenario_runs_as_a_cohort(name):
 def test_outcomes_do_not_depend_on_the_number_of_workers():
     protocol = protocol_from_mapping({**SHORT, "seed": 11})
     assert run_cohort(protocol, 5, workers=2).outcomes == run_cohort(protocol, 5).outcomes
+
+
+def test_errors_survive_the_trip_from_a_worker_process():
+    """Errors of any signature are rebuilt intact after pickling (as a worker returns them)."""
+    import pickle
+
+    from cartsim.clinical.checks import ClinicalValueError
+
+    for error in (ClinicalValueError("ice", 11, "must be from 0 to 10"),
+                  ProtocolError("must be a number", file="s.yaml", element="seed")):
+        again = pickle.loads(pickle.dumps(error))
+        assert type(again) is type(error) and str(again) == str(error)
+        assert again.__dict__ == error.__dict__
+
+
+def test_patient_without_measurable_disease_at_baseline_is_not_evaluable():
+    """Bridging that cleared the lymphoma leaves nothing to measure: no assessment (not
+    evaluable) rather than an error."""
+    import numpy as np
+
+    from cartsim.journey.assessment import assess
+    from cartsim.therapy.simulate import PatientRun
+
+    time = np.array([-6.0, 0.0, 28.0])
+    run = PatientRun(time, {"spd_mm2": np.zeros(3), "tumour_cells": np.zeros(3)}, {}, "ok", [])
+    assert assess(run, "Lugano", [28.0], baseline_day=-6.0, patient={}, n_lesions=4.0) == []

@@ -12,6 +12,11 @@ class CartsimError(Exception):
         self.element = element
         super().__init__(self._render())
 
+    def __reduce__(self):
+        # errors cross process boundaries (cohort workers); subclasses have other __init__
+        # signatures, so rebuild from the state instead of calling __init__ again
+        return (_restore, (type(self), self.args, self.__dict__))
+
     def _render(self) -> str:
         where = []
         if self.file:
@@ -36,3 +41,10 @@ class SolverOptionsError(CartsimError):
 
 class SBMLError(CartsimError):
     """Malformed SBML, or SBML using a feature cartsim does not support."""
+
+
+def _restore(cls: type, args: tuple, state: dict) -> CartsimError:
+    error = Exception.__new__(cls)
+    error.args = args
+    error.__dict__.update(state)
+    return error

@@ -36,13 +36,16 @@ class Assessment:
 
 def assess(run, criteria_name: str, days, *, baseline_day: float, patient: dict,
            n_lesions: float) -> list[Assessment]:
-    """Assessments at ``days`` (within the run), against the burden at ``baseline_day``."""
+    """Assessments at ``days`` (within the run), against the burden at ``baseline_day``; none
+    when there is no measurable disease at baseline (bridging cleared it): not evaluable."""
     days = [d for d in days if run.time[0] <= d <= run.time[-1]]
     if criteria_name == "ALL":
         return [_assess_all(run, day, patient) for day in days]
     observable = {"Lugano": "spd_mm2", "IMWG": "m_protein_g_dl", "RECIST": "sld_mm"}
     name = observable[criteria_name]
     baseline = run.at(name, baseline_day)
+    if baseline <= 0.0:
+        return []
     nadir = baseline
     found = []
     for day in days:

@@ -297,6 +297,9 @@ def _respond(journey: Journey, run: PatientRun, values: dict[str, float], end: f
     found = found if stop is None else found[:stop + 1]  # no further visits on this line
     if not found:
         journey.outcome[f"{label}best_response"] = None
+        if days:
+            journey.add(days[0], f"{label}response", "not evaluable: no measurable disease at "
+                                                     "baseline")
         return None
     for a in found:
         mrd = f", {a.mrd}" if a.mrd else ""
