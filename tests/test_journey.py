@@ -245,3 +245,22 @@ def test_journey_reports_when_the_last_tumour_cell_died():
     assert day is not None and 0 < day < 90
     assert (day, "extinction", "last tumour cell gone") in cured.events
     assert untreated.outcome["tumour_extinct_day"] is None
+
+
+def test_a_later_line_replaces_the_counterfactual_rest_of_the_first():
+    """Drugs and grades after a rescue starts are not part of the first line (its simulation
+    ran on to follow-up, counterfactually): the schedule and grades are cut there, a steroid
+    course running at the cut is shortened, and the first line's record stops there."""
+    schedule = Schedule(toci_times=[1.0, 3.0, 100.0], dex_courses=[[45.0, 10.0, 8.0]],
+                        switch_time=95.0,
+                        log=[(1.0, "tocilizumab", "a"), (100.0, "tocilizumab", "b")])
+    cut = schedule.until(50.0)
+    assert cut.toci_times == [1.0, 3.0] and cut.dex_courses == [[45.0, 5.0, 8.0]]
+    assert cut.switch_time is None and cut.log == [(1.0, "tocilizumab", "a")]
+    journey = run_journey(load_protocol(scenario_path("ct041-satri-cel-gastric")))
+    rescue_day = next(day for day, kind, _ in journey.events if kind == "rescue")
+    first_line = [day for day, kind, detail in journey.events
+                  if kind in ("tocilizumab", "steroids", "CRS onset", "ICANS onset")
+                  and "rescue" not in detail]
+    assert all(day < rescue_day for day in first_line)
+    assert journey.runs[0].time[-1] <= rescue_day

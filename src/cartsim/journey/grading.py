@@ -46,6 +46,13 @@ class GradeSeries:
                            {k: [r for r, kept in zip(v, keep, strict=True) if kept]
                             + later.rules[k] for k, v in self.rules.items()})
 
+    def until(self, day: float) -> GradeSeries:
+        """The grades before ``day`` (a later treatment line replaced the rest)."""
+        keep = self.time < day
+        return GradeSeries(self.time[keep], {k: v[keep] for k, v in self.grades.items()},
+                           {k: [r for r, kept in zip(v, keep, strict=True) if kept]
+                            for k, v in self.rules.items()})
+
     def summary(self, scale: str) -> dict[str, float | None]:
         """Maximum grade, onset day (first grade >= 1) and days spent at grade >= 1."""
         grade = self.grades[scale]

@@ -106,6 +106,16 @@ class Schedule:
         values["switch_time"] = NEVER if self.switch_time is None else self.switch_time
         return values
 
+    def until(self, day: float) -> Schedule:
+        """The drugs given before ``day``, when a later treatment line replaced the rest (a
+        record and the next line's parameters; not for further decisions)."""
+        courses = [[start, min(days, day - start), rate]
+                   for start, days, rate in self.dex_courses if start < day]
+        switch = self.switch_time if self.switch_time is not None and self.switch_time < day \
+            else None
+        return Schedule([t for t in self.toci_times if t < day], courses, [], switch,
+                        [entry for entry in self.log if entry[0] < day])
+
     def anticytokine_from(self) -> float:
         """When tocilizumab or steroids were first given (ASTCT: fever no longer required)."""
         starts = self.toci_times + [c[0] for c in self.dex_courses]

@@ -204,22 +204,24 @@ def _simulate_from_apheresis(journey: Journey, values: dict[str, float]) -> None
     if values["split_second_fraction"] > 0:
         journey.add(values["t_second_infusion"], "infusion", "second fraction "
                     f"{values['dose_cells'] * values['split_second_fraction']:.3g} cells")
-    for day, kind, detail in schedule.log:
-        journey.add(day, kind, detail)
     end = min(deaths.values(), default=p["follow_up_days"])
-    journey.grades = grades
-    _record_toxicity(journey, grades, schedule)
-    _record_extinctions(journey, run.until(end))
     failure = _respond(journey, run, values, end, baseline_day=ld - 1.0)
+    therapy, line_end = None, end
     if failure is not None and failure.day is not None and p["rescue"]["enabled"]:
         therapy = choose_rescue(failure, p["disease"], p["patient"]["transplant_eligible"])
-        rescue_start = failure.day + p["rescue"]["delay_days"] + therapy.delay_days
-        if rescue_start < end:
-            journey.runs.append(run.until(rescue_start))
-            _rescue(journey, run, values, schedule, therapy, rescue_start, step)
-            return
+        line_end = min(end, failure.day + p["rescue"]["delay_days"] + therapy.delay_days)
+    # the first-line simulation runs to follow-up; after a rescue starts it is counterfactual
+    schedule, grades = schedule.until(line_end), grades.until(line_end)
+    for day, kind, detail in schedule.log:
+        journey.add(day, kind, detail)
+    journey.grades = grades
+    _record_toxicity(journey, grades, schedule)
+    _record_extinctions(journey, run.until(line_end))
+    journey.runs.append(run.until(line_end))
+    if line_end < end:
+        _rescue(journey, run, values, schedule, therapy, line_end, step)
+        return
     _record_death(journey, deaths, "after infusion")
-    journey.runs.append(run.until(end))
 
 
 def _record_death(journey: Journey, deaths: dict[str, float], when: str) -> None:
