@@ -66,7 +66,8 @@ def test_cohort_command_writes_patients_and_summary(tmp_path, capsys):
     scenario = tmp_path / "s.yaml"
     scenario.write_text(json.dumps({**SHORT, "published": {
         "crs_any": {"value": 94, "source": "ZUMA-1 n=108, Lee 2014"}}}))
-    assert main(["cohort", str(scenario), "--patients", "3", "--out", str(tmp_path)]) == 0
+    assert main(["cohort", str(scenario), "--patients", "3", "--workers", "1", "--out",
+                 str(tmp_path)]) == 0
     with open(tmp_path / "patients.csv") as handle:
         rows = list(csv.DictReader(handle))
     assert [r["patient"] for r in rows] == ["0", "1", "2"]
@@ -121,3 +122,17 @@ def test_patient_without_measurable_disease_at_baseline_is_not_evaluable():
     time = np.array([-6.0, 0.0, 28.0])
     run = PatientRun(time, {"spd_mm2": np.zeros(3), "tumour_cells": np.zeros(3)}, {}, "ok", [])
     assert assess(run, "Lugano", [28.0], baseline_day=-6.0, patient={}, n_lesions=4.0) == []
+
+
+def test_cohort_command_overrides_parameters_for_every_patient(tmp_path, capsys):
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text(json.dumps(SHORT))
+    out = tmp_path / "out"
+    assert main(["cohort", str(scenario), "--patients", "2", "--workers", "1", "--out",
+                 str(out), "--set", "binds_CD19=0"]) == 0
+    endpoints = json.loads((out / "summary.json").read_text())["endpoints"]
+    assert endpoints["orr"]["events"] == 0 and endpoints["crs_any"]["events"] == 0
+    assert main(["cohort", str(scenario), "--patients", "2", "--out", str(tmp_path / "bad"),
+                 "--set", "no_such_parameter=1"]) == 2
+    assert "no_such_parameter" in capsys.readouterr().err
+    assert not (tmp_path / "bad" / "summary.json").exists()

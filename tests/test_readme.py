@@ -29,3 +29,12 @@ def test_readme_population_example_runs_and_its_comment_holds():
     exec(compile(blocks()[1], str(README), "exec"), namespace)
     assert namespace["run"].ok.all()
     assert 0.8 <= namespace["log_spread"](namespace["cmax"]) <= 0.92  # "about 0.86"
+
+
+def test_readme_cohort_example_runs():
+    namespace: dict = {}
+    exec(compile(blocks()[2], str(README), "exec"), namespace)
+    endpoints = namespace["endpoints"]
+    assert endpoints["orr_itt"]["n"] == 40  # the comment: every enrolled patient
+    infused = sum(o["infused"] for o in namespace["cohort"].outcomes)
+    assert endpoints["crs_any"]["n"] == infused and endpoints["crs_any"]["published"]["value"] == 94

@@ -24,6 +24,9 @@ def register(subparsers) -> None:
     cohort.add_argument("--patients", type=int, default=100, help="default: %(default)s")
     cohort.add_argument("--out", required=True, help="output folder (created if missing)")
     cohort.add_argument("--seed", type=int, help="override the scenario's seed")
+    cohort.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                        help="override a model parameter for every patient (the typical "
+                             "value around which patients vary; see docs/model.md); repeatable")
     cohort.add_argument("--workers", type=int, default=os.cpu_count() or 1,
                         help="processes running journeys (results do not depend on it); "
                              "default: all cores (%(default)s)")
@@ -41,6 +44,7 @@ def _format(entry: dict) -> str:
 
 
 def run_cohort_command(args: argparse.Namespace) -> int:
+    from cartsim.cli.therapy import parse_overrides
     from cartsim.errors import CartsimError
     from cartsim.journey import load_protocol, protocol_from_mapping
     from cartsim.journey.cohort import run_cohort
@@ -51,8 +55,10 @@ def run_cohort_command(args: argparse.Namespace) -> int:
     if args.workers < 1:
         raise CartsimError(f"--workers must be >= 1, got {args.workers}")
     protocol = load_protocol(scenario_path(args.scenario))
-    if args.seed is not None:
-        protocol = protocol_from_mapping({**protocol, "seed": args.seed})
+    patient = {**protocol["patient"], "parameters": {**protocol["patient"]["parameters"],
+                                                     **parse_overrides(args.set)}}
+    protocol = protocol_from_mapping({**protocol, "patient": patient,
+                                      **({} if args.seed is None else {"seed": args.seed})})
     cohort = run_cohort(protocol, args.patients, progress=args.patients >= 20,
                         workers=args.workers)
     summary = cohort.summary()
