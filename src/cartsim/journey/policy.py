@@ -65,6 +65,10 @@ POLICIES = {p.name: p for p in (
     Policy("standard", "tocilizumab from CRS grade 2 (8 mg/kg, max 800 mg, repeat after 8 h, "
                        "<= 3 in 24 h, <= 4 in total); dexamethasone for ICANS >= 2 or CRS >= 3 "
                        "with escalation; methylprednisolone at ICANS 4"),
+    Policy("label-2017", "tocilizumab from CRS grade 3 (clinical_rules.md: the KYMRIAH label's "
+                         "Penn-era trigger, CRS needing moderate to aggressive intervention: "
+                         "instability despite fluids and vasopressors, high-flow O2); steroids "
+                         "as standard", tocilizumab=Tocilizumab(from_crs_grade=3)),
     Policy("early-tocilizumab", "as standard, but tocilizumab from CRS grade 1 (chosen: the "
                                 "early-intervention idea of ZUMA-1 safety cohorts; not in "
                                 "reference/)",
