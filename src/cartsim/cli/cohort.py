@@ -12,6 +12,10 @@ from pathlib import Path
 
 from cartsim.cli.output import atomic_path
 
+MAX_WORKERS = 8
+"""Default cap on worker processes: each holds its own compiled model (about 0.2 GB,
+measured)."""
+
 
 def register(subparsers) -> None:
     cohort = subparsers.add_parser(
@@ -27,9 +31,10 @@ def register(subparsers) -> None:
     cohort.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                         help="override a model parameter for every patient (the typical "
                              "value around which patients vary; see docs/model.md); repeatable")
-    cohort.add_argument("--workers", type=int, default=os.cpu_count() or 1,
-                        help="processes running journeys (results do not depend on it); "
-                             "default: all cores (%(default)s)")
+    cohort.add_argument("--workers", type=int, default=min(os.cpu_count() or 1, MAX_WORKERS),
+                        help="processes running journeys (results do not depend on it; each "
+                             "needs about 0.2 GB); default: the cores, at most "
+                             f"{MAX_WORKERS} (%(default)s)")
     cohort.set_defaults(handler=run_cohort_command)
 
 
