@@ -264,3 +264,14 @@ def test_a_later_line_replaces_the_counterfactual_rest_of_the_first():
                   and "rescue" not in detail]
     assert all(day < rescue_day for day in first_line)
     assert journey.runs[0].time[-1] <= rescue_day
+
+
+def test_label_2017_policy_waits_for_grade_3():
+    """The KYMRIAH label's trigger (clinical_rules.md section 4): no tocilizumab for grade 2,
+    the first dose after the first grading at grade 3."""
+    time = np.arange(0, 3, 0.25)
+    crs = np.where(time < 1.0, 2, 3)               # grade 2 for a day, then grade 3
+    schedule = _decide_all(POLICIES["label-2017"], time, crs, 0 * crs)
+    assert schedule.toci_times[0] == pytest.approx(1.0 + RESPONSE_DELAY_DAYS)
+    standard = _decide_all(POLICIES["standard"], time, crs, 0 * crs)
+    assert standard.toci_times[0] == pytest.approx(0.0 + RESPONSE_DELAY_DAYS)
