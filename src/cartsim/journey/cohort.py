@@ -28,13 +28,13 @@ from cartsim.presets.variability import variability
 from cartsim.therapy.population import sample_population
 
 COMPLETE = ("CR", "sCR")
+WILSON_Z = 1.959964
+"""The 97.5th percentile of the standard normal distribution (95% two-sided intervals)."""
 
 
 def month_days(months: float) -> float:
     """Days in ``months`` calendar months, to whole days (6 -> 183, 12 -> 365)."""
     return float(round(months * 365.25 / 12))
-
-WILSON_Z = 1.959964
 
 
 @dataclass(frozen=True)
