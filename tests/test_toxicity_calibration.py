@@ -14,7 +14,7 @@ from __future__ import annotations
 import pytest
 
 from cartsim.journey import load_protocol, protocol_from_mapping
-from cartsim.journey.cohort import run_cohort
+from cartsim.journey.cohort import run_cohort, toxicity_protocol
 from cartsim.journey.run import run_journey
 from cartsim.journey.scenarios import scenario_path
 
@@ -23,12 +23,7 @@ PATIENTS = 40
 
 def _toxicity_cohort(name: str):
     """The scenario's first 60 days, every enrolled patient infused."""
-    p = load_protocol(scenario_path(name))
-    protocol = protocol_from_mapping({
-        **p, "follow_up_days": 60.0, "visits": {"days": [28.0]}, "rescue": {"enabled": False},
-        "manufacturing": {**p["manufacturing"], "failure_probability": 0.0},
-        "wait": {**p["wait"], "dropout_per_day": 0.0},
-        "patient": {**p["patient"], "background_mortality_per_year": 0.0}})
+    protocol = toxicity_protocol(load_protocol(scenario_path(name)))
     return run_cohort(protocol, PATIENTS).summary()["endpoints"]
 
 

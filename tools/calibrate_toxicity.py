@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import argparse
 
-from cartsim.journey import load_protocol, protocol_from_mapping
-from cartsim.journey.cohort import run_cohort
+from cartsim.cli.therapy import parse_overrides
+from cartsim.journey import load_protocol
+from cartsim.journey.cohort import run_cohort, toxicity_protocol
 from cartsim.journey.scenarios import scenario_path
 
 TRIALS = ("eliana-tisa-cel-b-all", "zuma1-axi-cel-lbcl", "karmma-ide-cel-mm",
@@ -22,25 +23,15 @@ TRIALS = ("eliana-tisa-cel-b-all", "zuma1-axi-cel-lbcl", "karmma-ide-cel-mm",
 SHOWN = ("crs_any", "crs_grade3plus", "icans_any", "icans_grade3plus", "tocilizumab")
 
 
-def toxicity_protocol(name: str, overrides: dict[str, float]) -> dict:
-    """The scenario with every patient infused and 60 days of follow-up."""
-    p = load_protocol(scenario_path(name))
-    return protocol_from_mapping({
-        **p, "follow_up_days": 60.0, "visits": {"days": [28.0]}, "rescue": {"enabled": False},
-        "manufacturing": {**p["manufacturing"], "failure_probability": 0.0},
-        "wait": {**p["wait"], "dropout_per_day": 0.0},
-        "patient": {**p["patient"], "background_mortality_per_year": 0.0,
-                    "parameters": {**p["patient"]["parameters"], **overrides}}})
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("patients", type=int, nargs="?", default=60)
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE")
     args = parser.parse_args()
-    overrides = {k: float(v) for k, v in (s.split("=", 1) for s in args.set)}
+    overrides = parse_overrides(args.set)
     for name in TRIALS:
-        summary = run_cohort(toxicity_protocol(name, overrides), args.patients).summary()
+        protocol = toxicity_protocol(load_protocol(scenario_path(name)), **overrides)
+        summary = run_cohort(protocol, args.patients).summary()
         onset = summary["crs_onset_median_day"]
         print(f"{name} (CRS {summary['crs_scale']}; onset median "
               f"{'-' if onset is None else f'{onset:g}'} d)")

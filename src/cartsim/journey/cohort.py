@@ -227,6 +227,20 @@ class Cohort:
         return rows
 
 
+def toxicity_protocol(protocol: dict, days: float = 60.0, **overrides: float) -> dict:
+    """``protocol`` reduced to what toxicity rates over infused patients need: every enrolled
+    patient infused (no manufacturing failure, drop-out or background death), ``days`` of
+    follow-up without rescue, and model parameter ``overrides`` for every patient."""
+    patient = protocol["patient"]
+    return protocol_from_mapping({
+        **protocol, "follow_up_days": days, "visits": {"days": [min(28.0, days)]},
+        "rescue": {"enabled": False},
+        "manufacturing": {**protocol["manufacturing"], "failure_probability": 0.0},
+        "wait": {**protocol["wait"], "dropout_per_day": 0.0},
+        "patient": {**patient, "background_mortality_per_year": 0.0,
+                    "parameters": {**patient["parameters"], **overrides}}})
+
+
 def _outcome(protocol: dict) -> dict:
     return run_journey(protocol).outcome
 

@@ -15,6 +15,10 @@ CALIBRATED_41BB = ("chosen: calibrated (tools/calibrate_therapy.py) to stein2019
 CALIBRATED_CD28 = ("chosen: calibrated (tools/calibrate_therapy.py) to zuma1 median blood CAR-T "
                    "counts 27.5, 9.1, 2.1, 0.1 cells/uL at days 7-90 (kimmel2021: obs_CAR_count) "
                    "and CRS onset day 2")
+NO_PHENOTYPE_DATA = (0.3, "chosen: no product phenotype data in reference/")
+"""memory_fraction of a product whose phenotype reference/ does not give."""
+ONE_TO_ONE = (0.5, "chosen: 1:1 taken")
+"""cd4_fraction of a product whose CD4:CD8 ratio reference/ does not give."""
 FMC63_KD = (1.0, "chosen: the FMC63 anti-CD19 scFv binds with nanomolar affinity (no value in "
                  "reference/)")
 
@@ -44,7 +48,7 @@ COSTIM_CD28 = Preset("CD28", "costimulation", "CD28 costimulation: fast expansio
 TISA_CEL = COSTIM_41BB.merged(Preset("tisa-cel", "product", "", {
     "binds_CD19": (1.0, "eliana: tisagenlecleucel targets CD19"),
     "kd_CD19": FMC63_KD,
-    "memory_fraction": (0.3, "chosen: no product phenotype data in reference/"),
+    "memory_fraction": NO_PHENOTYPE_DATA,
     "cd4_fraction": (0.5, "chosen: tisa-cel CD4:CD8 is not fixed; 1:1 taken"),
 }))
 TISA_CEL = Preset("tisa-cel", "product", "tisagenlecleucel (Kymriah): anti-CD19, 4-1BB",
@@ -55,9 +59,8 @@ AXI_CEL = Preset("axi-cel", "product", "axicabtagene ciloleucel (Yescarta): anti
                  COSTIM_CD28.merged(Preset("", "", "", {
                      "binds_CD19": (1.0, "zuma1: axicabtagene ciloleucel targets CD19"),
                      "kd_CD19": FMC63_KD,
-                     "memory_fraction": (0.3, "chosen: no product phenotype data in "
-                                              "reference/"),
-                     "cd4_fraction": (0.5, "chosen: 1:1 taken"),
+                     "memory_fraction": NO_PHENOTYPE_DATA,
+                     "cd4_fraction": ONE_TO_ONE,
                  })).values,
                  dose_per_kg=(2e6, "zuma1: dose_target 2e6 CAR T cells/kg"), dose_max=2e8)
 
@@ -66,9 +69,8 @@ IDE_CEL = Preset("ide-cel", "product", "idecabtagene vicleucel (Abecma): anti-BC
                      "binds_CD19": (0.0, "karmma: ide-cel does not bind CD19"),
                      "binds_BCMA": (1.0, "karmma: idecabtagene vicleucel targets BCMA"),
                      "kd_BCMA": (33.6, "singh2021: koff/kon = 2.385e-3 / 7.103e4 M"),
-                     "memory_fraction": (0.3, "chosen: no product phenotype data in "
-                                              "reference/"),
-                     "cd4_fraction": (0.5, "chosen: 1:1 taken"),
+                     "memory_fraction": NO_PHENOTYPE_DATA,
+                     "cd4_fraction": ONE_TO_ONE,
                      "dose_cells": (450e6, "karmma: target dose 450e6 CAR+ T cells"),
                  })).values)
 
@@ -80,9 +82,8 @@ SATRI_CEL = Preset("satri-cel", "product", "satricabtagene autoleucel (CT041): a
                                           "the model's tumour-associated antigen TAA"),
                        "kd_TAA": (10.0, "chosen: a humanised high-affinity scFv; no value in "
                                         "reference/"),
-                       "memory_fraction": (0.3, "chosen: no product phenotype data in "
-                                                "reference/"),
-                       "cd4_fraction": (0.5, "chosen: 1:1 taken"),
+                       "memory_fraction": NO_PHENOTYPE_DATA,
+                       "cd4_fraction": ONE_TO_ONE,
                        "dose_cells": (2.5e8, "ct041: lowest and most used dose level 2.5e8 "
                                              "CAR-T cells"),
                    })).values)
@@ -92,8 +93,7 @@ LISO_CEL = Preset("liso-cel", "product", "lisocabtagene maraleucel (Breyanzi): a
                       "binds_CD19": (1.0, "trials_design_only: TRANSCEND, lisocabtagene "
                                           "maraleucel in r/r LBCL (CD19)"),
                       "kd_CD19": FMC63_KD,
-                      "memory_fraction": (0.3, "chosen: no product phenotype data in "
-                                               "reference/"),
+                      "memory_fraction": NO_PHENOTYPE_DATA,
                       "cd4_fraction": (0.5, "trials_design_only: TRANSCEND dose_levels, CAR+ T "
                                             "cells 1:1 CD8:CD4"),
                       "dose_cells": (100e6, "trials_design_only: TRANSCEND DL2 100e6, the "
@@ -106,9 +106,8 @@ BREXU_CEL = Preset("brexu-cel", "product", "brexucabtagene autoleucel (Tecartus,
                        "binds_CD19": (1.0, "trials_design_only: ZUMA-2/ZUMA-3, "
                                            "brexucabtagene autoleucel (CD19)"),
                        "kd_CD19": FMC63_KD,
-                       "memory_fraction": (0.3, "chosen: no product phenotype data in "
-                                                "reference/"),
-                       "cd4_fraction": (0.5, "chosen: 1:1 taken"),
+                       "memory_fraction": NO_PHENOTYPE_DATA,
+                       "cd4_fraction": ONE_TO_ONE,
                    })).values,
                    dose_per_kg=(2e6, "trials_design_only: ZUMA-2 dose 2e6 CAR T cells/kg "
                                      "(ZUMA-3 in B-ALL: 1e6/kg)"), dose_max=2e8)
@@ -122,9 +121,8 @@ CILTA_CEL = Preset("cilta-cel", "product", "ciltacabtagene autoleucel (Carvykti)
                        "kd_BCMA": (3.36, "chosen: two BCMA-binding domains bind with higher "
                                          "avidity; ten-fold ide-cel's singh2021 K_D taken "
                                          "(no value in reference/)"),
-                       "memory_fraction": (0.3, "chosen: no product phenotype data in "
-                                                "reference/"),
-                       "cd4_fraction": (0.5, "chosen: 1:1 taken"),
+                       "memory_fraction": NO_PHENOTYPE_DATA,
+                       "cd4_fraction": ONE_TO_ONE,
                    })).values,
                    dose_per_kg=(0.75e6, "trials_design_only: CARTITUDE-1 target 0.75e6 CAR+ "
                                         "viable T cells/kg"))
@@ -137,9 +135,8 @@ GD2_CART01 = Preset("gd2-cart01", "product", "GD2-CART01: anti-GD2, third genera
                                                "the model's tumour-associated antigen TAA"),
                             "kd_TAA": (10.0, "chosen: no GD2 binder affinity in reference/; as "
                                              "satri-cel"),
-                            "memory_fraction": (0.3, "chosen: no product phenotype data in "
-                                                     "reference/"),
-                            "cd4_fraction": (0.5, "chosen: 1:1 taken"),
+                            "memory_fraction": NO_PHENOTYPE_DATA,
+                            "cd4_fraction": ONE_TO_ONE,
                         })).values,
                     dose_per_kg=(10e6, "trials_design_only: GD2-CART01 RP2D 10e6 CAR+ T "
                                        "cells/kg"))
