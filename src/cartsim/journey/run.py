@@ -216,8 +216,9 @@ def _simulate_from_apheresis(journey: Journey, values: dict[str, float]) -> None
         journey.add(day, kind, detail)
     journey.grades = grades
     _record_toxicity(journey, grades, schedule)
-    _record_extinctions(journey, run.until(line_end))
-    journey.runs.append(run.until(line_end))
+    first_line = run.until(line_end)
+    _record_extinctions(journey, first_line)
+    journey.runs.append(first_line)
     if line_end < end:
         _rescue(journey, run, values, schedule, therapy, line_end, step)
         return
