@@ -123,6 +123,20 @@ def test_each_textual_draw_is_independent():
     assert len(expr.args) == 2  # two distinct draws, not 2*rand_uniform()
 
 
+def test_a_draw_parses_the_same_whatever_was_parsed_before():
+    """Draw numbers come from the text, not a process-wide counter: the same model resolves
+    to the same expressions (and cache key) however many models the process built before."""
+    def build():
+        event = c.StateEvent("e", "x < 1", [c.set_value("x", "rand_normal() + 1")])
+        return c.Model("m", states=[c.State("x")], events=[event], check_units=False)
+
+    first = build().resolve().events[0].actions[0].expression
+    for _ in range(3):
+        build().resolve()
+    assert build().resolve().events[0].actions[0].expression == first
+    assert repr(build()) == repr(build())
+
+
 def test_condition_becomes_zero_crossing_function():
     event = c.StateEvent("fever", "temp > 38", [])
     model = c.Model("m", states=[c.State("temp", "degC", 37.0)], events=[event],

@@ -7,6 +7,7 @@ random draws below are known, so a typo is an error instead of a silent new symb
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import re
 from collections.abc import Iterable
@@ -94,7 +95,6 @@ RESERVED = {"t", *MATH_FUNCTIONS, *RANDOM_DRAWS}
 
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _DRAW_CALL = re.compile(r"\b(" + "|".join(RANDOM_DRAWS) + r")\s*\(\s*(\)?)")
-_draw_ids = itertools.count()
 
 
 def check_name(name: str, what: str) -> None:
@@ -108,10 +108,15 @@ def check_name(name: str, what: str) -> None:
 
 
 def _number_draws(text: str) -> str:
+    """Give each draw call in ``text`` a number from the text and the call's position: the
+    same text always parses to the same expression (whatever was parsed before in the
+    process, so cache keys and docs are stable), and two calls never share a number."""
+    position = itertools.count()
+
     def repl(match: re.Match) -> str:
-        draw_id = next(_draw_ids)
+        digest = hashlib.sha256(f"{text}|{next(position)}".encode()).hexdigest()
         closing = match.group(2)
-        return f"{match.group(1)}({draw_id}{')' if closing else ', '}"
+        return f"{match.group(1)}({int(digest[:8], 16)}{')' if closing else ', '}"
 
     return _DRAW_CALL.sub(repl, text)
 
