@@ -9,6 +9,7 @@ from cartsim.clinical.checks import ClinicalValueError
 from cartsim.clinical.response import (
     ALL_SCALE,
     IMWG_SCALE,
+    LUGANO_PET_SCALE,
     LUGANO_SCALE,
     RECIST_SCALE,
     all_relapse,
@@ -17,6 +18,7 @@ from cartsim.clinical.response import (
     duration_of_response,
     imwg_response,
     lugano_ct,
+    lugano_pet_ct,
     mrd_status,
     recist_response,
 )
@@ -94,6 +96,39 @@ def test_lugano_ct(spd, baseline, nadir, ldi, nadir_ldi, new, expected):
     assert result.category == expected
     assert result.scale == LUGANO_SCALE
     assert result.rule.endswith(f"-> {expected}")
+
+
+CT = {c: Response(c, LUGANO_SCALE, f"-> {c}") for c in ("CR", "PR", "SD", "PD")}
+
+
+@pytest.mark.parametrize(("deauville", "ct", "new", "expected"), [
+    (3, "PR", False, "CR"),   # Deauville 3 is a complete metabolic response, mass or not
+    (1, "CR", False, "CR"),
+    (4, "CR", False, "PR"),   # CT-small but PET-positive residual: partial metabolic response
+    (4, "PR", False, "PR"),
+    (5, "SD", False, "SD"),   # no metabolic response
+    (5, "PD", False, "PD"),
+    (3, "PD", False, "CR"),   # PMD needs a score of 4-5
+    (2, "CR", True, "PD"),    # a new FDG-avid lesion is PMD whatever the score
+])
+def test_lugano_pet_ct(deauville, ct, new, expected):
+    result = lugano_pet_ct(deauville, CT[ct], new_fdg_avid_lesion=new)
+    assert (result.category, result.scale) == (expected, LUGANO_PET_SCALE)
+    assert result.rule.endswith(f"({expected})")
+
+
+def test_lugano_pet_ct_refuses_a_bad_score_or_a_non_ct_response():
+    for score in (0, 6, 3.5):
+        with pytest.raises(ClinicalValueError, match="deauville"):
+            lugano_pet_ct(score, CT["PR"])
+    with pytest.raises(ClinicalValueError, match="ct"):
+        lugano_pet_ct(4, Response("PR", RECIST_SCALE, "-> PR"))
+
+
+def test_lugano_pet_ct_best_response_needs_no_confirmation():
+    pr = lugano_pet_ct(4, CT["PR"])
+    pd = lugano_pet_ct(5, CT["PD"])
+    assert best_overall_response([(28, pr), (90, pd)], LUGANO_PET_SCALE).category == "PR"
 
 
 # --- IMWG ---------------------------------------------------------------------------------
@@ -268,3 +303,22 @@ def test_duration_of_response(scale, visits, progression, expected):
 
 def test_duration_of_response_empty():
     assert duration_of_response([]) is None
+
+
+def test_deauville_score_of_the_models_lesions_at_its_chosen_boundaries():
+    """Three equal lesions of diameter d have SPD 3 d^2: none left scores 1, a lesion under
+    PET_VISIBLE_LESION_MM 3, under PET_MARKED_LESION_MM 4, else 5."""
+    from cartsim.journey.assessment import (
+        PET_MARKED_LESION_MM,
+        PET_VISIBLE_LESION_MM,
+        deauville_score,
+    )
+
+    def spd(d):
+        return 3 * d * d
+
+    assert deauville_score(0.0, 3) == 1
+    assert deauville_score(spd(PET_VISIBLE_LESION_MM * 0.999), 3) == 3
+    assert deauville_score(spd(PET_VISIBLE_LESION_MM), 3) == 4
+    assert deauville_score(spd(PET_MARKED_LESION_MM * 0.999), 3) == 4
+    assert deauville_score(spd(PET_MARKED_LESION_MM), 3) == 5

@@ -10,11 +10,12 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from cartsim.clinical.checks import ClinicalValueError, number, reached
+from cartsim.clinical.checks import ClinicalValueError, integer, number, reached
 from cartsim.clinical.result import Response
 
 ALL_SCALE = "ALL (CIBMTR)"
 LUGANO_SCALE = "Lugano 2014 (CT)"
+LUGANO_PET_SCALE = "Lugano 2014 (PET-CT)"
 IMWG_SCALE = "IMWG"
 RECIST_SCALE = "RECIST 1.1"
 
@@ -35,6 +36,7 @@ SPEP_DETECTION_G_DL = 0.1
 RANKS: dict[str, tuple[str, ...]] = {
     ALL_SCALE: ("CR", "CRi", "NR"),
     LUGANO_SCALE: ("CR", "PR", "SD", "PD"),
+    LUGANO_PET_SCALE: ("CR", "PR", "SD", "PD"),
     IMWG_SCALE: ("sCR", "CR", "VGPR", "PR", "MR", "SD", "PD"),
     RECIST_SCALE: ("CR", "PR", "SD", "PD"),
 }
@@ -44,6 +46,7 @@ RANKS: dict[str, tuple[str, ...]] = {
 RESPONDERS: dict[str, tuple[str, ...]] = {
     ALL_SCALE: ("CR", "CRi"),
     LUGANO_SCALE: ("CR", "PR"),
+    LUGANO_PET_SCALE: ("CR", "PR"),
     IMWG_SCALE: ("sCR", "CR", "VGPR", "PR"),
     RECIST_SCALE: ("CR", "PR"),
 }
@@ -137,6 +140,33 @@ def lugano_ct(spd_mm2: float, *, baseline_spd_mm2: float, nadir_spd_mm2: float,
         return Response("PR", LUGANO_SCALE, f"SPD fell {_pct(fall)} from baseline (>= 50%) -> PR")
     return Response("SD", LUGANO_SCALE, f"SPD change {_pct(-fall)} from baseline (fall < 50%), "
                     "PD criteria not met -> SD")
+
+
+def lugano_pet_ct(deauville: int, ct: Response, *, new_fdg_avid_lesion: bool = False) -> Response:
+    """PET-CT response for FDG-avid lymphoma, Cheson 2014 (Lugano), from the Deauville score
+    (1-5) and the CT response of the same scan (:func:`lugano_ct`).
+
+    PMD: a new FDG-avid lesion, or a score of 4-5 with CT progression (increased uptake read
+    as growth). CMR: score 1-3, with or without a residual mass. PMR: score 4-5 with reduced
+    uptake, read as a CT partial or complete response (a residual mass of any size). Otherwise
+    no metabolic response (SD). Simplification: the model has no SUV, so the change in uptake
+    is read from the CT course."""
+    score = int(integer("deauville", deauville, 1, 5))
+    if ct.scale != LUGANO_SCALE:
+        raise ClinicalValueError("ct", ct.scale, f"must be a {LUGANO_SCALE} response")
+    if new_fdg_avid_lesion:
+        return Response("PD", LUGANO_PET_SCALE, "new FDG-avid lesion -> PMD (PD)")
+    if score <= 3:
+        return Response("CR", LUGANO_PET_SCALE, f"Deauville {score} (<= 3), with or without a "
+                        "residual mass -> CMR (CR)")
+    if ct.category == "PD":
+        return Response("PD", LUGANO_PET_SCALE, f"Deauville {score} with CT progression "
+                        f"({ct.rule}) -> PMD (PD)")
+    if ct.category in ("CR", "PR"):
+        return Response("PR", LUGANO_PET_SCALE, f"Deauville {score} (4-5) with reduced uptake "
+                        f"(CT: {ct.category}), residual mass -> PMR (PR)")
+    return Response("SD", LUGANO_PET_SCALE, f"Deauville {score} (4-5) without a significant "
+                    "change -> NMR (SD)")
 
 
 def imwg_response(m_protein_g_dl: float, *, baseline_g_dl: float, nadir_g_dl: float,
@@ -276,7 +306,7 @@ def best_overall_response(assessments: Sequence[tuple[float, Response]], scale: 
     best: tuple[int, str] | None = None
     for i, (day, rank) in enumerate(zip(days, ranks, strict=True)):
         name = f"{order[rank]} on day {day:g}"
-        if scale == LUGANO_SCALE:
+        if scale in (LUGANO_SCALE, LUGANO_PET_SCALE):
             found = (rank, f"{name} (Lugano needs no confirmation) -> {order[rank]}")
         else:
             later = range(i + 1, len(days))

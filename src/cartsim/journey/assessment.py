@@ -4,7 +4,9 @@ criteria: the model's burden observables are what the clinician measures.
 B-ALL: marrow blasts and MRD (blast fraction of nucleated marrow cells); blood counts are not
 simulated, so the patient's baseline ANC and platelets stand in (CRi only for patients entered
 with cytopenias). Lymphoma: SPD of the model's equal target lesions, each lesion's diameter
-``sqrt(SPD / n_lesions)``. Myeloma: serum M-protein; immunofixation turns negative below
+``sqrt(SPD / n_lesions)``; by PET-CT (the default, as in the CAR-T lymphoma trials) a lesion's
+Deauville score follows from its diameter, since every modelled tumour cell is viable and
+FDG-avid. Myeloma: serum M-protein; immunofixation turns negative below
 ``IFE_DETECTION_G_DL`` and a tumour that is extinct has a normal FLC ratio and no clonal plasma
 cells. Solid tumours: the sum of longest diameters.
 """
@@ -18,13 +20,22 @@ import numpy as np
 from cartsim.clinical import response as criteria
 from cartsim.clinical.result import Response
 
-CRITERIA_BY_DISEASE = {"b-all": "ALL", "lbcl": "Lugano", "mcl": "Lugano", "mm": "IMWG",
+CRITERIA_BY_DISEASE = {"b-all": "ALL", "lbcl": "Lugano-PET", "mcl": "Lugano-PET", "mm": "IMWG",
                        "gastric": "RECIST", "neuroblastoma": "RECIST"}
 SCALE_OF = {"ALL": criteria.ALL_SCALE, "Lugano": criteria.LUGANO_SCALE,
+            "Lugano-PET": criteria.LUGANO_PET_SCALE,
             "IMWG": criteria.IMWG_SCALE, "RECIST": criteria.RECIST_SCALE}
 IFE_DETECTION_G_DL = 0.01
 """Chosen: serum immunofixation detects M-protein down to about 0.01-0.02 g/dL, an order of
 magnitude below electrophoresis; no value in reference/."""
+PET_VISIBLE_LESION_MM = 6.0
+"""Chosen: a viable lymphoma lesion narrower than about 6 mm (close to a PET scanner's
+resolution) loses most of its apparent uptake to the partial-volume effect and reads at or
+below liver uptake (Deauville <= 3) despite DLBCL's high FDG avidity; no value in
+reference/."""
+PET_MARKED_LESION_MM = 10.0
+"""Chosen: from about 10 mm a viable DLBCL lesion's uptake is markedly above liver
+(Deauville 5); between the two, moderately above (4)."""
 
 
 @dataclass(frozen=True)
@@ -41,7 +52,8 @@ def assess(run, criteria_name: str, days, *, baseline_day: float, patient: dict,
     days = [d for d in days if run.time[0] <= d <= run.time[-1]]
     if criteria_name == "ALL":
         return [_assess_all(run, day, patient) for day in days]
-    observable = {"Lugano": "spd_mm2", "IMWG": "m_protein_g_dl", "RECIST": "sld_mm"}
+    observable = {"Lugano": "spd_mm2", "Lugano-PET": "spd_mm2", "IMWG": "m_protein_g_dl",
+                  "RECIST": "sld_mm"}
     name = observable[criteria_name]
     baseline = run.at(name, baseline_day)
     if baseline <= 0.0:
@@ -52,6 +64,9 @@ def assess(run, criteria_name: str, days, *, baseline_day: float, patient: dict,
         value = run.at(name, day)
         if criteria_name == "Lugano":
             result = _lugano(value, baseline, nadir, n_lesions)
+        elif criteria_name == "Lugano-PET":
+            result = criteria.lugano_pet_ct(deauville_score(value, n_lesions),
+                                            _lugano(value, baseline, nadir, n_lesions))
         elif criteria_name == "IMWG":
             result = _imwg(value, baseline, nadir, run, day)
         else:
@@ -67,6 +82,17 @@ def _assess_all(run, day: float, patient: dict) -> Assessment:
     result = criteria.all_response(blasts, anc_10e9_l=patient["anc_10e9_l"],
                                    platelets_10e9_l=patient["platelets_10e9_l"])
     return Assessment(day, result, criteria.mrd_status(blasts / 100.0))
+
+
+def deauville_score(spd_mm2: float, n_lesions: float) -> int:
+    """The Deauville score of the model's equal lesions: 1 when no tumour is left, 3 below
+    ``PET_VISIBLE_LESION_MM``, 4 below ``PET_MARKED_LESION_MM``, else 5."""
+    diameter = float(np.sqrt(spd_mm2 / n_lesions))
+    if diameter == 0.0:
+        return 1
+    if diameter < PET_VISIBLE_LESION_MM:
+        return 3
+    return 4 if diameter < PET_MARKED_LESION_MM else 5
 
 
 def _lugano(spd: float, baseline: float, nadir: float, n_lesions: float) -> Response:

@@ -35,7 +35,7 @@ BRIDGING_OPTIONS = {
 LYMPHODEPLETION_REGIMENS = ("flu-cy", "bendamustine", "none")
 INFUSION_SCHEDULES = ("single", "split")
 CRS_SCALES = ("astct", "lee2014", "penn")
-RESPONSE_CRITERIA = ("ALL", "Lugano", "IMWG", "RECIST")
+RESPONSE_CRITERIA = ("ALL", "Lugano", "Lugano-PET", "IMWG", "RECIST")
 
 DEFAULTS: dict[str, Any] = {
     "name": "unnamed scenario",
