@@ -55,11 +55,13 @@ def test_builtin_scenarios_are_valid():
 
 
 def test_solid_tumour_journey_is_assessed_by_recist():
-    """The CLDN18.2 gastric scenario: RECIST 1.1 on the sum of longest diameters; a partial
-    response (no complete response while antigen-negative cells remain) and then progression
-    by the 20% + 5 mm rule, classified as antigen-negative escape."""
+    """The CLDN18.2 gastric scenario: RECIST 1.1 on the sum of longest diameters. A patient
+    whose product engrafts well (5% of cells) and whose tumour holds 5% antigen-negative
+    cells: a partial response (no complete response while antigen-negative cells remain) and
+    then progression by the 20% + 5 mm rule, classified as antigen-negative escape."""
     protocol = load_protocol(scenario_path("ct041-satri-cel-gastric"))
     protocol["rescue"]["enabled"] = False
+    protocol["patient"]["parameters"].update(engraft_fraction=0.05, frac_neg=0.05)
     journey = run_journey(protocol)
     responses = [e for e in journey.events if e[1] == "response"]
     assert responses and all(e[2].split(":")[0] in ("CR", "PR", "SD", "PD") for e in responses)
@@ -230,10 +232,11 @@ def test_journey_command_bad_scenario_exits_2_without_output(tmp_path, capsys):
 
 
 def test_journey_reports_when_the_last_tumour_cell_died():
-    """Without antigen-negative or -low cells (and no antigen loss) axi-cel eradicates a
-    lymphoma: the day the last cell died is an outcome and an event; a CAR that binds
-    nothing eradicates nothing."""
-    clean = {"frac_neg": 0.0, "frac_low": 0.0, "mu_neg": 0.0, "mu_low": 0.0}
+    """Without antigen-negative or -low cells (and no antigen loss) axi-cel eradicates a fully
+    susceptible lymphoma: the day the last cell died is an outcome and an event; a CAR that
+    binds nothing eradicates nothing."""
+    clean = {"frac_neg": 0.0, "frac_low": 0.0, "mu_neg": 0.0, "mu_low": 0.0,
+             "susceptibility": 1.0}
 
     def outcome(**parameters):
         return run_journey(protocol_from_mapping({

@@ -55,7 +55,9 @@ def test_last_car_t_cells_die_out_by_chance():
     """Effector CAR-T cells that bind nothing, without niche or memory conversion, decline at
     d = d_eff + eps_mem; below 100 cells each dies independently, so extinction comes after
     H(100)/d = 5.19/d days on average (SD 1.28/d), at a different day in each patient."""
+    from cartsim.presets import disease, product
     from cartsim.therapy.population import simulate_population
+    from cartsim.therapy.simulate import preset_parameters
 
     run = simulate_population("axi-cel", "lbcl", 40, t_end=400.0, variations=(), binds_CD19=0.0,
                               memory_fraction=0.0, niche_weight=0.0, eps_mem=0.0)
@@ -66,7 +68,7 @@ def test_last_car_t_cells_die_out_by_chance():
     gone = np.argmax(cells == 0, axis=1)
     assert np.all(gone > below) and np.all(below > 0)
     waited = time[gone] - time[below]
-    d = 0.072  # axi-cel d_eff (eps_mem set to 0)
+    d = preset_parameters(disease("lbcl"), product("axi-cel"))["d_eff"]  # eps_mem set to 0
     harmonic_100 = float(np.sum(1.0 / np.arange(1, 101)))
     se = 1.28 / d / np.sqrt(len(waited))
     assert abs(waited.mean() - harmonic_100 / d) < 4 * se + 1.0  # + 1 day: daily output

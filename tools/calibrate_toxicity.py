@@ -31,15 +31,20 @@ def main() -> None:
     overrides = parse_overrides(args.set)
     for name in TRIALS:
         protocol = toxicity_protocol(load_protocol(scenario_path(name)), **overrides)
-        summary = run_cohort(protocol, args.patients).summary()
-        onset = summary["crs_onset_median_day"]
-        print(f"{name} (CRS {summary['crs_scale']}; onset median "
-              f"{'-' if onset is None else f'{onset:g}'} d)")
-        for key in SHOWN:
-            entry = summary["endpoints"][key]
-            published = entry.get("published", {}).get("value")
-            print(f"  {key:18s} {entry['pct']:5.1f}%  published "
-                  f"{'-' if published is None else f'{published:g}%'}")
+        print_table(name, run_cohort(protocol, args.patients).summary(), SHOWN)
+
+
+def print_table(name: str, summary: dict, shown) -> None:
+    """One trial's simulated endpoints ``shown`` beside its published values."""
+    onset = summary["crs_onset_median_day"]
+    print(f"{name} (CRS {summary['crs_scale']}; onset median "
+          f"{'-' if onset is None else f'{onset:g}'} d)")
+    for key in shown:
+        entry = summary["endpoints"][key]
+        published = entry.get("published", {}).get("value")
+        pct = "    -" if entry["pct"] is None else f"{entry['pct']:5.1f}"
+        print(f"  {key:24s} {pct}% of {entry['n']:3d}  published "
+              f"{'-' if published is None else f'{published:g}%'}")
 
 
 if __name__ == "__main__":

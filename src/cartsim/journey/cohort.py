@@ -85,11 +85,16 @@ def _event_free_at(months: float) -> Callable[[dict, dict], bool]:
     return lambda o, ctx: _responded(o, ctx) and pfs(o, ctx)
 
 
-def _relapse_antigen_negative(o: dict, ctx: dict) -> bool | None:
-    failure = o.get("failure")
-    if not o["infused"] or failure is None or not failure["kind"].endswith("relapse"):
-        return None
-    return failure["antigen"] != "antigen-positive"
+def _antigen_negative_of(kinds: tuple[str, ...]) -> Callable[[dict, dict], bool | None]:
+    """Escape (antigen-negative or -low) among infused patients whose failure is of ``kinds``
+    and was seen as progression."""
+    def test(o: dict, ctx: dict) -> bool | None:
+        failure = o.get("failure")
+        if (not o["infused"] or failure is None or failure["kind"] not in kinds
+                or o.get("progression_day") is None):
+            return None
+        return failure["antigen"] != "antigen-positive"
+    return test
 
 
 ENDPOINTS: tuple[Endpoint, ...] = (
@@ -126,7 +131,10 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint("os_6mo", "alive 6 months after infusion, of infused", _infused(_alive_at(6))),
     Endpoint("os_12mo", "alive 12 months after infusion, of infused", _infused(_alive_at(12))),
     Endpoint("relapse_antigen_negative", "antigen-negative or -low at relapse, of relapses",
-             _relapse_antigen_negative),
+             _antigen_negative_of(("early relapse", "late relapse"))),
+    Endpoint("progression_antigen_negative", "antigen-negative or -low at progression "
+             "(relapse or primary refractory), of progressions",
+             _antigen_negative_of(("early relapse", "late relapse", "primary refractory"))),
 )
 ENDPOINT_NAMES = tuple(e.name for e in ENDPOINTS)
 FOLLOW_UP_MONTHS = {"pfs_6mo": 6, "os_6mo": 6, "pfs_12mo": 12, "efs_12mo": 12, "os_12mo": 12}

@@ -49,6 +49,11 @@ LBCL = Preset("lbcl", "disease", "relapsed/refractory large B-cell lymphoma", {
     **second_antigen("CD22", CD22),
     "weight_kg": (80.0, "chosen: adult"),
     "B_start_fraction": (0.1, "chosen: prior anti-CD20 therapy depletes B cells"),
+    "susceptibility": (0.33, "kimmel2021: gamma_B 1.15/day fitted to ZUMA-1 LBCL is a third "
+                             "of kill_max 3.5/day calibrated on marrow leukaemia (stein2019)"),
+    "frac_neg": (1e-10, "chosen: calibrated (tools/calibrate_response.py) to the zuma1 share "
+                        "of CD19-negative progressions (7 of 21 biopsies), with the "
+                        "between-patient spread"),
 })
 
 MULTIPLE_MYELOMA = Preset("mm", "disease", "relapsed/refractory multiple myeloma", {
@@ -65,6 +70,9 @@ MULTIPLE_MYELOMA = Preset("mm", "disease", "relapsed/refractory multiple myeloma
     "weight_kg": (75.0, "chosen: adult"),
     "cy_mg_m2": (300.0, "karmma: cyclophosphamide 300 mg/m2 x 3 days"),
     "marrow_normal": (500.0, "chosen: as for B-ALL"),
+    "susceptibility": (0.45, "chosen: calibrated (tools/calibrate_response.py) to the karmma "
+                             "ORR and CR: myeloma cells in the marrow niche are partly protected "
+                             "from CAR-T killing (cell adhesion-mediated resistance)"),
 })
 
 GASTRIC = Preset("gastric", "disease", "CLDN18.2-positive advanced gastric cancer (solid tumour)", {

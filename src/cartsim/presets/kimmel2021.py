@@ -27,6 +27,7 @@ KIMMEL_2021 = Preset("kimmel2021", "model", "Kimmel 2021 structure and parameter
     "T0": (94.86, "kimmel2021: Table 1 B0"), "r_tumour": (0.05, "kimmel2021: r_B range "
                                                                 "0.01-0.50/day"),
     "kill_max": (1.15, "kimmel2021: Table 1 gamma_B"), "K_E": (2.024, "kimmel2021: Table 1 k_B"),
+    "susceptibility": (1.0, "kimmel2021: gamma_B is the whole killing rate"),
     "q_ET": (0.0, OFF), "d50_ref": (1e-9, "kimmel2021: every tumour cell is a target"),
     "frac_low": (0.0, OFF), "frac_neg": (0.0, OFF), "mu_low": (0.0, OFF), "mu_neg": (0.0, OFF),
     "K_T": (1e9, "kimmel2021: exponential tumour growth"),

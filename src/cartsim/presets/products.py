@@ -14,7 +14,8 @@ CALIBRATED_41BB = ("chosen: calibrated (tools/calibrate_therapy.py) to stein2019
                    "9.3 d, Cmax 24000 copies/ug, fold expansion 3900, alpha 0.16/day")
 CALIBRATED_CD28 = ("chosen: calibrated (tools/calibrate_therapy.py) to zuma1 median blood CAR-T "
                    "counts 27.5, 9.1, 2.1, 0.1 cells/uL at days 7-90 (kimmel2021: obs_CAR_count) "
-                   "and CRS onset day 2")
+                   "and CRS onset day 2, with at least twice the expansion after "
+                   "lymphodepletion")
 NO_PHENOTYPE_DATA = (0.3, "chosen: no product phenotype data in reference/")
 """memory_fraction of a product whose phenotype reference/ does not give."""
 ONE_TO_ONE = (0.5, "chosen: 1:1 taken")
@@ -35,10 +36,10 @@ COSTIM_41BB = Preset("4-1BB", "costimulation", "4-1BB costimulation: memory and 
 
 COSTIM_CD28 = Preset("CD28", "costimulation", "CD28 costimulation: fast expansion, short "
                      "persistence", {
-    "rho_max": (1.46, CALIBRATED_CD28),
-    "engraft_fraction": (0.0835, CALIBRATED_CD28),
-    "K_cap": (5.26, CALIBRATED_CD28),
-    "d_eff": (0.072, CALIBRATED_CD28),
+    "rho_max": (2.42, CALIBRATED_CD28),
+    "engraft_fraction": (0.01, CALIBRATED_CD28),
+    "K_cap": (1.94, CALIBRATED_CD28),
+    "d_eff": (0.105, CALIBRATED_CD28),
     "eps_mem": (0.0012, "chaudhury2020: k_EP"),
     "mu_mem": (0.06, CALIBRATED_CD28),
     "niche_weight": (1.0, "kimmel2021: niche competition fitted to ZUMA-1 axi-cel"),

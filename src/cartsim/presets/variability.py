@@ -48,12 +48,12 @@ VARIABILITY_41BB = (
 )
 
 VARIABILITY_CD28 = (
-    Variation("rho_max", 0.62, ZUMA1_SPREAD),
+    Variation("rho_max", 0.89, ZUMA1_SPREAD),
     Variation("engraft_fraction", 1.1, "chosen: as calibrated for 4-1BB products (stein2019 "
                                        "spreads); no CD28 value in reference/"),
-    Variation("d_eff", 0.65, ZUMA1_SPREAD),
-    Variation("K_C", 0.37, ZUMA1_SPREAD + "; kimmel2021: K_C among the most sensitive parameters"),
-    Variation("niche_weight", 1.28, ZUMA1_SPREAD),
+    Variation("d_eff", 0.77, ZUMA1_SPREAD),
+    Variation("K_C", 0.17, ZUMA1_SPREAD + "; kimmel2021: K_C among the most sensitive parameters"),
+    Variation("niche_weight", 1.23, ZUMA1_SPREAD),
 )
 
 VARIABILITY_IDE_CEL = (
@@ -72,24 +72,44 @@ PRODUCT_VARIABILITY = {"tisa-cel": VARIABILITY_41BB, "axi-cel": VARIABILITY_CD28
 the BCMA 4-1BB product with Singh 2021's omegas)."""
 
 BURDEN_SPREAD = "chosen: tumour burden at infusion spans about two orders of magnitude"
+GROWTH_SPREAD = ("chosen: doubling times of aggressive lymphoma from about 5 days to 5 weeks "
+                 "(95% of patients); kimmel2021's literature range of r_B, 0.01-0.50/day, "
+                 "spans all lymphomas, and its fast end outgrows any CAR-T response")
+KILLING_SPREAD = ("chosen: calibrated (tools/calibrate_response.py) by hand to the zuma1 ORR "
+                  "and CR: lymphomas differ in how readily their cells die when CAR-T cells "
+                  "engage them (death-receptor signalling, anti-apoptotic proteins, "
+                  "microenvironment)")
+MARROW_KILLING_SPREAD = ("chosen: calibrated (tools/calibrate_response.py) by hand to the "
+                         "karmma ORR and CR: myelomas differ in how readily their cells die "
+                         "when CAR-T cells engage them (marrow niche protection, "
+                         "anti-apoptotic proteins)")
+ESCAPE_SPREAD = ("chosen: whether a tumour already holds an antigen-escape subclone (prior "
+                 "targeted therapy, subclonal deletion or splicing) differs by orders of "
+                 "magnitude between patients")
 DISEASE_VARIABILITY = {
     "b-all": (
         Variation("T0", 0.4, STEIN_SPREAD + "; with rho_max and engraft_fraction"),
         Variation("r_tumour", 0.3, "chosen: leukaemias differ in doubling time"),
+        Variation("frac_neg", 3.0, ESCAPE_SPREAD, "logit"),
     ),
     "lbcl": (
         Variation("T0", 1.0, BURDEN_SPREAD + " (kimmel2021: tumour volumes around the median "
                                             "94.86 ml)"),
-        Variation("r_tumour", 0.8, "kimmel2021: r_B spans the literature range 0.01-0.50/day"),
+        Variation("r_tumour", 0.5, GROWTH_SPREAD),
+        Variation("susceptibility", 1.5, KILLING_SPREAD, "logit"),
+        Variation("frac_neg", 3.0, ESCAPE_SPREAD, "logit"),
     ),
     "mm": (
         Variation("T0", 0.7, BURDEN_SPREAD),
         Variation("r_tumour", 0.5, "chosen: myeloma growth rates differ between patients"),
+        Variation("susceptibility", 1.5, MARROW_KILLING_SPREAD, "logit"),
+        Variation("frac_neg", 3.0, ESCAPE_SPREAD, "logit"),
     ),
     "mcl": (
         Variation("T0", 1.0, BURDEN_SPREAD + " (as for LBCL)"),
-        Variation("r_tumour", 0.8, "kimmel2021: r_B spans the literature range 0.01-0.50/day "
-                                   "(as for LBCL)"),
+        Variation("r_tumour", 0.5, GROWTH_SPREAD + " (as for LBCL)"),
+        Variation("susceptibility", 1.5, KILLING_SPREAD + " (as for LBCL)", "logit"),
+        Variation("frac_neg", 3.0, ESCAPE_SPREAD, "logit"),
     ),
     "neuroblastoma": (
         Variation("T0", 1.0, BURDEN_SPREAD),

@@ -6,7 +6,10 @@ one binder per antigen it targets (``binds_<antigen>`` 0 or 1, OR logic) with an
 density needed for half-maximal recognition grows with the dissociation constant. Engagement of
 CAR-T cells saturates in the recognition-weighted target load; the killing rate of each target
 cell is Beddington-DeAngelis in effectors and targets, so it saturates in the effector:target
-ratio (and reduces to Kimmel 2021's ``E/(k_B + E)`` when the target term is zero). Engagement
+ratio (and reduces to Kimmel 2021's ``E/(k_B + E)`` when the target term is zero). Tumour cells
+are killed more slowly when fewer effectors reach them (``infiltration``) or when they resist
+the killing they are engaged in (``susceptibility``: a resistant lymphoma still activates the
+CAR-T cells it survives, so failure with antigen present is possible). Engagement
 is sigmoidal in the target load (Hill coefficient 2, as activation in Hanson 2016 and the
 binding function of CARCADE): a trickle of new B cells does not keep effectors expanding, so
 after the tumour is gone CAR-T cells contract and persist as memory.
@@ -89,6 +92,10 @@ TARGET_PARAMETERS = (
     par("infiltration", 1.0, "", "chosen: haematological tumours are fully reachable; solid "
         "presets lower it (Brown 2021 delivery bounds, models.md section 19)",
         "fraction of effectors that reach tumour cells"),
+    par("susceptibility", 1.0, "", "chosen: leukaemic blasts die at the full rate; lymphoma "
+        "and myeloma presets lower it", "fraction of the maximal CAR-T killing rate a "
+        "recognised tumour cell suffers (tumour-intrinsic resistance such as impaired death-"
+        "receptor signalling, and protection by the niche); engagement is unchanged"),
     par("tme_suppression", 0.0, "", "chosen: none in haematological disease; solid presets "
         "raise it (leontriana2021: immunosuppressive inactivation)", "fraction of killing "
         "and activation lost to the tumour microenvironment"),
@@ -121,8 +128,9 @@ def targets_model() -> Model:
                    "(K_E + killer_effectors + q_ET*target_load)", "1/day",
                    "killing rate of a fully recognised target cell"),
     ]
+    tumour_factor = "*infiltration*susceptibility"
     assignments += [Assignment(f"kill_{c}", f"w_{c}*kill_per_target"
-                               + ("*infiltration" if c in TUMOUR_CLONES else ""), "1/day",
+                               + (tumour_factor if c in TUMOUR_CLONES else ""), "1/day",
                                f"CAR-T killing rate per {c} cell") for c in cells]
     assignments.append(Assignment(
         "tumour_killing", " + ".join(f"kill_{c}*{c}" for c in TUMOUR_CLONES), "Gcell/day",

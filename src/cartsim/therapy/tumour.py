@@ -32,8 +32,11 @@ TUMOUR_PARAMETERS = (
         "relative growth of the antigen-negative clone"),
     par("mu_low", 1e-6, "", "chosen: per-division probability of becoming antigen-low "
         "(order of a gene-level mutation rate)", "antigen-low conversion per division"),
-    par("mu_neg", 1e-7, "", "chosen: per-division probability of antigen loss or lineage "
-        "switch", "antigen-negative conversion per division"),
+    par("mu_neg", 1e-10, "", "chosen: per-division probability of losing surface antigen, "
+        "which needs both alleles hit (a gene-level mutation rate of about 1e-6 times a "
+        "second hit of about 1e-4) or a lineage switch; escape then comes mostly from "
+        "pre-existing subclones (frac_neg, which varies between patients)",
+        "antigen-negative conversion per division"),
     par("mprot_per_cell", 0.0, "g/dL/Gcell/day", "chosen: 0 unless a myeloma preset sets it",
         "serum M-protein secreted per tumour cell"),
     par("k_mprot", 0.117, "1/day", "singh2021: Km, M-protein degradation", "M-protein "
