@@ -121,7 +121,7 @@ def test_patient_without_measurable_disease_at_baseline_is_not_evaluable():
 
     time = np.array([-6.0, 0.0, 28.0])
     run = PatientRun(time, {"spd_mm2": np.zeros(3), "tumour_cells": np.zeros(3)}, {}, "ok", [])
-    assert assess(run, "Lugano", [28.0], baseline_day=-6.0, patient={}, n_lesions=4.0) == []
+    assert assess(run, "Lugano", [28.0], baseline_day=-6.0, n_lesions=4.0) == []
 
 
 def test_cohort_command_overrides_parameters_for_every_patient(tmp_path, capsys):

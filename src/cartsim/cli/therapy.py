@@ -15,6 +15,7 @@ PATIENT_COLUMNS = (
     "il6_pg_ml", "ifng_pg_ml", "il10_pg_ml", "crp_mg_l", "ferritin_ng_ml",
     "macrophage_activation", "ldh_u_l", "temperature_c", "map_mmhg", "vasopressors",
     "oxygen_need", "ice_score", "consciousness", "seizure", "cerebral_edema", "motor_weakness",
+    "anc_10e9_l", "platelets_10e9_l",
 )
 
 

@@ -1,12 +1,11 @@
 """Response assessment of a simulated patient at the protocol's visits, by the disease's
 criteria: the model's burden observables are what the clinician measures.
 
-B-ALL: marrow blasts and MRD (blast fraction of nucleated marrow cells); blood counts are not
-simulated, so the patient's baseline ANC and platelets stand in (CRi only for patients entered
-with cytopenias). Lymphoma: SPD of the model's equal target lesions, each lesion's diameter
-``sqrt(SPD / n_lesions)``; by PET-CT (the default, as in the CAR-T lymphoma trials) a lesion's
-Deauville score follows from its diameter, since every modelled tumour cell is viable and
-FDG-avid. Myeloma: serum M-protein; immunofixation turns negative below
+B-ALL: marrow blasts and MRD (blast fraction of nucleated marrow cells), and the simulated ANC and
+platelets for count recovery (CR) or not (CRi). Lymphoma: SPD of the model's equal target lesions,
+each lesion's diameter ``sqrt(SPD / n_lesions)``; by PET-CT (the default, as in the CAR-T lymphoma
+trials) a lesion's Deauville score follows from its diameter, since every modelled tumour cell is
+viable and FDG-avid. Myeloma: serum M-protein; immunofixation turns negative below
 ``IFE_DETECTION_G_DL`` and a tumour that is extinct has a normal FLC ratio and no clonal plasma
 cells. Solid tumours: the sum of longest diameters.
 """
@@ -45,13 +44,13 @@ class Assessment:
     mrd: str | None = None
 
 
-def assess(run, criteria_name: str, days, *, baseline_day: float, patient: dict,
+def assess(run, criteria_name: str, days, *, baseline_day: float,
            n_lesions: float) -> list[Assessment]:
     """Assessments at ``days`` (within the run), against the burden at ``baseline_day``; none
     when there is no measurable disease at baseline (bridging cleared it): not evaluable."""
     days = [d for d in days if run.time[0] <= d <= run.time[-1]]
     if criteria_name == "ALL":
-        return [_assess_all(run, day, patient) for day in days]
+        return [_assess_all(run, day) for day in days]
     observable = {"Lugano": "spd_mm2", "Lugano-PET": "spd_mm2", "IMWG": "m_protein_g_dl",
                   "RECIST": "sld_mm"}
     name = observable[criteria_name]
@@ -77,10 +76,10 @@ def assess(run, criteria_name: str, days, *, baseline_day: float, patient: dict,
     return found
 
 
-def _assess_all(run, day: float, patient: dict) -> Assessment:
+def _assess_all(run, day: float) -> Assessment:
     blasts = run.at("marrow_blasts_pct", day)
-    result = criteria.all_response(blasts, anc_10e9_l=patient["anc_10e9_l"],
-                                   platelets_10e9_l=patient["platelets_10e9_l"])
+    result = criteria.all_response(blasts, anc_10e9_l=run.at("anc_10e9_l", day),
+                                   platelets_10e9_l=run.at("platelets_10e9_l", day))
     return Assessment(day, result, criteria.mrd_status(blasts / 100.0))
 
 

@@ -85,6 +85,10 @@ def _event_free_at(months: float) -> Callable[[dict, dict], bool]:
     return lambda o, ctx: _responded(o, ctx) and pfs(o, ctx)
 
 
+def _cytopenia_at_least(key: str, grade: int) -> Callable[[dict, dict], bool]:
+    return lambda o, ctx: o.get(key, {}).get("grade", 0) >= grade
+
+
 def _antigen_negative_of(kinds: tuple[str, ...]) -> Callable[[dict, dict], bool | None]:
     """Escape (antigen-negative or -low) among infused patients whose failure is of ``kinds``
     and was seen as progression."""
@@ -112,6 +116,11 @@ ENDPOINTS: tuple[Endpoint, ...] = (
              _infused(_grade_at_least("icans_scale", 1))),
     Endpoint("icans_grade3plus", "ICANS grade >= 3 (ASTCT), of infused",
              _infused(_grade_at_least("icans_scale", 3))),
+    Endpoint("neutropenia_grade3plus", "ANC below 1.0 x 10^9/L after infusion (CTCAE grade "
+             ">= 3), of infused", _infused(_cytopenia_at_least("neutropenia", 3))),
+    Endpoint("thrombocytopenia_grade3plus", "platelets below 50 x 10^9/L after infusion "
+             "(CTCAE grade >= 3), of infused",
+             _infused(_cytopenia_at_least("thrombocytopenia", 3))),
     Endpoint("tocilizumab", "received tocilizumab, of infused",
              _infused(lambda o, ctx: o["tocilizumab_doses"] > 0)),
     Endpoint("steroids", "received a corticosteroid course, of infused",
@@ -220,6 +229,8 @@ class Cohort:
                 "crs_max": crs.get("max", ""),
                 "crs_onset_day": _blank_if_none(crs.get("onset_day")),
                 "icans_max": o.get("icans", {}).get("max", ""),
+                "anc_nadir_10e9_l": o.get("neutropenia", {}).get("nadir_10e9_l", ""),
+                "platelets_nadir_10e9_l": o.get("thrombocytopenia", {}).get("nadir_10e9_l", ""),
                 "tocilizumab_doses": o.get("tocilizumab_doses", ""),
                 "steroid_courses": o.get("steroid_courses", ""),
                 "progression_day": o.get("progression_day", ""),

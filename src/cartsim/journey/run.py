@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from cartsim.clinical.cytopenia import neutropenia_grade, thrombocytopenia_grade
 from cartsim.clinical.response import best_overall_response
 from cartsim.journey import assessment as assess_mod
 from cartsim.journey.failure import Failure, classify
@@ -67,7 +68,8 @@ def journey_parameters(protocol: dict) -> dict[str, float]:
         presets.append(Preset("patient", "patient", "scenario patient",
                               {"weight_kg": (float(patient["weight_kg"]), "scenario")}))
     presets.append(product(protocol["product"]))
-    return preset_parameters(*presets, **patient["parameters"])
+    counts = {"anc0": patient["anc_10e9_l"], "plt0": patient["platelets_10e9_l"]}
+    return preset_parameters(*presets, **{**counts, **patient["parameters"]})
 
 
 def _lymphodepletion(ld: dict) -> dict[str, float]:
@@ -218,6 +220,7 @@ def _simulate_from_apheresis(journey: Journey, values: dict[str, float]) -> None
     _record_toxicity(journey, grades, schedule)
     first_line = run.until(line_end)
     _record_extinctions(journey, first_line)
+    _record_cytopenias(journey, first_line)
     journey.runs.append(first_line)
     if line_end < end:
         _rescue(journey, run, values, schedule, therapy, line_end, step)
@@ -270,6 +273,20 @@ def _record_extinctions(journey: Journey, run: PatientRun) -> None:
             journey.add(day, "extinction", what)
 
 
+def _record_cytopenias(journey: Journey, run: PatientRun) -> None:
+    """Nadirs of ANC and platelets from infusion to the end of the first line, CTCAE-graded."""
+    after = run.time >= 0.0
+    for key, observable, grade in (("neutropenia", "anc_10e9_l", neutropenia_grade),
+                                   ("thrombocytopenia", "platelets_10e9_l",
+                                    thrombocytopenia_grade)):
+        values = run[observable][after]
+        if not values.size:
+            continue
+        i = int(values.argmin())
+        journey.outcome[key] = {"nadir_10e9_l": float(values[i]), "grade": grade(values[i]),
+                                "nadir_day": float(run.time[after][i])}
+
+
 def _record_toxicity(journey: Journey, grades: GradeSeries, schedule: Schedule) -> None:
     for scale in grades.grades:
         summary = grades.summary(scale)
@@ -295,7 +312,7 @@ def _respond(journey: Journey, run: PatientRun, values: dict[str, float], end: f
     criteria = _criteria(journey)
     days = [offset + d for d in p["visits"]["days"] if offset + d < end]
     found = assess_mod.assess(run, criteria, days, baseline_day=baseline_day,
-                              patient=p["patient"], n_lesions=values["n_lesions"])
+                              n_lesions=values["n_lesions"])
     stop = next((i for i, a in enumerate(found) if assess_mod.progressed(a)), None)
     found = found if stop is None else found[:stop + 1]  # no further visits on this line
     if not found:

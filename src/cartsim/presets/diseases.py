@@ -39,6 +39,7 @@ B_ALL = Preset("b-all", "disease", "relapsed/refractory B-ALL, paediatric and yo
     "cy_days": (2.0, "eliana: cyclophosphamide 500 mg/m2 x 2 days"),
     "ld_start": (-6.0, "chosen: lymphodepletion ending 2 days before infusion"),
     "B_start_fraction": (0.3, "chosen: normal B cells are suppressed by leukaemia"),
+    "marrow_tumour_share": (1.0, "chosen: leukaemia lives in the marrow"),
 })
 
 LBCL = Preset("lbcl", "disease", "relapsed/refractory large B-cell lymphoma", {
@@ -70,6 +71,7 @@ MULTIPLE_MYELOMA = Preset("mm", "disease", "relapsed/refractory multiple myeloma
     "weight_kg": (75.0, "chosen: adult"),
     "cy_mg_m2": (300.0, "karmma: cyclophosphamide 300 mg/m2 x 3 days"),
     "marrow_normal": (500.0, "chosen: as for B-ALL"),
+    "marrow_tumour_share": (1.0, "chosen: myeloma lives in the marrow (plasmacytomas aside)"),
     "susceptibility": (0.45, "chosen: calibrated (tools/calibrate_response.py) to the karmma "
                              "ORR and CR: myeloma cells in the marrow niche are partly protected "
                              "from CAR-T killing (cell adhesion-mediated resistance)"),

@@ -130,6 +130,12 @@ HOST_VARIABILITY = (
     Variation("k_cns", 1.0, "chosen: calibrated by hand (tools/calibrate_toxicity.py) to the "
               "ratio of grade >= 3 to any-grade neurotoxicity in eliana and zuma1; "
               "susceptibility to ICANS differs beyond a patient's CRS"),
+    Variation("k_ld_marrow", 0.5, "chosen: calibrated by hand (tools/calibrate_toxicity.py) "
+              "to the karmma grade 3-4 cytopenia rates; marrow reserve differs between "
+              "patients (the premise of CAR-HEMATOTOX, clinical_rules.md)"),
+    Variation("anc0", 0.4, "chosen: baseline ANC of heavily pre-treated patients spans about "
+              "0.9-4.4 x 10^9/L (95%)"),
+    Variation("plt0", 0.4, "chosen: baseline platelets span about 70-330 x 10^9/L (95%)"),
 )
 """How patients' inflammatory responses differ, whatever the product and disease."""
 

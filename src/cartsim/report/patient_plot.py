@@ -1,4 +1,5 @@
-"""One patient's course on one page: CAR-T kinetics, tumour by clone, cytokines, vital signs."""
+"""One patient's course on one page: CAR-T kinetics, tumour by clone, cytokines, vital signs,
+neurological and support scores, blood counts."""
 
 from __future__ import annotations
 
@@ -8,14 +9,14 @@ import numpy as np
 
 
 def plot_patient(run, title: str, path: str | Path) -> None:
-    """Write a five-panel PNG of ``run`` (a :class:`~cartsim.therapy.simulate.PatientRun`)."""
+    """Write a six-panel PNG of ``run`` (a :class:`~cartsim.therapy.simulate.PatientRun`)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     t = run.time
-    fig, axes = plt.subplots(5, 1, figsize=(8, 13), sharex=True)
+    fig, axes = plt.subplots(6, 1, figsize=(8, 15), sharex=True)
     positive = lambda y: np.where(y > 0, y, np.nan)  # noqa: E731 - log axes hide zeros
 
     axes[0].semilogy(t, positive(run["cart_cells_per_ul"]), label="CAR-T cells/µL")
@@ -37,7 +38,10 @@ def plot_patient(run, title: str, path: str | Path) -> None:
     axes[4].step(t, run["oxygen_need"], where="post", label="oxygen need (0-4)")
     axes[4].step(t, run["vasopressors"], where="post", label="vasopressors (0-3)")
     axes[4].set_ylabel("score")
-    axes[4].set_xlabel("days from infusion")
+    axes[5].semilogy(t, positive(run["anc_10e9_l"]), label="ANC (10⁹/L)")
+    axes[5].semilogy(t, positive(run["platelets_10e9_l"]), label="platelets (10⁹/L)")
+    axes[5].set_ylabel("blood count")
+    axes[5].set_xlabel("days from infusion")
     for ax in axes:
         ax.axvline(0, color="grey", lw=0.8, ls=":")
         ax.legend(loc="upper right", fontsize=8)

@@ -10,6 +10,7 @@ from cartsim.model import Model, compose
 from cartsim.therapy.car_t import car_t_model, stochastic_car_t
 from cartsim.therapy.cytokines import cytokines_model
 from cartsim.therapy.drugs import drugs_model
+from cartsim.therapy.haematopoiesis import haematopoiesis_model
 from cartsim.therapy.measurements import measurements_model
 from cartsim.therapy.normal_cells import normal_cells_model
 from cartsim.therapy.physiology import physiology_model
@@ -18,12 +19,13 @@ from cartsim.therapy.targets import targets_model
 from cartsim.therapy.tumour import stochastic_clones, tumour_model
 
 SUBMODELS = (car_t_model, targets_model, tumour_model, normal_cells_model, cytokines_model,
-             physiology_model, drugs_model, measurements_model)
+             physiology_model, haematopoiesis_model, drugs_model, measurements_model)
 
 
 def therapy_model() -> Model:
     """The whole patient: CAR-T cells, targets, tumour, normal cells, cytokines, physiology,
-    drugs, measurements and the stochastic treatment of the last tumour and CAR-T cells."""
+    blood counts, drugs, measurements and the stochastic treatment of the last tumour and CAR-T
+    cells."""
     parts = [make() for make in SUBMODELS]
     parts.append(small_numbers_model(stochastic_clones() + stochastic_car_t()))
     return compose(*parts, name="cartsim_therapy", description=__doc__.splitlines()[0])
