@@ -10,7 +10,7 @@ import pytest
 
 from cartsim.cli import main
 from cartsim.journey import ProtocolError, load_protocol, protocol_from_mapping
-from cartsim.journey.cohort import run_cohort, wilson_interval
+from cartsim.journey.cohort import median_months, run_cohort, wilson_interval
 from cartsim.journey.scenarios import builtin_scenarios, scenario_path
 
 SHORT = {"product": "axi-cel", "disease": "lbcl", "follow_up_days": 30.0,
@@ -136,3 +136,13 @@ def test_cohort_command_overrides_parameters_for_every_patient(tmp_path, capsys)
                  "--set", "no_such_parameter=1"]) == 2
     assert "no_such_parameter" in capsys.readouterr().err
     assert not (tmp_path / "bad" / "summary.json").exists()
+
+
+def test_median_months_of_event_days():
+    """Median of the event days in months (365.25/12 days each), None when more than half of
+    the patients had no event within follow-up."""
+    inf = float("inf")
+    assert median_months([30.0, 61.0, 400.0], 730.0) == round(61.0 * 12 / 365.25, 1)
+    assert median_months([100.0, inf, inf], 730.0) is None
+    assert median_months([100.0, 200.0, inf, inf], 730.0) is None  # median inf
+    assert median_months([], 730.0) is None

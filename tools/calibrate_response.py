@@ -25,6 +25,7 @@ from cartsim.journey.scenarios import scenario_path
 from cartsim.presets import variability as spreads
 
 TRIALS = ("eliana-tisa-cel-b-all", "zuma1-axi-cel-lbcl", "karmma-ide-cel-mm")
+PFS_MEDIAN_MONTHS = {"karmma-ide-cel-mm": "8.8 (KarMMa, trials_training.csv)"}
 SHOWN = ("orr", "cr", "efs_12mo", "pfs_12mo", "os_12mo", "relapse_antigen_negative",
          "progression_antigen_negative")
 
@@ -54,8 +55,10 @@ def main() -> None:
     for name in args.trial or TRIALS:
         protocol = load_protocol(scenario_path(name))
         protocol["patient"]["parameters"].update(overrides)
-        print_table(name, run_cohort(protocol, args.patients, workers=args.workers).summary(),
-                    SHOWN)
+        summary = run_cohort(protocol, args.patients, workers=args.workers).summary()
+        print_table(name, summary, SHOWN)
+        print(f"  PFS median {summary['pfs_median_months'] or 'not reached'} months "
+              f"(published: {PFS_MEDIAN_MONTHS.get(name, '-')})")
 
 
 if __name__ == "__main__":

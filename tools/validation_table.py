@@ -18,7 +18,9 @@ from cartsim.journey.scenarios import builtin_scenarios, scenario_path
 
 COLUMNS = {"infused": "infused", "orr": "ORR", "cr": "CR", "crs_any": "CRS",
            "crs_grade3plus": "CRS >= 3", "icans_any": "ICANS", "icans_grade3plus": "ICANS >= 3",
-           "tocilizumab": "toci", "pfs_12mo": "PFS 12 mo", "os_12mo": "OS 12 mo",
+           "tocilizumab": "toci", "neutropenia_grade3plus": "ANC < 1",
+           "thrombocytopenia_grade3plus": "plt < 50", "pfs_12mo": "PFS 12 mo",
+           "os_12mo": "OS 12 mo",
            "relapse_antigen_negative": "Ag- relapse",
            "progression_antigen_negative": "Ag- progression"}
 

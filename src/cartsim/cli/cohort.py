@@ -80,5 +80,7 @@ def run_cohort_command(args: argparse.Namespace) -> int:
           f"{summary['crs_scale']}")
     for name, entry in summary["endpoints"].items():
         print(f"  {name:26s} {_format(entry)}")
+    median = summary["pfs_median_months"]
+    print(f"  {'pfs_median_months':26s} {'not reached' if median is None else median}")
     print(f"wrote {out}/patients.csv, summary.json")
     return 0

@@ -73,11 +73,22 @@ def _alive_at(months: float) -> Callable[[dict, dict], bool]:
     return lambda o, ctx: _death_day(o) > month_days(months)
 
 
+def _progression_or_death_day(o: dict) -> float:
+    return min(o.get("progression_day", math.inf), _death_day(o))
+
+
 def _progression_free_at(months: float) -> Callable[[dict, dict], bool]:
-    def test(o: dict, ctx: dict) -> bool:
-        event = min(o.get("progression_day", math.inf), _death_day(o))
-        return event > month_days(months)
-    return test
+    return lambda o, ctx: _progression_or_death_day(o) > month_days(months)
+
+
+def median_months(days: list[float], follow_up_days: float) -> float | None:
+    """Median time to an event, in months, over patients followed to ``follow_up_days``
+    (inf = no event); None when half of them had none by then. No censoring is needed: every
+    simulated patient is followed to the end."""
+    if not days:
+        return None
+    median = float(np.median(days))
+    return None if median > follow_up_days else round(median * 12 / 365.25, 1)
 
 
 def _event_free_at(months: float) -> Callable[[dict, dict], bool]:
@@ -214,6 +225,9 @@ class Cohort:
             "not_infused_reasons": dict(Counter(o["not_infused_reason"] for o in self.outcomes
                                                 if not o["infused"])),
             "crs_onset_median_day": float(np.median(onsets)) if onsets else None,
+            "pfs_median_months": median_months(
+                [_progression_or_death_day(o) for o in self.outcomes if o["infused"]],
+                self.protocol["follow_up_days"]),
         }
 
     def rows(self) -> list[dict]:
