@@ -278,3 +278,15 @@ def test_label_2017_policy_waits_for_grade_3():
     assert schedule.toci_times[0] == pytest.approx(1.0 + RESPONSE_DELAY_DAYS)
     standard = _decide_all(POLICIES["standard"], time, crs, 0 * crs)
     assert standard.toci_times[0] == pytest.approx(0.0 + RESPONSE_DELAY_DAYS)
+
+
+def test_a_failed_simulation_is_reported_not_graded_as_nan():
+    """A parameter that makes the model blow up (M-protein growing instead of cleared) stops
+    the journey with a SimulationError naming the scenario and solver status."""
+    from cartsim.errors import SimulationError
+
+    protocol = protocol_from_mapping({
+        "product": "ide-cel", "disease": "mm", "seed": 1, "follow_up_days": 30.0,
+        "visits": {"days": [28.0]}, "patient": {"parameters": {"k_mprot": -500.0}}})
+    with pytest.raises(SimulationError, match="non-finite"):
+        run_journey(protocol)

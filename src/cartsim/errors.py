@@ -39,6 +39,10 @@ class SolverOptionsError(CartsimError):
     """Invalid solver settings: negative tolerance, empty time grid, bad parameter arrays."""
 
 
+class SimulationError(CartsimError):
+    """A simulation that did not finish (solver status not ok) where its results are needed."""
+
+
 class SBMLError(CartsimError):
     """Malformed SBML, or SBML using a feature cartsim does not support."""
 

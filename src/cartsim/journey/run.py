@@ -18,6 +18,7 @@ import numpy as np
 
 from cartsim.clinical.cytopenia import neutropenia_grade, thrombocytopenia_grade
 from cartsim.clinical.response import best_overall_response
+from cartsim.errors import SimulationError
 from cartsim.journey import assessment as assess_mod
 from cartsim.journey.failure import Failure, classify
 from cartsim.journey.grading import GradeSeries, grade_run
@@ -174,6 +175,10 @@ def _managed_run(journey: Journey, values: dict[str, float], grid: np.ndarray, *
     last = start - 1e-9
     for _ in range(MAX_POLICY_DECISIONS):
         run = simulate_values({**values, **schedule.parameters()}, grid, seed=seed, y0=y0)
+        if not run.status.startswith("ok"):
+            raise SimulationError(f"the therapy model failed from day {start:g}: {run.status}",
+                                  element=f"journey of '{journey.protocol['name']}', seed "
+                                          f"{journey.protocol['seed']}")
         grades = grade_run(run, graded, schedule.anticytokine_from())
         if not next_action(policy, schedule, grades.time,
                            grades.grades["crs_astct"], grades.grades["icans"], last, toci_dose):
