@@ -1,18 +1,18 @@
 """Physiology that clinicians grade: fever, blood pressure, oxygen need, CRP, ferritin, LDH, ICE.
 
-IL-6 signalling (blocked by tocilizumab) and IFN-γ raise temperature at modest levels;
-sustained high IL-6 signalling activates the endothelium (a Hill-type threshold), whose
-loss of tone lowers blood pressure and whose leak raises the oxygen need, so fever comes first
-and hypotension and hypoxia only in the more severe cases, as in the CRS grades. CRP follows
-IL-6 signalling (hepatic synthesis), ferritin follows macrophage activation (the MAS/HLH
-marker), LDH follows tumour burden and lysis. No mechanistic ICANS model exists (models.md
-section 18); here the review's chain is made quantitative: systemic cytokines → endothelial
-activation → blood-brain-barrier injury (driven also by serum IL-6, which tocilizumab raises and
-which it cannot block in the brain) → a falling ICE score, relieved by steroids. Graded
-categories (vasopressors, oxygen, consciousness) are observables with thresholds stated here.
-Seizures, cerebral oedema and motor weakness (the grade 3-4 domains of ASTCT ICANS) appear only
-at the most severe injury, above the thresholds at which consciousness is lost (chosen: no
-incidence of these findings is given in reference/).
+IL-6 signalling (blocked by tocilizumab) and IFN-γ raise temperature at modest levels; sustained
+high IL-6 signalling activates the endothelium (a Hill-type threshold), whose loss of tone lowers
+blood pressure and whose leak raises the oxygen need, so fever comes first and hypotension and
+hypoxia only in the more severe cases, as in the CRS grades. CRP follows IL-6 signalling (hepatic
+synthesis), ferritin follows macrophage activation (the MAS/HLH marker), LDH follows tumour burden
+and lysis. No mechanistic ICANS model exists (models.md section 18); here the review's chain is
+made quantitative: systemic cytokines → endothelial activation → blood-brain-barrier injury (driven
+also by serum IL-6, which tocilizumab raises and which it cannot block in the brain) → a falling
+ICE score, relieved by steroids; CARs that bind CD19 (also on brain mural cells) drive the injury
+more than others. Graded categories (vasopressors, oxygen, consciousness) are observables with
+thresholds stated here. Seizures, cerebral oedema and motor weakness (the grade 3-4 domains of
+ASTCT ICANS) appear only at the most severe injury, above the thresholds at which consciousness is
+lost (chosen: no incidence of these findings is given in reference/).
 """
 
 from __future__ import annotations
@@ -63,6 +63,12 @@ PHYSIOLOGY_PARAMETERS = (
     par("k_ldh", 0.35, "1/day", "chosen: LDH half-life of about 2 days", "LDH elimination"),
     par("k_cns", 0.4, "1/day", "chosen: neurotoxicity follows CRS by days (eliana: "
         "neurotox onset 6 d vs CRS 3 d)", "blood-brain-barrier injury rate"),
+    par("cns_share_without_cd19", 0.2, "", "chosen: calibrated by hand "
+        "(tools/calibrate_toxicity.py) to the karmma neurotoxicity (18%, grade >= 3 3%) at "
+        "its 84% CRS; CD19 on brain mural cells (Parker 2020, Cell; not in reference/) lets "
+        "CD19-directed CAR-T cells injure the blood-brain barrier on target, so other targets "
+        "cause less ICANS for the same inflammation", "share of the neurotoxic drive left "
+        "when the CAR does not bind CD19"),
     par("d_cns", 0.3, "1/day", "chosen: ICANS resolves over days (eliana: duration 6 d)",
         "blood-brain-barrier recovery rate"),
     par("k_cns_dex", 1.0, "1/day", "chosen: steroids resolve ICANS within days",
@@ -115,13 +121,17 @@ def physiology_model() -> Model:
                        "IFN-γ signalling"),
             Assignment("inflammation", "(il6_signal + w_ifng_fever*ifng_signal)/"
                        "(1 + w_ifng_fever)", "", "systemic inflammation index (0-1)"),
+            Assignment("cns_target_factor", "cns_share_without_cd19 + "
+                       "(1 - cns_share_without_cd19)*binds_CD19", "",
+                       "neurotoxic drive of the CAR's target: full for CD19"),
             Assignment("vasoplegia", "endo", "", "loss of vascular tone"),
             Assignment("arterial_pressure", "map_base*(1 - map_drop*vasoplegia)", "mmHg",
                        "mean arterial pressure"),
         ],
         equations={
             "endo": "k_endo*endo_drive*(1 - endo) - d_endo*endo",
-            "cns": "k_cns*(endo + il6_excess/(il6_excess + ec50_endo))/2*(1 - cns) "
+            "cns": "k_cns*cns_target_factor*(endo + il6_excess/(il6_excess + ec50_endo))/2"
+                   "*(1 - cns) "
                    "- (d_cns + k_cns_dex*steroid_effect)*cns",
             "crp": "k_crp*(crp_base + (crp_max - crp_base)*il6_signal - crp)",
             "ferritin": "k_ferritin*(ferritin_base + (ferritin_max - ferritin_base)*mac "
