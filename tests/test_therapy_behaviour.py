@@ -170,3 +170,12 @@ def test_on_target_off_tumour_b_cells_and_plasma_cells():
     assert at(cd19, "PL", 60) > 0.9 * at(cd19, "PL", 0)
     # measured 0.73: the typical ide-cel patient responds less than KarMMa's (calibration open)
     assert at(bcma, "m_protein_g_dl", 60) < 0.9 * at(bcma, "m_protein_g_dl", 0)
+
+
+def test_untransduced_cells_of_the_product_compete_for_the_niche():
+    """A product that is 20% CAR+ brings four untransduced T cells per CAR+ cell: more normal
+    T cells after infusion and less CAR-T expansion than a pure product of the same dose."""
+    pure = simulate_patient("axi-cel", "lbcl", t_end=30)
+    mixed = simulate_patient("axi-cel", "lbcl", t_end=30, untransduced_ratio=4.0)
+    assert mixed.at("normal_t_cells_per_ul", 1) > pure.at("normal_t_cells_per_ul", 1)
+    assert peak(mixed, "cart_cells_per_ul", 3) < peak(pure, "cart_cells_per_ul", 3)

@@ -63,6 +63,11 @@ CAR_T_PARAMETERS = (
         "(no value in reference/)", "fraction of the product that is memory-like"),
     par("cd4_fraction", 0.5, "", "chosen: 1:1 CD4:CD8 as in liso-cel (trials_design_only: "
         "TRANSCEND dose_levels)", "CD4 fraction of the product"),
+    par("untransduced_ratio", 0.0, "", "chosen: 0 (the dose counts CAR+ cells; untransduced "
+        "cells are left out) unless a product or scenario gives its transduction: a product "
+        "with CAR+ share f carries (1 - f)/f untransduced T cells per CAR+ cell",
+        "untransduced viable T cells infused per CAR+ cell; they join the normal T cells "
+        "competing for the lymphocyte niche"),
     par("engraft_fraction", 0.012, "", "chosen: calibrated so the typical tisa-cel B-ALL patient "
         "starts its expansion at Stein 2019's R0 = Cmax/foldx (stein2019: Table 1)",
         "fraction of infused cells that survive infusion and engraft"),
@@ -140,12 +145,14 @@ def stochastic_car_t() -> tuple[StochasticPopulation, ...]:
 
 
 def infusion_event(name: str, at: str, fraction: str) -> TimeEvent:
-    """Infuse ``fraction`` of the product at ``at``: engrafted cells split memory/effector."""
+    """Infuse ``fraction`` of the product at ``at``: engrafted cells split memory/effector;
+    the product's untransduced T cells join the normal ones."""
     infused = f"{fraction}*dose_cells*gcell_per_cell"
     engrafted = f"{infused}*engraft_fraction"
     return TimeEvent(name, at, (add_to("Cm", f"{engrafted}*memory_fraction"),
                                 add_to("Ce", f"{engrafted}*(1 - memory_fraction)"),
-                                add_to("Cd", f"{infused}*(1 - engraft_fraction)")))
+                                add_to("Cd", f"{infused}*(1 - engraft_fraction)"),
+                                add_to("N", f"{infused}*untransduced_ratio")))
 
 
 def car_t_model() -> Model:
