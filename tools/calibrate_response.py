@@ -26,7 +26,7 @@ from cartsim.presets import variability as spreads
 
 TRIALS = ("eliana-tisa-cel-b-all", "zuma1-axi-cel-lbcl", "karmma-ide-cel-mm")
 PFS_MEDIAN_MONTHS = {"karmma-ide-cel-mm": "8.8 (KarMMa, trials_training.csv)"}
-SHOWN = ("orr", "cr", "efs_12mo", "pfs_12mo", "os_12mo", "relapse_antigen_negative",
+SHOWN = ("infused", "orr", "cr", "efs_12mo", "pfs_12mo", "os_12mo", "relapse_antigen_negative",
          "progression_antigen_negative")
 
 
