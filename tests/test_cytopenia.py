@@ -63,3 +63,27 @@ def test_more_chemotherapy_deeper_nadir():
     full = simulate_patient("ide-cel", "mm", t_end=40)
     assert full["anc_10e9_l"].min() < light["anc_10e9_l"].min()
     assert full["platelets_10e9_l"].min() < light["platelets_10e9_l"].min()
+
+
+def test_grades_of_an_array_match_the_scalar_grades():
+    counts = np.array([2.0, 1.2, 0.7, 0.2])
+    assert neutropenia_grade(counts).tolist() == [neutropenia_grade(c) for c in counts]
+    assert neutropenia_grade(counts).tolist() == [0, 2, 3, 4]
+
+
+def test_journey_grades_cytopenias_over_time():
+    """A myeloma journey: the graded series' worst grade is the nadir's grade, and the days
+    spent at grade >= 1 span the nadir."""
+    from cartsim.journey import protocol_from_mapping
+    from cartsim.journey.run import run_journey
+
+    journey = run_journey(protocol_from_mapping({
+        "product": "ide-cel", "disease": "mm", "seed": 1, "follow_up_days": 60.0,
+        "visits": {"days": [28.0]}, "rescue": {"enabled": False}}))
+    for scale, grade_of in (("neutropenia", neutropenia_grade),
+                            ("thrombocytopenia", thrombocytopenia_grade)):
+        summary = journey.outcome[scale]
+        assert summary["max"] == grade_of(summary["nadir_10e9_l"]) >= 3
+        assert summary["onset_day"] <= summary["nadir_day"]
+        assert 0 < summary["duration_days"] < 60
+        assert journey.grades.grades[scale].max() == summary["max"]

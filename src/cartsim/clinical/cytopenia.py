@@ -22,19 +22,20 @@ THROMBOCYTOPENIA_BANDS = (75.0, 50.0, 25.0)
 """CTCAE v5.0: grade 2 below 75, grade 3 below 50, grade 4 below 25 x 10^9/L."""
 
 
-def _grade(value: float, lln: float, bands: tuple[float, float, float]) -> int:
-    if value >= lln:
-        return 0
-    return 1 + sum(value < cut for cut in bands)
+def _grade(values, lln: float, bands: tuple[float, float, float]):
+    """Grade 0-4 of each count: one step below the LLN, one below each band's cut-off."""
+    grade = (values < lln).astype(int) + sum((values < cut).astype(int) for cut in bands)
+    return int(grade) if grade.ndim == 0 else grade
 
 
-def neutropenia_grade(anc_10e9_l: float) -> int:
-    """CTCAE v5.0 grade 0-4 of an absolute neutrophil count (10^9/L)."""
-    return _grade(float(number("anc_10e9_l", anc_10e9_l, 0, 200, unit="x 10^9/L")), ANC_LLN,
+def neutropenia_grade(anc_10e9_l):
+    """CTCAE v5.0 grade 0-4 of an absolute neutrophil count (10^9/L), or of each in an
+    array."""
+    return _grade(number("anc_10e9_l", anc_10e9_l, 0, 200, unit="x 10^9/L"), ANC_LLN,
                   NEUTROPENIA_BANDS)
 
 
-def thrombocytopenia_grade(platelets_10e9_l: float) -> int:
-    """CTCAE v5.0 grade 0-4 of a platelet count (10^9/L)."""
-    return _grade(float(number("platelets_10e9_l", platelets_10e9_l, 0, 2000,
-                               unit="x 10^9/L")), PLATELET_LLN, THROMBOCYTOPENIA_BANDS)
+def thrombocytopenia_grade(platelets_10e9_l):
+    """CTCAE v5.0 grade 0-4 of a platelet count (10^9/L), or of each in an array."""
+    return _grade(number("platelets_10e9_l", platelets_10e9_l, 0, 2000, unit="x 10^9/L"),
+                  PLATELET_LLN, THROMBOCYTOPENIA_BANDS)

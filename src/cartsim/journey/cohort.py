@@ -97,7 +97,7 @@ def _event_free_at(months: float) -> Callable[[dict, dict], bool]:
 
 
 def _cytopenia_at_least(key: str, grade: int) -> Callable[[dict, dict], bool]:
-    return lambda o, ctx: o.get(key, {}).get("grade", 0) >= grade
+    return lambda o, ctx: o.get(key, {}).get("max", 0) >= grade
 
 
 def _antigen_negative_of(kinds: tuple[str, ...]) -> Callable[[dict, dict], bool | None]:

@@ -3,8 +3,9 @@
 The model's graded observables (``vasopressors`` 0-3, ``oxygen_need`` 0-4, ``consciousness``
 0-3, ``ice_score``, ``temperature_c``) map one-to-one onto the calculators' vocabularies, so a
 simulated patient is graded by exactly the rules of :mod:`cartsim.clinical`; so are the
-simulated neurological findings (``seizure``, ``cerebral_edema``, ``motor_weakness``). Not
-simulated, so graded as absent: organ toxicity, coagulopathy.
+simulated neurological findings (``seizure``, ``cerebral_edema``, ``motor_weakness``), and the
+simulated ANC and platelets by CTCAE v5.0. Not simulated, so graded as absent: organ toxicity,
+coagulopathy.
 Penn's "hospitalisation for CRS symptoms" is taken as fever >= 39 °C (chosen: high fever is
 what needs in-patient IV therapy; the model has no hospital).
 """
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from cartsim.clinical.crs import FEVER_C, astct_crs, lee2014_crs, penn_crs
+from cartsim.clinical.cytopenia import neutropenia_grade, thrombocytopenia_grade
 from cartsim.clinical.icans import astct_icans
 
 HYPOTENSION_BY_LEVEL = ("none", "fluids", "one-vasopressor", "multiple-vasopressors")
@@ -26,7 +28,10 @@ EDEMA_BY_LEVEL = ("none", "focal-edema", "diffuse-edema")
 MOTOR_BY_LEVEL = ("none", "deep-focal-weakness")
 NEURO_FINDINGS = ("seizure", "cerebral_edema", "motor_weakness")
 PENN_HOSPITAL_FEVER_C = 39.0
-SCALES = ("crs_astct", "crs_lee2014", "crs_penn", "icans")
+CYTOPENIAS = {"neutropenia": ("anc_10e9_l", neutropenia_grade, "ANC"),
+              "thrombocytopenia": ("platelets_10e9_l", thrombocytopenia_grade, "platelets")}
+"""CTCAE v5.0 cytopenia scales: the simulated count each is read from."""
+SCALES = ("crs_astct", "crs_lee2014", "crs_penn", "icans", *CYTOPENIAS)
 
 
 @dataclass(frozen=True)
@@ -105,4 +110,9 @@ def grade_run(run, grid: np.ndarray, anticytokine_from: float) -> GradeSeries:
         for scale, (grade, rule) in point.items():
             grades[scale][i] = grade
             rules[scale][i] = rule
+    for scale, (name, grade_of, label) in CYTOPENIAS.items():
+        counts = run[name][index]
+        grades[scale] = grade_of(counts)
+        rules[scale] = [f"CTCAE v5.0: {label} {count:.3g} x 10^9/L -> grade {g}"
+                        for count, g in zip(counts, grades[scale], strict=True)]
     return GradeSeries(np.asarray(grid, dtype=float), grades, rules)

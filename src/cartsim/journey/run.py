@@ -16,12 +16,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from cartsim.clinical.cytopenia import neutropenia_grade, thrombocytopenia_grade
 from cartsim.clinical.response import best_overall_response
 from cartsim.errors import SimulationError
 from cartsim.journey import assessment as assess_mod
 from cartsim.journey.failure import Failure, classify
-from cartsim.journey.grading import GradeSeries, grade_run
+from cartsim.journey.grading import CYTOPENIAS, GradeSeries, grade_run
 from cartsim.journey.policy import POLICIES, Schedule, next_action, with_prophylaxis
 from cartsim.journey.protocol import BRIDGING_OPTIONS
 from cartsim.journey.rescue import RescueTherapy, choose_rescue, rescue_parameters
@@ -279,17 +278,15 @@ def _record_extinctions(journey: Journey, run: PatientRun) -> None:
 
 
 def _record_cytopenias(journey: Journey, run: PatientRun) -> None:
-    """Nadirs of ANC and platelets from infusion to the end of the first line, CTCAE-graded."""
+    """Nadirs of ANC and platelets from infusion to the end of the first line, beside their
+    grade summaries."""
     after = run.time >= 0.0
-    for key, observable, grade in (("neutropenia", "anc_10e9_l", neutropenia_grade),
-                                   ("thrombocytopenia", "platelets_10e9_l",
-                                    thrombocytopenia_grade)):
+    for scale, (observable, _, _) in CYTOPENIAS.items():
         values = run[observable][after]
-        if not values.size:
-            continue
-        i = int(values.argmin())
-        journey.outcome[key] = {"nadir_10e9_l": float(values[i]), "grade": grade(values[i]),
-                                "nadir_day": float(run.time[after][i])}
+        if values.size:
+            i = int(values.argmin())
+            journey.outcome.setdefault(scale, {}).update(
+                nadir_10e9_l=float(values[i]), nadir_day=float(run.time[after][i]))
 
 
 def _record_toxicity(journey: Journey, grades: GradeSeries, schedule: Schedule) -> None:
