@@ -75,14 +75,32 @@ def axi_cel_loss(over: dict[str, float]) -> float:
             + 10 * max(0.0, np.interp(60, run.time, fever) - 37.5) ** 2)
 
 
-def loss(x: np.ndarray) -> float:
-    sets = split(x)
-    penalty = sum(max(0.0, np.log(v / BOUNDS[k][1])) ** 2 + max(0.0, np.log(BOUNDS[k][0] / v)) ** 2
-                  for values in sets.values() for k, v in values.items())
+def bounds_penalty(values: dict[str, float]) -> float:
+    """Squared log-distance of each value outside its BOUNDS."""
+    return sum(max(0.0, np.log(v / BOUNDS[k][1])) ** 2 + max(0.0, np.log(BOUNDS[k][0] / v)) ** 2
+               for k, v in values.items())
+
+
+def penalised(values: list[dict[str, float]], model_loss) -> float:
+    """100 x the bounds penalty of ``values`` plus ``model_loss()``; 1e6 if the model fails."""
     try:
-        return 100 * penalty + tisa_cel_loss(sets["tisa-cel"]) + axi_cel_loss(sets["axi-cel"])
+        return 100 * sum(bounds_penalty(v) for v in values) + model_loss()
     except (ValueError, FloatingPointError):
         return 1e6
+
+
+def nelder_mead(fun, x0, max_evaluations: int):
+    """Minimise ``fun`` over log-parameters from ``x0`` and report the loss reached."""
+    fit = minimize(fun, x0, method="Nelder-Mead",
+                   options={"maxfev": max_evaluations, "xatol": 1e-3, "fatol": 1e-4})
+    print(f"loss {fit.fun:.3f} after {fit.nfev} evaluations")
+    return fit
+
+
+def loss(x: np.ndarray) -> float:
+    sets = split(x)
+    return penalised(list(sets.values()), lambda: tisa_cel_loss(sets["tisa-cel"])
+                     + axi_cel_loss(sets["axi-cel"]))
 
 
 def fit_axi_cel_only(max_evaluations: int) -> None:
@@ -92,24 +110,15 @@ def fit_axi_cel_only(max_evaluations: int) -> None:
 
     def loss_axi(x: np.ndarray) -> float:
         values = dict(zip(names, np.exp(x), strict=True))
-        penalty = sum(max(0.0, np.log(v / BOUNDS[k][1])) ** 2
-                      + max(0.0, np.log(BOUNDS[k][0] / v)) ** 2 for k, v in values.items())
-        try:
-            return 100 * penalty + axi_cel_loss(values)
-        except (ValueError, FloatingPointError):
-            return 1e6
+        return penalised([values], lambda: axi_cel_loss(values))
 
-    fit = minimize(loss_axi, np.log([typical[k] for k in names]), method="Nelder-Mead",
-                   options={"maxfev": max_evaluations, "xatol": 1e-3, "fatol": 1e-4})
-    print(f"loss {fit.fun:.3f} after {fit.nfev} evaluations")
+    fit = nelder_mead(loss_axi, np.log([typical[k] for k in names]), max_evaluations)
     print("axi-cel", {k: round(float(v), 4) for k, v in zip(names, np.exp(fit.x), strict=True)})
 
 
 def main(max_evaluations: int) -> None:
     start = [30, 1.76, 0.1, 2.0, 1.55, 0.0095, 2.3, 1.61, 0.065, 3.9, 0.085, 0.1]
-    fit = minimize(loss, np.log(start), method="Nelder-Mead",
-                   options={"maxfev": max_evaluations, "xatol": 1e-3, "fatol": 1e-4})
-    print(f"loss {fit.fun:.3f} after {fit.nfev} evaluations")
+    fit = nelder_mead(loss, np.log(start), max_evaluations)
     for name, values in split(fit.x).items():
         print(name, {k: round(float(v), 4) for k, v in values.items()})
 

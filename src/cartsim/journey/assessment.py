@@ -83,10 +83,15 @@ def _assess_all(run, day: float) -> Assessment:
     return Assessment(day, result, criteria.mrd_status(blasts / 100.0))
 
 
+def _lesion_mm(spd_mm2: float, n_lesions: float) -> float:
+    """Diameter of each of the model's equal lesions whose products sum to ``spd_mm2``."""
+    return float(np.sqrt(spd_mm2 / n_lesions))
+
+
 def deauville_score(spd_mm2: float, n_lesions: float) -> int:
     """The Deauville score of the model's equal lesions: 1 when no tumour is left, 3 below
     ``PET_VISIBLE_LESION_MM``, 4 below ``PET_MARKED_LESION_MM``, else 5."""
-    diameter = float(np.sqrt(spd_mm2 / n_lesions))
+    diameter = _lesion_mm(spd_mm2, n_lesions)
     if diameter == 0.0:
         return 1
     if diameter < PET_VISIBLE_LESION_MM:
@@ -96,8 +101,8 @@ def deauville_score(spd_mm2: float, n_lesions: float) -> int:
 
 def _lugano(spd: float, baseline: float, nadir: float, n_lesions: float) -> Response:
     return criteria.lugano_ct(spd, baseline_spd_mm2=baseline, nadir_spd_mm2=nadir,
-                              largest_ldi_mm=float(np.sqrt(spd / n_lesions)),
-                              nadir_largest_ldi_mm=float(np.sqrt(nadir / n_lesions)))
+                              largest_ldi_mm=_lesion_mm(spd, n_lesions),
+                              nadir_largest_ldi_mm=_lesion_mm(nadir, n_lesions))
 
 
 def _imwg(mprot: float, baseline: float, nadir: float, run, day: float) -> Response:

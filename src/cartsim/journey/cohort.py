@@ -32,9 +32,13 @@ WILSON_Z = 1.959964
 """The 97.5th percentile of the standard normal distribution (95% two-sided intervals)."""
 
 
+DAYS_PER_MONTH = 365.25 / 12
+"""A calendar month on average, in days."""
+
+
 def month_days(months: float) -> float:
     """Days in ``months`` calendar months, to whole days (6 -> 183, 12 -> 365)."""
-    return float(round(months * 365.25 / 12))
+    return float(round(months * DAYS_PER_MONTH))
 
 
 @dataclass(frozen=True)
@@ -88,16 +92,12 @@ def median_months(days: list[float], follow_up_days: float) -> float | None:
     if not days:
         return None
     median = float(np.median(days))
-    return None if median > follow_up_days else round(median * 12 / 365.25, 1)
+    return None if median > follow_up_days else round(median / DAYS_PER_MONTH, 1)
 
 
 def _event_free_at(months: float) -> Callable[[dict, dict], bool]:
     pfs = _progression_free_at(months)
     return lambda o, ctx: _responded(o, ctx) and pfs(o, ctx)
-
-
-def _cytopenia_at_least(key: str, grade: int) -> Callable[[dict, dict], bool]:
-    return lambda o, ctx: o.get(key, {}).get("max", 0) >= grade
 
 
 def _antigen_negative_of(kinds: tuple[str, ...]) -> Callable[[dict, dict], bool | None]:
@@ -128,10 +128,10 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint("icans_grade3plus", "ICANS grade >= 3 (ASTCT), of infused",
              _infused(_grade_at_least("icans_scale", 3))),
     Endpoint("neutropenia_grade3plus", "ANC below 1.0 x 10^9/L after infusion (CTCAE grade "
-             ">= 3), of infused", _infused(_cytopenia_at_least("neutropenia", 3))),
+             ">= 3), of infused", _infused(_grade_at_least("neutropenia_scale", 3))),
     Endpoint("thrombocytopenia_grade3plus", "platelets below 50 x 10^9/L after infusion "
              "(CTCAE grade >= 3), of infused",
-             _infused(_cytopenia_at_least("thrombocytopenia", 3))),
+             _infused(_grade_at_least("thrombocytopenia_scale", 3))),
     Endpoint("tocilizumab", "received tocilizumab, of infused",
              _infused(lambda o, ctx: o["tocilizumab_doses"] > 0)),
     Endpoint("steroids", "received a corticosteroid course, of infused",
@@ -193,7 +193,8 @@ class Cohort:
                     or assess_mod.CRITERIA_BY_DISEASE[self.protocol["disease"]])
         return {"responders": RESPONDERS[assess_mod.SCALE_OF[criteria]],
                 "crs_scale": f"crs_{self.protocol['monitoring']['crs_scale']}",
-                "icans_scale": "icans"}
+                "icans_scale": "icans", "neutropenia_scale": "neutropenia",
+                "thrombocytopenia_scale": "thrombocytopenia"}
 
     def summary(self) -> dict:
         """Endpoint proportions with 95% intervals, not-infused reasons, CRS onset, and the
