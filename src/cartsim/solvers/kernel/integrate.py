@@ -29,7 +29,7 @@ INFO_TERMINATED = 6
 INFO_SIZE = 7
 
 STIFF_RATIO = 3.25  # h|λ| beyond DOPRI5's stability boundary (Hairer & Wanner, IV.2)
-STIFF_COUNT = 15  # consecutive-ish stiff steps before switching to Rosenbrock
+STIFF_COUNT = 5  # consecutive-ish stiff steps before switching to Rosenbrock
 NONSTIFF_RATIO = 2.0  # h·||J||∞ bound under which explicit steps are stable again
 NONSTIFF_COUNT = 10
 SAFETY = 0.9
