@@ -130,6 +130,10 @@ HOST_VARIABILITY = (
     Variation("k_cns", 1.0, "chosen: calibrated by hand (tools/calibrate_toxicity.py) to the "
               "ratio of grade >= 3 to any-grade neurotoxicity in eliana and zuma1; "
               "susceptibility to ICANS differs beyond a patient's CRS"),
+    Variation("ec50_endo", 1.2, "chosen: calibrated by hand (tools/calibrate_toxicity.py) to "
+              "the severe-CRS rates of eliana, zuma1 and karmma; endothelial fragility differs "
+              "between patients before infusion (clinical_rules.md: EASIX risk groups had "
+              "grade 2-4 CRS in 74%, 49% and 23%)"),
     Variation("k_ld_marrow", 0.5, "chosen: calibrated by hand (tools/calibrate_toxicity.py) "
               "to the karmma grade 3-4 cytopenia rates; marrow reserve differs between "
               "patients (the premise of CAR-HEMATOTOX, clinical_rules.md)"),

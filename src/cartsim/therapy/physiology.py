@@ -30,8 +30,10 @@ PHYSIOLOGY_PARAMETERS = (
         "41 °C", "maximal fever"),
     par("w_ifng_fever", 0.5, "", "chosen: IFN-γ is a weaker pyrogen than IL-6 here",
         "weight of IFN-γ in the inflammation index"),
-    par("k_endo", 1.0, "1/day", "chosen: endothelial activation builds over a day",
-        "endothelial activation rate at full drive"),
+    par("k_endo", 3.0, "1/day", "chosen: calibrated by hand (tools/calibrate_toxicity.py) "
+        "with d_endo to the severe-CRS rates of eliana, zuma1 and karmma: endothelial "
+        "activation builds within hours, so a fragile patient can pass from grade 2 to 3 "
+        "before tocilizumab acts", "endothelial activation rate at full drive"),
     par("ec50_endo", 600.0, "pg/mL", "chosen: calibrated by hand (tools/calibrate_toxicity.py) "
         "to the CRS grade >= 3 rates of eliana, zuma1 and karmma; severe CRS shows IL-6 peaks "
         "in the thousands (hardiansyah2019: ~2800 pg/mL)", "signalling IL-6 giving "
@@ -39,8 +41,9 @@ PHYSIOLOGY_PARAMETERS = (
     par("n_endo", 2.0, "", "chosen: a threshold, so fever alone (grade 1) is common and "
         "hypotension or hypoxia needs high IL-6", "Hill coefficient of endothelial "
         "activation"),
-    par("d_endo", 0.5, "1/day", "chosen: endothelial injury resolves over days",
-        "endothelial recovery rate"),
+    par("d_endo", 1.5, "1/day", "chosen: calibrated by hand with k_endo (same steady state "
+        "as 1.0 and 0.5/day, three times faster); hypotension and hypoxia resolve within a "
+        "day or two of the drive falling", "endothelial recovery rate"),
     par("map_base", 85.0, "mmHg", "chosen: normal mean arterial pressure", "mean arterial "
         "pressure without inflammation"),
     par("map_drop", 0.5, "", "chosen: maximal vasoplegia halves MAP", "fractional MAP fall "
