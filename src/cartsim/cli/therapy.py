@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import argparse
 import csv
+import json
 from pathlib import Path
 
 from cartsim.cli.output import atomic_path
 from cartsim.errors import CartsimError
 
 PATIENT_COLUMNS = (
-    "cart_cells_per_ul", "cart_copies_per_ug", "tumour_cells", "antigen_negative_cells",
+    "cart_cells_per_ul", "cart_copies_per_ug", "tumour_cells", "antigen_low_cells",
+    "antigen_negative_cells",
     "marrow_blasts_pct", "spd_mm2", "m_protein_g_dl", "sld_mm", "b_cells_per_ul", "igg_g_l",
     "il6_pg_ml", "ifng_pg_ml", "il10_pg_ml", "crp_mg_l", "ferritin_ng_ml",
     "macrophage_activation", "ldh_u_l", "temperature_c", "map_mmhg", "vasopressors",
@@ -24,7 +26,8 @@ def register(subparsers) -> None:
         "patient", help="simulate one virtual patient of a product and disease preset",
         description="Simulate one virtual patient from lymphodepletion to --days after "
                     "infusion; write DIR/trajectory.csv (time in days from infusion and the "
-                    "clinical observables) and DIR/patient.png.")
+                    "clinical observables), DIR/summary.json (solver status, days the last "
+                    "tumour and CAR-T cells died) and DIR/patient.png.")
     patient.add_argument("--product", required=True, help="product preset (see `cartsim presets`)")
     patient.add_argument("--disease", required=True, help="disease preset")
     patient.add_argument("--out", required=True, help="output folder (created if missing)")
@@ -79,12 +82,19 @@ def run_patient(args: argparse.Namespace) -> int:
         writer.writerow(("time",) + PATIENT_COLUMNS)
         for i, day in enumerate(run.time):
             writer.writerow([f"{day:g}"] + [f"{run[c][i]:.6g}" for c in PATIENT_COLUMNS])
+    summary = {"product": args.product, "disease": args.disease, "seed": args.seed,
+               "solver_status": run.status, **run.extinction_days()}
+    with atomic_path(out / "summary.json") as tmp:
+        tmp.write_text(json.dumps(summary, indent=2) + "\n")
     if not args.no_plot:
         from cartsim.report.patient_plot import plot_patient
 
         with atomic_path(out / "patient.png") as tmp:
             plot_patient(run, f"{args.product} in {args.disease}", tmp)
-    print(f"{args.product} / {args.disease}: solver {run.status}; wrote {out / 'trajectory.csv'}"
+    ends = ", ".join(f"{key.replace('_', ' ')} {'-' if day is None else f'{day:g}'}"
+                     for key, day in run.extinction_days().items())
+    print(f"{args.product} / {args.disease}: solver {run.status}; {ends}; wrote "
+          f"{out / 'trajectory.csv'}, {out / 'summary.json'}"
           + ("" if args.no_plot else f" and {out / 'patient.png'}"))
     return 0
 

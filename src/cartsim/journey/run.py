@@ -25,6 +25,7 @@ from cartsim.journey.policy import POLICIES, Schedule, next_action, with_prophyl
 from cartsim.journey.protocol import BRIDGING_OPTIONS
 from cartsim.journey.rescue import RescueTherapy, choose_rescue, rescue_parameters
 from cartsim.presets import Preset, disease, product
+from cartsim.therapy.car_t import CAR_T_STATE_NAMES
 from cartsim.therapy.simulate import (
     PatientRun,
     preset_parameters,
@@ -35,7 +36,6 @@ TREATMENT_DEATH_GRADE4_DAYS = 3.0
 """Chosen: CRS or ICANS held at grade 4 for 3 days counts as a treatment-related death (grade
 5); the model has no organ failure, and reference/ gives no survival by duration of grade 4."""
 MAX_POLICY_DECISIONS = 16
-CAR_T_STATE_NAMES = ("Cd", "Cm", "Ce", "Cx")
 PURPOSE = {"manufacturing": 1, "dropout": 2, "background": 3}
 
 
@@ -269,12 +269,12 @@ def _death_times(journey: Journey, run: PatientRun, grades: GradeSeries,
 
 def _record_extinctions(journey: Journey, run: PatientRun) -> None:
     """When the last tumour cell and the last CAR-T cell died (first line, None if not)."""
-    for key, names, what in (("tumour_extinct_day", ("tumour_cells",), "last tumour cell gone"),
-                             ("car_t_extinct_day", CAR_T_STATE_NAMES, "last CAR-T cell gone")):
-        day = run.extinction_day(names, after=0.0)
+    what = {"tumour_extinct_day": "last tumour cell gone",
+            "car_t_extinct_day": "last CAR-T cell gone"}
+    for key, day in run.extinction_days(after=0.0).items():
         journey.outcome[key] = day
         if day is not None:
-            journey.add(day, "extinction", what)
+            journey.add(day, "extinction", what[key])
 
 
 def _record_cytopenias(journey: Journey, run: PatientRun) -> None:

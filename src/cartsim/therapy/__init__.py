@@ -22,13 +22,18 @@ SUBMODELS = (car_t_model, targets_model, tumour_model, normal_cells_model, cytok
              physiology_model, haematopoiesis_model, drugs_model, measurements_model)
 
 
-def therapy_model() -> Model:
-    """The whole patient: CAR-T cells, targets, tumour, normal cells, cytokines, physiology,
-    blood counts, drugs, measurements and the stochastic treatment of the last tumour and CAR-T
-    cells."""
+def therapy_parts() -> list[Model]:
+    """The submodels, in order: CAR-T cells, targets, tumour, normal cells, cytokines,
+    physiology, blood counts, drugs, measurements and the stochastic treatment of the last
+    tumour and CAR-T cells."""
     parts = [make() for make in SUBMODELS]
     parts.append(small_numbers_model(stochastic_clones() + stochastic_car_t()))
-    return compose(*parts, name="cartsim_therapy", description=__doc__.splitlines()[0])
+    return parts
 
 
-__all__ = ["therapy_model", "SUBMODELS"]
+def therapy_model() -> Model:
+    """The whole patient: every submodel of :func:`therapy_parts` composed."""
+    return compose(*therapy_parts(), name="cartsim_therapy", description=__doc__.splitlines()[0])
+
+
+__all__ = ["therapy_model", "therapy_parts", "SUBMODELS"]

@@ -95,6 +95,7 @@ CAR_T_STATES = (
     State("Cx", "Gcell", 0.0, "exhausted CAR-T cells, total body", extinction=1e-9,
           atol=1e-12),
 )
+CAR_T_STATE_NAMES = tuple(state.name for state in CAR_T_STATES)
 
 CAR_T_ASSIGNMENTS = (
     Assignment("car_t_total", "Cd + Cm + Ce + Cx", "Gcell", "all CAR-T cells"),

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from cartsim.model import Model
 from cartsim.presets.citations import bibliography, cited_keys
-from cartsim.therapy import SUBMODELS, therapy_model
-from cartsim.therapy.small_numbers import small_numbers_model
-from cartsim.therapy.tumour import stochastic_clones
+from cartsim.therapy import therapy_model, therapy_parts
 
 HEADER = """# The cartsim therapy model
 
@@ -65,9 +63,8 @@ def submodel_markdown(model: Model) -> list[str]:
 
 def model_markdown() -> str:
     """The whole document."""
-    parts = [make() for make in SUBMODELS] + [small_numbers_model(stochastic_clones())]
     lines = [HEADER]
-    for part in parts:
+    for part in therapy_parts():
         lines += submodel_markdown(part)
     lines += ["## References", ""]
     lines += [f"- {entry}" for entry in bibliography(cited_keys(therapy_model()))]

@@ -15,6 +15,7 @@ from cartsim.engine import CompiledModel, compile_model
 from cartsim.model import Model
 from cartsim.presets import Preset, apply_presets, disease, product
 from cartsim.therapy import therapy_model
+from cartsim.therapy.car_t import CAR_T_STATE_NAMES
 
 
 @functools.cache
@@ -74,6 +75,12 @@ class PatientRun:
         all exactly zero (the stochastic last cells died out), or None."""
         gone = np.all([self[name] == 0.0 for name in names], axis=0) & (self.time >= after)
         return float(self.time[gone.argmax()]) if gone.any() else None
+
+    def extinction_days(self, after: float = 0.0) -> dict[str, float | None]:
+        """When the last tumour cell and the last CAR-T cell died (None: not within the run):
+        the per-patient cure and CAR-T loss times of the stochastic small-number model."""
+        return {"tumour_extinct_day": self.extinction_day(("tumour_cells",), after),
+                "car_t_extinct_day": self.extinction_day(CAR_T_STATE_NAMES, after)}
 
     def until(self, day: float) -> PatientRun:
         """The trajectory and event log up to ``day``."""
