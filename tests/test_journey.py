@@ -20,6 +20,7 @@ from cartsim.journey.policy import (
     Schedule,
     Tocilizumab,
     next_action,
+    with_prophylaxis,
 )
 from cartsim.journey.rescue import THERAPIES, choose_rescue
 from cartsim.journey.scenarios import builtin_scenarios, scenario_path
@@ -109,6 +110,22 @@ def test_steroids_escalate_and_replace_the_running_course():
     assert schedule.toci_times == []                # no CRS, no tocilizumab
 
 
+def test_named_alternative_policies():
+    time = np.arange(0, 3, 0.25)
+    crs = np.where(time >= 0.5, 1, 0) + np.where(time >= 1.5, 3, 0)   # grade 1, then 4
+    early = _decide_all(POLICIES["early-tocilizumab"], time, crs, 0 * crs)
+    standard = _decide_all(POLICIES["standard"], time, crs, 0 * crs)
+    assert early.toci_times[0] == pytest.approx(0.5 + RESPONSE_DELAY_DAYS)
+    assert standard.toci_times[0] == pytest.approx(1.5 + RESPONSE_DELAY_DAYS)
+    switched = _decide_all(POLICIES["standard-with-safety-switch"], time, crs, 0 * crs)
+    assert standard.switch_time is None
+    assert switched.switch_time == pytest.approx(1.5 + RESPONSE_DELAY_DAYS)
+    prophylaxis = with_prophylaxis(POLICIES["prophylactic-steroids"])
+    assert prophylaxis.dex_courses == [[0.0, 3.0, 10.0]]
+    assert with_prophylaxis(POLICIES["standard"]).dex_courses == []
+    assert _decide_all(POLICIES["none"], time, crs, 4 + 0 * crs).log == []
+
+
 def test_managed_journey_doses_follow_the_grades_they_answer():
     journey = run_journey(protocol_from_mapping({"product": "axi-cel", "disease": "lbcl",
                                                  "seed": 1, **SHORT}))
@@ -141,6 +158,73 @@ def test_itt_and_infused_accounting():
     reasons = {o.get("not_infused_reason") for o in outcomes if not o["infused"]}
     assert reasons == {"manufacturing failure"}
     assert all(o["best_response"] is not None for o in outcomes if o["infused"])
+
+
+def test_drop_out_while_waiting_counts_in_itt_only_and_ends_the_journey():
+    base = {"product": "axi-cel", "disease": "lbcl", **SHORT,
+            "manufacturing": {"failure_probability": 0.0}, "wait": {"dropout_per_day": 0.05},
+            "patient": {"background_mortality_per_year": 0.0}}
+    journeys = [run_journey(protocol_from_mapping({**base, "seed": s})) for s in range(40)]
+    dropped = [j for j in journeys if j.outcome.get("not_infused_reason") == "drop-out"]
+    # P(drop-out within a 24-day wait at 0.05/day) = 1 - exp(-1.2) = 0.70
+    assert abs(len(dropped) / 40 - 0.70) <= 3 * np.sqrt(0.7 * 0.3 / 40)
+    assert all(j.outcome["itt"] and not j.outcome["infused"] for j in dropped)
+    for j in dropped:
+        events = j.sorted_events()
+        assert events[-1][1] == "drop-out" and events[-1][0] < 0
+        assert "infusion" not in [kind for _, kind, _ in events]
+
+
+def test_deaths_by_cause():
+    lethal = run_journey(protocol_from_mapping({
+        "product": "axi-cel", "disease": "lbcl", **SHORT, "seed": 2,
+        "manufacturing": {"failure_probability": 0.0}, "wait": {"dropout_per_day": 0.0,
+                                                                "lethal_tumour_cells": 5e10},
+        "patient": {"background_mortality_per_year": 0.0}}))
+    assert lethal.outcome["not_infused_reason"] == "death (progression)"
+    background = run_journey(protocol_from_mapping({
+        **SHORT, "seed": 2, "follow_up_days": 365.0, "visits": {"days": [28.0, 90.0]},
+        "wait": {"dropout_per_day": 0.0}, "manufacturing": {"failure_probability": 0.0},
+        "patient": {"background_mortality_per_year": 10.0}}))  # mean 37 days
+    outcome = background.outcome
+    cause = outcome["death"]["cause"] if outcome["infused"] else outcome["not_infused_reason"]
+    assert cause.startswith("death (background)")
+    assert background.sorted_events()[-1][1].startswith("death (background)")
+
+
+@pytest.mark.parametrize("infusion, expected", [
+    ({"schedule": "split", "first_fraction": 0.4, "second_day": 2.0},
+     [(0.0, 0.4), (2.0, 0.6)]),
+    ({"schedule": "fractionated"}, [(0.0, 0.1), (1.0, 0.3), (2.0, 0.6)]),
+    ({"schedule": "fractionated", "fractions": [0.5, 0.5], "fraction_days": [0.0, 3.0]},
+     [(0.0, 0.5), (3.0, 0.5)]),
+])
+def test_split_and_fractionated_infusions_give_the_whole_dose(infusion, expected):
+    base = {"product": "axi-cel", "disease": "lbcl", **SHORT, "seed": 1,
+            "infusion": {"dose_cells": 2e8, **infusion},
+            "manufacturing": {"failure_probability": 0.0}, "wait": {"dropout_per_day": 0.0},
+            "patient": {"background_mortality_per_year": 0.0}}
+    journey = run_journey(protocol_from_mapping(base))
+    given = [(day, float(detail.split()[-2 if "fraction" in detail else 0]) / 2e8)
+             for day, kind, detail in journey.sorted_events() if kind == "infusion"]
+    assert [d for d, _ in given] == [d for d, _ in expected]
+    np.testing.assert_allclose([f for _, f in given], [f for _, f in expected], rtol=1e-2)
+    run = journey.runs[0]
+    engrafted = run["Cm"] + run["Ce"] + run["Cd"]
+    # each fraction arrives on its day: the CAR-T pool jumps there
+    for day, fraction in expected[1:]:
+        i = int(np.searchsorted(run.time, day))
+        assert engrafted[i] - engrafted[i - 1] > 0.5 * fraction * 2e8 * 1e-9
+
+
+def test_fractions_must_add_up():
+    with pytest.raises(ProtocolError, match="sum to 1"):
+        protocol_from_mapping({"infusion": {"schedule": "fractionated",
+                                            "fractions": [0.2, 0.3, 0.3],
+                                            "fraction_days": [0, 1, 2]}})
+    with pytest.raises(ProtocolError, match="start at 0 and rise"):
+        protocol_from_mapping({"infusion": {"schedule": "fractionated",
+                                            "fractions": [0.5, 0.5], "fraction_days": [1, 2]}})
 
 
 def test_low_apheresis_yield_means_no_product():
@@ -185,10 +269,18 @@ def test_severe_neurotoxicity_brings_seizures_and_oedema():
      "alternative-target-car"),
     (Failure("late relapse", "antigen-positive", "short persistence", 300.0), False, "lbcl",
      "second-infusion"),
-    (Failure("early relapse", "antigen-positive", "exhaustion", 90.0), True, "b-all",
+    (Failure("early relapse", "antigen-positive", "short persistence", 90.0), True, "b-all",
      "allogeneic-transplant"),
+    (Failure("early relapse", "antigen-positive", "exhaustion", 90.0), True, "b-all",
+     "checkpoint-inhibitor"),
+    (Failure("late relapse", "antigen-positive", "tumour outgrowth despite persisting CAR-T",
+             400.0), False, "lbcl", "checkpoint-inhibitor"),
     (Failure("primary refractory", "antigen-positive", "poor expansion", 28.0), False, "mm",
      "bispecific"),
+    (Failure("primary refractory", "antigen-positive", "poor expansion", 28.0), False,
+     "gastric", "chemotherapy"),
+    (Failure("early relapse", "antigen-negative", "antigen escape", 90.0), False, "gastric",
+     "chemotherapy"),
 ])
 def test_rescue_rules(failure, eligible, disease_name, therapy):
     assert choose_rescue(failure, disease_name, eligible).name == therapy

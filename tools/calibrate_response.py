@@ -26,6 +26,8 @@ from cartsim.presets import variability as spreads
 
 TRIALS = ("eliana-tisa-cel-b-all", "zuma1-axi-cel-lbcl", "karmma-ide-cel-mm")
 PFS_MEDIAN_MONTHS = {"karmma-ide-cel-mm": "8.8 (KarMMa, trials_training.csv)"}
+DOR_MEDIAN_MONTHS = {"zuma1-axi-cel-lbcl": "11.1 (ZUMA-1 at 15.4 months, trials_training.csv)",
+                     "karmma-ide-cel-mm": "10.7 (KarMMa, trials_training.csv)"}
 SHOWN = ("infused", "orr", "cr", "efs_12mo", "pfs_12mo", "os_12mo", "relapse_antigen_negative",
          "progression_antigen_negative")
 
@@ -57,6 +59,8 @@ def main() -> None:
         protocol["patient"]["parameters"].update(overrides)
         summary = run_cohort(protocol, args.patients, workers=args.workers).summary()
         print_table(name, summary, SHOWN)
+        print(f"  DOR median {summary['dor_median_months'] or 'not reached'} months "
+              f"(published: {DOR_MEDIAN_MONTHS.get(name, '-')})")
         print(f"  PFS median {summary['pfs_median_months'] or 'not reached'} months "
               f"(published: {PFS_MEDIAN_MONTHS.get(name, '-')})")
 

@@ -80,7 +80,8 @@ def run_cohort_command(args: argparse.Namespace) -> int:
           f"{summary['crs_scale']}")
     for name, entry in summary["endpoints"].items():
         print(f"  {name:26s} {_format(entry)}")
-    median = summary["pfs_median_months"]
-    print(f"  {'pfs_median_months':26s} {'not reached' if median is None else median}")
+    for key in ("pfs_median_months", "dor_median_months"):
+        median = summary[key]
+        print(f"  {key:26s} {'not reached' if median is None else median}")
     print(f"wrote {out}/patients.csv, summary.json")
     return 0

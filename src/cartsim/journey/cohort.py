@@ -229,6 +229,10 @@ class Cohort:
             "pfs_median_months": median_months(
                 [_progression_or_death_day(o) for o in self.outcomes if o["infused"]],
                 self.protocol["follow_up_days"]),
+            "dor_median_months": median_months(
+                [_progression_or_death_day(o) - o["response_day"] for o in self.outcomes
+                 if o["infused"] and o.get("response_day") is not None],
+                self.protocol["follow_up_days"]),
         }
 
     def rows(self) -> list[dict]:

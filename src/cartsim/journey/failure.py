@@ -3,10 +3,11 @@ the relapse and the mechanism the simulation shows.
 
 Types: primary refractory (never responded), incomplete response (responded short of CR and
 did not progress), early or late relapse (progression after a response, split at
-``early_relapse_days``; default 180 days: the BFM "within 6 months" early-relapse convention,
-clinical_rules.md section 6). Mechanisms are read off the trajectory in this order, with
-chosen thresholds (no source gives numbers): antigen escape, poor expansion, corticosteroid
-suppression, short persistence, exhaustion, else tumour outgrowth despite persisting CAR-T.
+``early_relapse_days`` counted from the start of the line that failed; defaults in
+:data:`EARLY_RELAPSE_DAYS`). Mechanisms of a CAR-T line are read off the trajectory in this
+order, with chosen thresholds (no source gives numbers): antigen escape, poor expansion,
+corticosteroid suppression, short persistence, exhaustion, else tumour outgrowth despite
+persisting CAR-T. A later line that is not CAR-T fails by antigen escape or by resistance to it.
 """
 
 from __future__ import annotations
@@ -23,6 +24,22 @@ ESCAPE_SHARE = 0.5
 """Chosen: a relapse is antigen-negative (or -low) when that clone is most of the tumour."""
 EXHAUSTED_SHARE = 0.5
 """Chosen: exhaustion explains failure when most CAR-T cells are exhausted at failure."""
+EARLY_RELAPSE_DAYS = {"b-all": 180.0}
+"""Early vs late relapse by disease (clinical_rules.md section 6): B-ALL the BFM convention,
+within 6 months; lymphoma the second-line convention, within 12 months (ZUMA-7, TRANSFORM), also
+ZUMA-3's adult B-ALL remission cut-off. Other diseases: :data:`DEFAULT_EARLY_RELAPSE_DAYS`."""
+DEFAULT_EARLY_RELAPSE_DAYS = 365.0
+"""12 months, the lymphoma convention; chosen for myeloma and solid tumours (no convention for
+relapse after CAR-T in reference/)."""
+
+
+def early_relapse_days(disease: str, configured: float | None = None) -> float:
+    """The protocol's cut-off if set, else the disease's convention."""
+    if configured is not None:
+        return float(configured)
+    return EARLY_RELAPSE_DAYS.get(disease, DEFAULT_EARLY_RELAPSE_DAYS)
+
+
 STEROID_SUPPRESSION_MG = 10.0
 """Chosen: a mean steroid effect-compartment load above 10 mg dexamethasone (the half-maximal
 amount, ``ec50_dex``) over the expansion phase (days 0-14) counts as suppression."""
@@ -47,14 +64,18 @@ def antigen_status(run, day: float) -> str:
     return "antigen-positive"
 
 
-def mechanism(run, day: float, antigen: str) -> str:
-    """The mechanism of failure visible in the trajectory at ``day``."""
+def mechanism(run, day: float, antigen: str, line_start: float = 0.0,
+              therapy: str | None = None) -> str:
+    """The mechanism of failure visible in the trajectory at ``day`` of a line that started
+    (CAR-T: was infused) on ``line_start``; ``therapy`` names a line that is not CAR-T."""
     if antigen != "antigen-positive":
         return "antigen escape"
-    after = run.time >= 0
+    if therapy is not None:
+        return f"resistance to {therapy}"
+    after = run.time >= line_start
     if run["cart_cells_per_ul"][after].max() < POOR_EXPANSION_CELLS_PER_UL:
         return "poor expansion"
-    expansion = (run.time >= 0) & (run.time <= 14)
+    expansion = (run.time >= line_start) & (run.time <= line_start + 14)
     if expansion.any() and run["dex"][expansion].mean() > STEROID_SUPPRESSION_MG:
         return "suppression (corticosteroids)"
     if run.at("cart_cells_per_ul", day) < LOST_CELLS_PER_UL:
@@ -66,20 +87,23 @@ def mechanism(run, day: float, antigen: str) -> str:
 
 
 def classify(run, assessments: list[Assessment], best, progression: Assessment | None,
-             early_relapse_days: float) -> Failure | None:
-    """The failure, or None for a complete response that has not progressed."""
+             early_relapse_days: float, line_start: float = 0.0,
+             therapy: str | None = None) -> Failure | None:
+    """The failure of the line that started on ``line_start`` (``therapy``: a line that is not
+    CAR-T), or None for a complete response that has not progressed."""
+    def failure(kind: str, day: float, shown: float | None) -> Failure:
+        antigen = antigen_status(run, day)
+        return Failure(kind, antigen, mechanism(run, day, antigen, line_start, therapy), shown)
+
     ever_responded = any(responded(a) for a in assessments)
     if progression is not None and ever_responded:
-        kind = "early relapse" if progression.day <= early_relapse_days else "late relapse"
-        antigen = antigen_status(run, progression.day)
-        return Failure(kind, antigen, mechanism(run, progression.day, antigen), progression.day)
+        early = progression.day - line_start <= early_relapse_days
+        return failure("early relapse" if early else "late relapse", progression.day,
+                       progression.day)
     if not ever_responded:
         refractory = next((a.day for a in assessments if progressed(a)), None)
-        day = refractory if refractory is not None else assessments[-1].day
-        antigen = antigen_status(run, day)
-        return Failure("primary refractory", antigen, mechanism(run, day, antigen), refractory)
+        return failure("primary refractory",
+                       refractory if refractory is not None else assessments[-1].day, refractory)
     if best.category not in ("CR", "sCR", "CRi"):
-        day = assessments[-1].day
-        antigen = antigen_status(run, day)
-        return Failure("incomplete response", antigen, mechanism(run, day, antigen), None)
+        return failure("incomplete response", assessments[-1].day, None)
     return None

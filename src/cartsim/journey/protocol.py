@@ -33,7 +33,11 @@ BRIDGING_OPTIONS = {
 }
 
 LYMPHODEPLETION_REGIMENS = ("flu-cy", "bendamustine", "none")
-INFUSION_SCHEDULES = ("single", "split")
+INFUSION_SCHEDULES = ("single", "split", "fractionated")
+FRACTIONATED = {"fractions": [0.1, 0.3, 0.6], "fraction_days": [0.0, 1.0, 2.0]}
+"""Chosen default of a fractionated infusion: 10%, 30% and 60% of the dose on three consecutive
+days (the escalating schedule of fractionated CD19 CAR-T dosing in adult ALL, Frey 2020, J Clin
+Oncol; not in reference/), so a patient with early CRS can be spared the rest."""
 CRS_SCALES = ("astct", "lee2014", "penn")
 RESPONSE_CRITERIA = ("ALL", "Lugano", "Lugano-PET", "IMWG", "RECIST")
 
@@ -82,14 +86,15 @@ DEFAULTS: dict[str, Any] = {
     "infusion": {
         "schedule": "single",
         "dose_cells": None,           # None: the product preset's dose
-        "first_fraction": 1.0,
+        "first_fraction": 1.0,        # split: the first of two infusions
         "second_day": 1.0,
+        **FRACTIONATED,               # fractionated: up to three infusions, the first on day 0
     },
     "monitoring": {"days": 28.0, "grading_interval_hours": 6.0, "crs_scale": "astct"},
     "visits": {"days": [28.0, 90.0, 180.0, 270.0, 365.0], "criteria": None},
     "follow_up_days": 365.0,
     "policy": "standard",
-    "failure": {"early_relapse_days": 180.0},
+    "failure": {"early_relapse_days": None},  # None: the disease's convention (failure.py)
     "rescue": {"enabled": True, "delay_days": 14.0, "follow_up_days": 365.0},
     "published": {},                  # endpoint -> {value: %, source: text}, for cohorts
 }
@@ -121,7 +126,7 @@ class _Checker:
     def get(self, path: str):
         value: Any = self.data
         for part in path.split("."):
-            value = value[part]
+            value = value[int(part)] if isinstance(value, list) else value[part]
         return value
 
     def fail(self, path: str, problem: str) -> None:
@@ -189,6 +194,7 @@ def _check(data: dict, file: str | None) -> None:
         c.number("infusion.dose_cells", 1e3, 1e12)
     c.number("infusion.first_fraction", 0.01, 1)
     c.number("infusion.second_day", 0.5, 30)
+    _check_fractions(c, data["infusion"])
     c.number("monitoring.days", 1, 365)
     c.number("monitoring.grading_interval_hours", 1, 24)
     c.choice("monitoring.crs_scale", CRS_SCALES)
@@ -204,11 +210,28 @@ def _check(data: dict, file: str | None) -> None:
         c.fail("visits.days", f"last visit {max(days):g} is after follow_up_days "
                               f"{data['follow_up_days']:g}")
     c.choice("policy", policy_names())
-    c.number("failure.early_relapse_days", 1, 3650)
+    if data["failure"]["early_relapse_days"] is not None:
+        c.number("failure.early_relapse_days", 1, 3650)
     c.flag("rescue.enabled")
     c.number("rescue.delay_days", 0, 365)
     c.number("rescue.follow_up_days", 1, 3650)
     _check_published(c, data["published"])
+
+
+def _check_fractions(c, infusion: dict) -> None:
+    """Fractionated dosing: two or three fractions summing to 1, days rising from 0."""
+    fractions, days = infusion["fractions"], infusion["fraction_days"]
+    if not (isinstance(fractions, list) and isinstance(days, list)
+            and 2 <= len(fractions) == len(days) <= 3):
+        c.fail("infusion.fractions", "fractions and fraction_days must be lists of the same "
+                                     "length, 2 or 3")
+    for i in range(len(fractions)):
+        c.number(f"infusion.fractions.{i}", 0.01, 1)
+        c.number(f"infusion.fraction_days.{i}", 0, 30)
+    if abs(sum(fractions) - 1.0) > 1e-6:
+        c.fail("infusion.fractions", f"must sum to 1, got {sum(fractions):g}")
+    if days[0] != 0 or any(b <= a for a, b in zip(days, days[1:], strict=False)):
+        c.fail("infusion.fraction_days", f"must start at 0 and rise, got {days}")
 
 
 def _check_published(c: _Checker, published) -> None:

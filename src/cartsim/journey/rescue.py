@@ -1,13 +1,16 @@
 """Next steps after CAR-T failure, as rules from failure type to rescue therapy.
 
 The rules follow the seeds' logic: an antigen-negative (or -low) relapse gets a CAR against
-another target; an antigen-positive late relapse a second infusion with lymphodepletion;
-early relapse or refractory disease an allogeneic transplant if eligible, otherwise a
-bispecific antibody. Each therapy is simulated onward from the patient's state by the same
-model: CAR-T therapies as a new lymphodepletion and infusion (a CAR against another target
-re-points the whole CAR-T pool: a simplification, the first product's cells are few by then),
-the others as a kill window on the tumour clones they reach. Kill rates are chosen, with the
-reason given, since reference/ has no rescue efficacy data to calibrate them.
+another target; an antigen-positive failure with CAR-T cells still there (exhausted, or the
+tumour outgrowing them) a PD-1 checkpoint inhibitor (ZUMA-1: 9 of 14 CD19-positive progressions
+were PD-L1 positive, trials_training.csv); an antigen-positive late relapse a second infusion
+with lymphodepletion; early relapse or refractory disease an allogeneic transplant if eligible,
+otherwise a bispecific antibody; chemotherapy where no targeted option exists. Each therapy is
+simulated onward from the patient's state by the same model: CAR-T therapies as a new
+lymphodepletion and infusion (a CAR against another target re-points the whole CAR-T pool: a
+simplification, the first product's cells are few by then), the others as a kill window on the
+tumour clones they reach. Kill rates are chosen, with the reason given, since reference/ has no
+rescue efficacy data to calibrate them.
 """
 
 from __future__ import annotations
@@ -43,12 +46,20 @@ THERAPIES = {t.name: t for t in (
     RescueTherapy("bispecific", "bispecific T-cell engager against the CAR's antigen "
                   "(lymphoma: CD20, reaching antigen-negative clones too)", "kill",
                   kill_positive=0.08, kill_negative=0.0, days=84.0),
+    RescueTherapy("checkpoint-inhibitor", "PD-1 blockade, releasing persisting CAR-T and "
+                  "endogenous T cells from PD-L1 inhibition", "kill", kill_positive=0.03,
+                  kill_negative=0.03, days=84.0),
     RescueTherapy("chemotherapy", "salvage chemotherapy or targeted therapy", "kill",
                   kill_positive=0.04, kill_negative=0.04, days=60.0),
 )}
 """Chosen kill rates: transplant conditioning about 4 logs over 10 days; a bispecific
 0.08/day over 12 weeks (about 3 logs, of the order of its CR rates after CAR-T failure);
-salvage chemotherapy 0.04/day over two months (refractory disease, modest control)."""
+a checkpoint inhibitor 0.03/day over 12 weeks on every clone (about 1 log: it acts through
+T cells, not the antigen; modest responses after CAR-T failure); salvage chemotherapy 0.04/day
+over two months (refractory disease, modest control)."""
+
+PERSISTING_CAR_T_MECHANISMS = ("exhaustion", "tumour outgrowth despite persisting CAR-T")
+"""Mechanisms of an antigen-positive failure that CAR-T cells survived: checkpoint blockade."""
 
 BISPECIFIC_REACHES_NEGATIVE = {"lbcl", "mcl"}
 """CD20 bispecifics in lymphoma do not depend on CD19, so they reach CD19-negative clones."""
@@ -58,6 +69,8 @@ def choose_rescue(failure: Failure, disease: str, transplant_eligible: bool) -> 
     """The first matching rule."""
     if failure.antigen in ("antigen-negative", "antigen-low") and disease in SECOND_ANTIGEN:
         return THERAPIES["alternative-target-car"]
+    if failure.mechanism in PERSISTING_CAR_T_MECHANISMS:
+        return THERAPIES["checkpoint-inhibitor"]
     if failure.kind == "late relapse":
         return THERAPIES["second-infusion"]
     if transplant_eligible:

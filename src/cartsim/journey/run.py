@@ -19,7 +19,7 @@ import numpy as np
 from cartsim.clinical.response import best_overall_response
 from cartsim.errors import SimulationError
 from cartsim.journey import assessment as assess_mod
-from cartsim.journey.failure import Failure, classify
+from cartsim.journey.failure import Failure, classify, early_relapse_days
 from cartsim.journey.grading import CYTOPENIAS, GradeSeries, grade_run
 from cartsim.journey.policy import POLICIES, Schedule, next_action, with_prophylaxis
 from cartsim.journey.protocol import BRIDGING_OPTIONS
@@ -51,6 +51,11 @@ class Journey:
 
     def add(self, day: float, kind: str, detail: str) -> None:
         self.events.append((round(float(day), 4), kind, detail))
+
+    def end_at(self, day: float, kind: str, detail: str) -> None:
+        """The journey ends on ``day``: what was planned for later did not happen."""
+        self.events = [e for e in self.events if e[0] <= round(float(day), 4)]
+        self.add(day, kind, detail)
 
     def sorted_events(self) -> list[tuple[float, str, str]]:
         return sorted(self.events, key=lambda e: e[0])
@@ -158,6 +163,11 @@ def _set_pre_infusion_values(journey: Journey, values: dict[str, float]) -> None
     if infusion["schedule"] == "split":
         values.update(split_second_fraction=1.0 - infusion["first_fraction"],
                       t_second_infusion=float(infusion["second_day"]))
+    elif infusion["schedule"] == "fractionated":
+        later = list(zip(infusion["fractions"], infusion["fraction_days"], strict=True))[1:]
+        for (fraction, day), which in zip(later, ("second", "third"), strict=False):
+            values.update({f"split_{which}_fraction": float(fraction),
+                           f"t_{which}_infusion": float(day)})
     if values["weight_kg"] < 30:
         values["toci_mg_per_kg"] = 12.0  # label: 12 mg/kg below 30 kg (clinical_rules.md)
 
@@ -197,7 +207,7 @@ def _simulate_from_apheresis(journey: Journey, values: dict[str, float]) -> None
     before = {cause: day for cause, day in deaths.items() if day < 0}
     if before:
         cause = min(before, key=before.get)
-        journey.add(before[cause], cause, "before infusion")
+        journey.end_at(before[cause], cause, "before infusion")
         journey.outcome["not_infused_reason"] = cause
         journey.runs.append(run.until(before[cause]))
         return
@@ -205,11 +215,13 @@ def _simulate_from_apheresis(journey: Journey, values: dict[str, float]) -> None
     ld = values["ld_start"]
     if values["flu_days"] + values["cy_days"] + values["benda_days"] > 0:
         journey.add(ld, "lymphodepletion", p["lymphodepletion"]["regimen"])
-    first_dose = values["dose_cells"] * (1 - values["split_second_fraction"])
+    later = {which: values[f"split_{which}_fraction"] for which in ("second", "third")}
+    first_dose = values["dose_cells"] * (1 - sum(later.values()))
     journey.add(0.0, "infusion", f"{first_dose:.3g} CAR+ cells")
-    if values["split_second_fraction"] > 0:
-        journey.add(values["t_second_infusion"], "infusion", "second fraction "
-                    f"{values['dose_cells'] * values['split_second_fraction']:.3g} cells")
+    for which, fraction in later.items():
+        if fraction > 0:
+            journey.add(values[f"t_{which}_infusion"], "infusion", f"{which} fraction "
+                        f"{values['dose_cells'] * fraction:.3g} cells")
     end = min(deaths.values(), default=p["follow_up_days"])
     failure = _respond(journey, run, values, end, baseline_day=ld - 1.0)
     therapy, line_end = None, end
@@ -308,8 +320,10 @@ def _criteria(journey: Journey) -> str:
 
 
 def _respond(journey: Journey, run: PatientRun, values: dict[str, float], end: float, *,
-             baseline_day: float, offset: float = 0.0, label: str = "") -> Failure | None:
-    """Assess at the visits before ``end``; record best response, progression and failure."""
+             baseline_day: float, offset: float = 0.0, label: str = "",
+             therapy: str | None = None) -> Failure | None:
+    """Assess at the visits from ``offset`` (the line's start) before ``end``; record best
+    response, its duration, progression and failure (``therapy``: a line that is not CAR-T)."""
     p = journey.protocol
     criteria = _criteria(journey)
     days = [offset + d for d in p["visits"]["days"] if offset + d < end]
@@ -329,11 +343,15 @@ def _respond(journey: Journey, run: PatientRun, values: dict[str, float], end: f
     scale = assess_mod.SCALE_OF[criteria]
     best = best_overall_response([(a.day, a.response) for a in found], scale)
     journey.outcome[f"{label}best_response"] = best.category
+    journey.outcome[f"{label}response_day"] = next(
+        (a.day for a in found if assess_mod.responded(a)), None)
     progression = assess_mod.first_progression(found)
     if progression is not None:
         journey.add(progression.day, f"{label}progression", progression.response.rule)
         journey.outcome[f"{label}progression_day"] = progression.day
-    failure = classify(run, found, best, progression, p["failure"]["early_relapse_days"])
+    cut_off = early_relapse_days(p["disease"], p["failure"]["early_relapse_days"])
+    failure = classify(run, found, best, progression, cut_off, line_start=offset,
+                       therapy=therapy)
     if failure is not None:
         journey.add(failure.day if failure.day is not None else found[-1].day,
                     f"{label}failure", f"{failure.kind}, {failure.antigen}, {failure.mechanism}")
@@ -374,6 +392,6 @@ def _rescue(journey: Journey, run: PatientRun, values: dict[str, float], schedul
     deaths = {c: d for c, d in deaths.items() if d >= start}
     rescue_end = min(deaths.values(), default=end)
     _respond(journey, second, values, rescue_end, baseline_day=start, offset=infusion_day,
-             label="rescue ")
+             label="rescue ", therapy=None if therapy.kind == "car-t" else therapy.name)
     _record_death(journey, deaths, "after rescue")
     journey.runs.append(second.until(rescue_end))

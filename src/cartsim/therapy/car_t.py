@@ -80,6 +80,10 @@ CAR_T_PARAMETERS = (
         "fraction of the dose given as a second infusion"),
     par("t_second_infusion", 1e6, "day", "chosen: never by default", "time of the second "
         "infusion"),
+    par("split_third_fraction", 0.0, "", "chosen: single infusion by default",
+        "fraction of the dose given as a third infusion (fractionated dosing)"),
+    par("t_third_infusion", 1e6, "day", "chosen: never by default", "time of the third "
+        "infusion"),
     par("stochastic_car_t", 1.0, "", "chosen: the last CAR-T cells are as discrete as the last "
         "tumour cells; 0 keeps them deterministic (kimmel2021 treats only the tumour so)",
         "1 to simulate fewer than n_stochastic CAR-T cells as a birth-death process"),
@@ -157,7 +161,7 @@ def infusion_event(name: str, at: str, fraction: str) -> TimeEvent:
 
 
 def car_t_model() -> Model:
-    """The CAR-T submodel with a single or split infusion."""
+    """The CAR-T submodel with a single, split (two) or fractionated (three) infusion."""
     return Model(
         "car_t",
         states=CAR_T_STATES,
@@ -168,8 +172,10 @@ def car_t_model() -> Model:
             "Cd": "-(k_transit + switch_kill)*Cd",
             "Cx": "chi_exh*activation*Ce - (d_exh + switch_kill)*Cx",
         },
-        events=(infusion_event("infusion", "t_infusion", "(1 - split_second_fraction)"),
+        events=(infusion_event("infusion", "t_infusion",
+                               "(1 - split_second_fraction - split_third_fraction)"),
                 infusion_event("second_infusion", "t_second_infusion",
-                               "split_second_fraction")),
+                               "split_second_fraction"),
+                infusion_event("third_infusion", "t_third_infusion", "split_third_fraction")),
         description=__doc__.splitlines()[0],
     )
