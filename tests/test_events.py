@@ -101,3 +101,29 @@ def test_division_by_zero_fails_only_that_patient(cart6):
     assert res.status[0] == 0 and res.status[2] == 0
     assert res.status[1] == 2
     np.testing.assert_array_equal(res.states[0], res.states[2])
+
+
+def test_a_population_put_below_its_threshold_is_extinct_at_once():
+    """An event that knocks a population below one cell, or an initial value below it, gives
+    exactly zero (with the extinction logged); the population does not regrow from a fraction
+    of a cell, which a crossing-only rule would miss (no crossing happens during a step)."""
+    import cartsim as c
+    from cartsim.engine import compile_model
+
+    model = c.Model(
+        "knockdown", states=[c.State("T", "cell", "T0", extinction=1.0)],
+        parameters=[c.Parameter("T0", 1000.0, "cell", source="test"),
+                    c.Parameter("r", 0.1, "1/day", source="test"),
+                    c.Parameter("cut", 1e-5, "", source="test")],
+        equations={"T": "r*T"},
+        events=[c.TimeEvent("chemo", 5.0, (c.set_value("T", "T*cut"),))])
+    compiled = compile_model(model)
+    t = np.linspace(0.0, 60.0, 61)
+    res = compiled.solve(t, params={"T0": [1000.0, 1000.0, 0.5], "cut": [1e-5, 0.1, 1e-5]},
+                         rtol=1e-8, atol=1e-10)
+    T = res.state("T")
+    assert np.all(T[0, t >= 5.0] == 0.0)                  # 1000·e^0.5·1e-5 = 0.016 cells
+    assert [n for _, n in res.events(0)] == ["chemo", "extinction_T"]
+    assert np.all(np.diff(T[1, t >= 5.0]) > 0)            # 165 cells stay and grow
+    assert np.all(T[2] == 0.0)                            # half a cell at the start: none
+    assert res.events(2)[0] == (0.0, "extinction_T")

@@ -92,6 +92,12 @@ def generate_source(resolved: ResolvedModel) -> str:
     w.emit(f"N_TIME_OCCURRENCES = {len(occurrences)}")
     w.emit("NONNEGATIVE = " + _array_literal([int(s.nonnegative) for s in resolved.states],
                                               "bool_"))
+    by_name = {e.name: k for k, e in enumerate(resolved.events)}
+    w.emit("EXTINCTION_EVENT = " + _array_literal(
+        [by_name.get(f"extinction_{s.name}", -1) if s.extinction is not None else -1
+         for s in resolved.states], "int64"))
+    w.emit("EXTINCTION_LEVEL = " + _array_literal(
+        [float(s.extinction or 0.0) for s in resolved.states], "float64"))
     index = {id(e): k for k, e in enumerate(resolved.events)}
     w.emit("STATE_EVENT_ID = " + _array_literal([index[id(e)] for e in state_events], "int64"))
     w.emit("STATE_EVENT_DIRECTION = " + _array_literal([e.direction for e in state_events],

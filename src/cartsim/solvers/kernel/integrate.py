@@ -196,6 +196,16 @@ def fire(k, t, y, p, rng, log_t, log_k, info):
 
 
 @njit(cache=True)
+def extinguish(t, y, p, rng, log_t, log_k, info):
+    """Fire the extinction event of every population an event or the initial value left
+    between 0 and its threshold (a crossing during a step is found as a state event)."""
+    for i in range(N_STATES):
+        k = EXTINCTION_EVENT[i]
+        if k >= 0 and 0.0 < y[i] < EXTINCTION_LEVEL[i]:
+            fire(k, t, y, p, rng, log_t, log_k, info)
+
+
+@njit(cache=True)
 def sorted_occurrences(p, times, order):
     """Time-event occurrences for this patient, sorted by time (ties: definition order)."""
     model_event_times(p, times)
@@ -262,6 +272,7 @@ def integrate_patient(t_eval, y, p, rtol, atol, method, max_steps, h_first, h_ma
             info[INFO_TERMINATED] = 1
         i_occ += 1
     clamp_nonnegative(y)
+    extinguish(t, y, p, rng, log_t, log_k, info)
     i_out = 0
     record(i_out, t, y, p, out_states, out_obs, obs_tmp)
     i_out += 1
@@ -391,6 +402,7 @@ def integrate_patient(t_eval, y, p, rtol, atol, method, max_steps, h_first, h_ma
                     terminated |= fire(STATE_EVENT_ID[j], t, y, p, rng, log_t, log_k, info)
         if changed:
             clamp_nonnegative(y)
+            extinguish(t, y, p, rng, log_t, log_k, info)
         while i_out < n_out and t_eval[i_out] <= t:
             record(i_out, t, y, p, out_states, out_obs, obs_tmp)
             i_out += 1
