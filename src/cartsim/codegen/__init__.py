@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import time
 from importlib import resources
 
@@ -34,7 +35,7 @@ def model_source(model: Model) -> tuple[str, float, bool]:
         return path.read_text(), time.perf_counter() - start, True
     source = generate_source(model.resolve())
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")  # processes sharing the cache never collide
     tmp.write_text(source)
     tmp.replace(path)
     return source, time.perf_counter() - start, False
