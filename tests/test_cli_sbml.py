@@ -48,17 +48,21 @@ def test_param_override_changes_the_result(tmp_path):
     (["--param", "K_C"], "expected ID=VALUE"),
     (["--param", "K_C=abc"], "is not a number"),
     (["--param", "K_C=inf"], "value must be finite"),
-    (["--points", "1"], "--points must be at least 2"),
-    (["--points", "0"], "--points must be at least 2"),
-    (["--points", "-3"], "--points must be at least 2"),
-    (["--t-end", "0"], "--t-end must be a positive number"),
-    (["--rtol", "-1"], "must be positive"),
-    (["--atol=-1e-9"], "must be positive"),
+    (["--points", "1"], "--points: the time grid needs at least 2 points"),
+    (["--points", "0"], "--points: the time grid needs at least 2 points"),
+    (["--points", "-3"], "--points: the time grid needs at least 2 points"),
+    (["--t-end", "0"], "--t-end: the end time must be a positive number"),
+    (["--rtol", "-1"], "--rtol: the tolerance must be a positive number"),
+    (["--atol=-1e-9"], "--atol: the tolerance must be a positive number"),
+    (["--atol=nan"], "--atol: the tolerance must be a positive number"),
 ])
 def test_bad_arguments_exit_2_without_output(tmp_path, capsys, extra, message):
     out = tmp_path / "traj.csv"
     assert run("run", KIMMEL, "--t-end", 10, "--out", out, *extra) == 2
-    assert message in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert message in err
+    if extra[0].startswith(("--points", "--t-end", "--rtol", "--atol")):
+        assert str(KIMMEL) in err  # the error names the file it was about
     assert not out.exists() and list(tmp_path.iterdir()) == []
 
 
@@ -80,7 +84,7 @@ def test_bad_time_and_files_exit_2(tmp_path, capsys):
     broken.write_text("<sbml><model")
     assert run("run", broken, "--t-end", 5, "--out", out) == 2
     err = capsys.readouterr().err
-    assert "--t-end must be a positive number" in err
+    assert "--t-end: the end time must be a positive number" in err
     assert "missing.xml: file not found" in err
     assert "broken.xml: not valid SBML" in err
     assert not out.exists()

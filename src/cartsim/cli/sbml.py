@@ -94,12 +94,16 @@ def run_simulation(args: argparse.Namespace) -> int:
     from cartsim.engine import compile_model
     from cartsim.sbml import import_sbml
 
+    def bad(option: str, problem: str) -> SolverOptionsError:
+        return SolverOptionsError(problem, file=args.file, element=option)
+
     if not (math.isfinite(args.t_end) and args.t_end > 0):
-        raise SolverOptionsError(f"--t-end must be a positive number, got {args.t_end}")
+        raise bad("--t-end", f"the end time must be a positive number, got {args.t_end}")
     if args.points < 2:
-        raise SolverOptionsError(f"--points must be at least 2, got {args.points}")
-    if not args.rtol > 0 or not args.atol > 0:
-        raise SolverOptionsError("--rtol and --atol must be positive")
+        raise bad("--points", f"the time grid needs at least 2 points, got {args.points}")
+    for option, value in (("--rtol", args.rtol), ("--atol", args.atol)):
+        if not (math.isfinite(value) and value > 0):
+            raise bad(option, f"the tolerance must be a positive number, got {value}")
     if Path(args.out).is_dir():
         raise CartsimError(f"--out {args.out} is a folder; give a file name")
     imported = import_sbml(args.file)
