@@ -20,6 +20,7 @@ from cartsim.journey.policy import (
     Schedule,
     Tocilizumab,
     next_action,
+    resolve_policy,
     with_prophylaxis,
 )
 from cartsim.journey.rescue import THERAPIES, choose_rescue
@@ -382,3 +383,37 @@ def test_a_failed_simulation_is_reported_not_graded_as_nan():
         "visits": {"days": [28.0]}, "patient": {"parameters": {"k_mprot": -500.0}}})
     with pytest.raises(SimulationError, match="non-finite"):
         run_journey(protocol)
+
+
+def test_a_scenario_writes_its_own_policy():
+    policy = resolve_policy({"based_on": "standard", "description": "late, sparing toci",
+                             "tocilizumab": {"from_crs_grade": 3, "max_total": 2},
+                             "safety_switch_from_grade": 4})
+    assert policy.steroids == POLICIES["standard"].steroids
+    time = np.arange(0, 3, 0.25)
+    crs = np.where(time >= 0.5, 2, 0) + np.where(time >= 1.0, 1, 0) + np.where(time >= 2, 1, 0)
+    schedule = _decide_all(policy, time, crs, 0 * crs)
+    assert len(schedule.toci_times) == 2                   # at most 2, from grade 3 (day 1)
+    assert schedule.toci_times[0] == pytest.approx(1.0 + RESPONSE_DELAY_DAYS)
+    assert schedule.switch_time == pytest.approx(2.0 + RESPONSE_DELAY_DAYS)
+    steroids_only = resolve_policy({"tocilizumab": None, "steroids": [
+        {"from_crs_grade": 2, "dex_mg_per_day": 40, "days": 2}]})
+    schedule = _decide_all(steroids_only, time, crs, 0 * crs)
+    assert schedule.toci_times == [] and schedule.dex_courses == [[0.5 + RESPONSE_DELAY_DAYS,
+                                                                  2.0, 40.0]]
+    journey = run_journey(protocol_from_mapping({**SHORT, "seed": 1, "policy": {
+        "tocilizumab": None, "steroids": []}}))
+    assert journey.outcome["tocilizumab_doses"] == 0 and journey.outcome["steroid_courses"] == 0
+
+
+@pytest.mark.parametrize("policy, element", [
+    ("gentle", "policy"),
+    ({"tocilizumab": {"max_total": 9}}, "policy.tocilizumab.max_total"),
+    ({"tocilizumab": {"dose": 8}}, "policy.tocilizumab.dose"),
+    ({"steroids": [{"dex_mg_per_day": 40, "days": 3}]}, "policy.steroids.0"),
+    ({"bridging": "none"}, "policy.bridging"),
+])
+def test_policy_errors_name_the_key(policy, element):
+    with pytest.raises(ProtocolError) as caught:
+        protocol_from_mapping({"policy": policy})
+    assert caught.value.element == element

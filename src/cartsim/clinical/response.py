@@ -21,7 +21,9 @@ RECIST_SCALE = "RECIST 1.1"
 
 # Chosen value: relapse after CR defaults to loss of the CR marrow criterion (>= 5% blasts).
 # BBMT 2010 (CIBMTR) defines haematological relapse as >= 25% marrow blasts; pass
-# threshold_pct=25 to use it. 5% is stricter, flagging relapse as soon as CR is lost.
+# threshold_pct=25 to use it. The default follows the paediatric consensus of
+# clinical_rules.md section 5: 5 to < 25% blasts is relapse with one other test showing >= 1%
+# blasts, which a simulated patient always has (its flow MRD is the blast fraction itself).
 RELAPSE_BLASTS_PCT = 5.0
 
 # MRD cut-offs (fraction of nucleated cells): 1e-4 is the ALL "MRD failure" limit (0.01%),

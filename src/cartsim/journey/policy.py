@@ -9,7 +9,8 @@ changes nothing before t, the decisions are taken in time order on the exact tra
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import math
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -84,8 +85,119 @@ POLICIES = {p.name: p for p in (
 )}
 
 
-def policy_names() -> tuple[str, ...]:
-    return tuple(POLICIES)
+class PolicyError(ValueError):
+    """A scenario's own policy is malformed: ``key`` names the part (under ``policy.``)."""
+
+    def __init__(self, key: str, problem: str):
+        self.key, self.problem = key, problem
+        super().__init__(f"{key}: {problem}")
+
+
+POLICY_KEYS = ("based_on", "description", "tocilizumab", "steroids", "prophylactic_dex",
+               "safety_switch_from_grade")
+
+
+def resolve_policy(given: str | dict) -> Policy:
+    """A built-in policy by name, or a scenario's own: a mapping that replaces parts of the
+    built-in policy ``based_on`` (default ``standard``), for example
+
+    ``{based_on: standard, tocilizumab: {from_crs_grade: 3, max_total: 2}}``,
+    ``{tocilizumab: null, steroids: [{from_icans_grade: 3, dex_mg_per_day: 40, days: 3}]}``.
+    """
+    if isinstance(given, str):
+        if given not in POLICIES:
+            raise PolicyError("", f"unknown policy {given!r}; choose one of "
+                                  f"{', '.join(POLICIES)} or write one as a mapping")
+        return POLICIES[given]
+    if not isinstance(given, dict):
+        raise PolicyError("", "must be a built-in policy name or a mapping")
+    unknown = sorted(set(given) - set(POLICY_KEYS))
+    if unknown:
+        raise PolicyError(unknown[0], f"unknown key (known: {', '.join(POLICY_KEYS)})")
+    base = resolve_policy(given.get("based_on", "standard"))
+    parts = {"name": "custom", "description": str(given.get(
+        "description", f"scenario policy based on {base.name}"))}
+    if "tocilizumab" in given:
+        parts["tocilizumab"] = _tocilizumab(given["tocilizumab"])
+    if "steroids" in given:
+        parts["steroids"] = _steroids(given["steroids"])
+    if "prophylactic_dex" in given:
+        parts["prophylactic_dex"] = _prophylaxis(given["prophylactic_dex"])
+    if "safety_switch_from_grade" in given:
+        grade = given["safety_switch_from_grade"]
+        parts["safety_switch_from_grade"] = None if grade is None else _integer(
+            "safety_switch_from_grade", grade, 1, 4)
+    try:
+        return replace(base, **parts)
+    except ValueError as exc:
+        raise PolicyError("steroids", str(exc)) from None
+
+
+def _number(key: str, value, low: float, high: float) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
+        raise PolicyError(key, f"must be a number from {low:g} to {high:g}, got {value!r}")
+    return float(value)
+
+
+def _integer(key: str, value, low: int, high: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise PolicyError(key, f"must be a whole number from {low} to {high}, got {value!r}")
+    return value
+
+
+def _fields(key: str, value, allowed: tuple[str, ...]) -> dict:
+    if not isinstance(value, dict):
+        raise PolicyError(key, "must be a mapping")
+    unknown = sorted(set(value) - set(allowed))
+    if unknown:
+        raise PolicyError(f"{key}.{unknown[0]}", f"unknown key (known: {', '.join(allowed)})")
+    return value
+
+
+def _tocilizumab(value) -> Tocilizumab | None:
+    if value is None:
+        return None
+    given = _fields("tocilizumab", value, ("from_crs_grade", "repeat_hours", "max_per_24h",
+                                           "max_total"))
+    default = Tocilizumab()
+    return Tocilizumab(
+        from_crs_grade=_integer("tocilizumab.from_crs_grade",
+                                given.get("from_crs_grade", default.from_crs_grade), 1, 4),
+        repeat_hours=_number("tocilizumab.repeat_hours",
+                             given.get("repeat_hours", default.repeat_hours), 1, 168),
+        max_per_24h=_integer("tocilizumab.max_per_24h",
+                             given.get("max_per_24h", default.max_per_24h), 1, 24),
+        max_total=_integer("tocilizumab.max_total", given.get("max_total", default.max_total),
+                           1, TOCILIZUMAB_SLOTS))
+
+
+def _steroids(value) -> tuple:
+    if not isinstance(value, list):
+        raise PolicyError("steroids", "must be a list of courses (escalation steps, in order)")
+    courses = []
+    for i, item in enumerate(value):
+        key = f"steroids.{i}"
+        course = _fields(key, item, ("from_icans_grade", "from_crs_grade", "dex_mg_per_day",
+                                     "days", "label"))
+        icans, crs = course.get("from_icans_grade"), course.get("from_crs_grade")
+        if icans is None and crs is None:
+            raise PolicyError(key, "needs from_icans_grade or from_crs_grade")
+        rate = _number(f"{key}.dex_mg_per_day", course.get("dex_mg_per_day"), 0.1, 1000)
+        days = _number(f"{key}.days", course.get("days"), 0.1, 60)
+        courses.append((math.inf if icans is None else _integer(f"{key}.from_icans_grade",
+                                                                 icans, 1, 4),
+                        None if crs is None else _integer(f"{key}.from_crs_grade", crs, 1, 4),
+                        rate, days, str(course.get("label", f"dexamethasone {rate:g} mg/day"))))
+    return tuple(courses)
+
+
+def _prophylaxis(value) -> tuple[float, float, float] | None:
+    if value is None:
+        return None
+    given = _fields("prophylactic_dex", value, ("start_day", "days", "dex_mg_per_day"))
+    return (_number("prophylactic_dex.start_day", given.get("start_day", 0.0), -10, 30),
+            _number("prophylactic_dex.days", given.get("days"), 0.1, 60),
+            _number("prophylactic_dex.dex_mg_per_day", given.get("dex_mg_per_day"), 0.1, 1000))
 
 
 @dataclass

@@ -155,7 +155,7 @@ class _Checker:
 
 def _check(data: dict, file: str | None) -> None:
     c = _Checker(data, file)
-    from cartsim.journey.policy import policy_names
+    from cartsim.journey.policy import PolicyError, resolve_policy
     from cartsim.presets import DISEASES, PRODUCTS
 
     c.choice("product", PRODUCTS)
@@ -209,7 +209,10 @@ def _check(data: dict, file: str | None) -> None:
     if max(days) > data["follow_up_days"]:
         c.fail("visits.days", f"last visit {max(days):g} is after follow_up_days "
                               f"{data['follow_up_days']:g}")
-    c.choice("policy", policy_names())
+    try:
+        resolve_policy(data["policy"])
+    except PolicyError as exc:
+        c.fail(f"policy.{exc.key}" if exc.key else "policy", exc.problem)
     if data["failure"]["early_relapse_days"] is not None:
         c.number("failure.early_relapse_days", 1, 3650)
     c.flag("rescue.enabled")

@@ -21,7 +21,7 @@ from cartsim.errors import SimulationError
 from cartsim.journey import assessment as assess_mod
 from cartsim.journey.failure import Failure, classify, early_relapse_days
 from cartsim.journey.grading import CYTOPENIAS, GradeSeries, grade_run
-from cartsim.journey.policy import POLICIES, Schedule, next_action, with_prophylaxis
+from cartsim.journey.policy import Schedule, next_action, resolve_policy, with_prophylaxis
 from cartsim.journey.protocol import BRIDGING_OPTIONS
 from cartsim.journey.rescue import RescueTherapy, choose_rescue, rescue_parameters
 from cartsim.presets import Preset, disease, product
@@ -176,7 +176,7 @@ def _managed_run(journey: Journey, values: dict[str, float], grid: np.ndarray, *
                  y0: np.ndarray | None = None, start: float = 0.0,
                  ) -> tuple[PatientRun, Schedule, GradeSeries]:
     """Simulate under the policy: re-simulate after each decision, in time order."""
-    policy = POLICIES[journey.protocol["policy"]]
+    policy = resolve_policy(journey.protocol["policy"])
     # a rescue segment starts without prophylaxis (it is relative to the first infusion)
     schedule = with_prophylaxis(policy) if start == 0.0 else Schedule()
     toci_dose = min(values["toci_mg_per_kg"] * values["weight_kg"], values["toci_max_mg"])
