@@ -31,6 +31,8 @@ def test_grade_icans_json(capsys):
     result = run_json(capsys, ["grade", "icans", "--ice", "0", "--consciousness",
                                "unarousable"])
     assert result["grade"] == 4 and "unarousable" in result["rule"]
+    child = run_json(capsys, ["grade", "icans", "--capd", "9"])
+    assert child["grade"] == 3 and "CAPD 9" in child["rule"]
 
 
 def test_scores_json(capsys):
@@ -52,6 +54,8 @@ def test_plain_text_output(capsys):
     (["grade", "crs", "--temp", "60"], "--temp 60"),
     (["grade", "icans", "--ice", "11"], "--ice 11"),
     (["grade", "icans", "--ice", "4", "--consciousness", "unarousable"], "unarousable"),
+    (["grade", "icans", "--capd", "33"], "--capd 33"),
+    (["grade", "icans", "--capd", "4", "--ice", "7"], "not both"),
     (["grade", "crs", "--temp", "39", "--organ-toxicity", "7", "--scale", "lee2014"],
      "--organ-toxicity 7"),
     (["score", "hematotox", "--platelets", "-1", "--anc", "1", "--hb", "10", "--crp", "1",

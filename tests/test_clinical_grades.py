@@ -124,10 +124,28 @@ def test_astct_icans_boundaries(kwargs, expected):
     assert astct_icans(**kwargs).grade == expected
 
 
+@pytest.mark.parametrize("kwargs, expected", [
+    # children of 12 or under: CAPD in place of ICE (0 none, 1-8 grade 1, >= 9 grade 3,
+    # not possible grade 4); consciousness and the other domains as for adults
+    ({"capd": 0}, 0), ({"capd": 1}, 1), ({"capd": 8}, 1), ({"capd": 9}, 3), ({"capd": 32}, 3),
+    ({"capd": 5, "consciousness": "arousable-voice"}, 2),
+    ({"capd": 5, "seizure": "prolonged"}, 4),
+    ({"capd_possible": False}, 4),
+])
+def test_paediatric_icans_by_capd(kwargs, expected):
+    assert astct_icans(**kwargs).grade == expected
+
+
+def test_capd_decides_the_rule_it_shows():
+    assert astct_icans(capd=9).rule == "CAPD 9 -> grade 3"
+    assert astct_icans(capd_possible=False).rule == "CAPD not possible -> grade 4"
+
+
 @pytest.mark.parametrize("kwargs", [
     {"ice": 11}, {"ice": -1}, {"ice": 4.5},
     {"ice": 5, "consciousness": "unarousable"},   # an unarousable patient cannot score ICE
     {"consciousness": "asleep"}, {"seizure": "tonic"}, {"icp": "edema"},
+    {"capd": 33}, {"capd": -1}, {"capd": 4, "ice": 7},   # CAPD or ICE, not both
 ])
 def test_icans_impossible_values(kwargs):
     with pytest.raises(ClinicalValueError):

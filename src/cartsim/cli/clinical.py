@@ -41,9 +41,14 @@ def register(subparsers) -> None:
     crs_parser.add_argument("--json", action="store_true")
     crs_parser.set_defaults(handler=run_grade_crs)
 
-    icans_parser = kinds.add_parser("icans", help="ICANS (ASTCT 2019, adults and children "
-                                    "over 12)")
+    icans_parser = kinds.add_parser("icans", help="ICANS (ASTCT 2019; ICE over 12 years, "
+                                    "CAPD for children of 12 or under)")
     icans_parser.add_argument("--ice", type=int, default=10, help="ICE score 0-10")
+    icans_parser.add_argument("--capd", type=int, default=None,
+                              help="CAPD score 0-32, in place of --ice for a child of 12 or "
+                                   "under")
+    icans_parser.add_argument("--capd-not-possible", action="store_true",
+                              help="the child cannot do the CAPD (grade 4)")
     icans_parser.add_argument("--consciousness", default="awake",
                               choices=list(icans.CONSCIOUSNESS))
     icans_parser.add_argument("--seizure", default="none", choices=list(icans.SEIZURE))
@@ -104,7 +109,8 @@ def run_grade_crs(args: argparse.Namespace) -> int:
 
 def run_grade_icans(args: argparse.Namespace) -> int:
     result = _flagged(lambda: icans.astct_icans(args.ice, args.consciousness, args.seizure,
-                                                args.motor, args.icp))
+                                                args.motor, args.icp, capd=args.capd,
+                                                capd_possible=not args.capd_not_possible))
     return _report(result, args.json)
 
 

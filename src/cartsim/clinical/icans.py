@@ -1,5 +1,7 @@
-"""ICANS grade, ASTCT 2019 (Lee et al., Biol Blood Marrow Transplant 25:625), adults and
-children over 12: the most severe of five domains (clinical_rules.md section 2).
+"""ICANS grade, ASTCT 2019 (Lee et al., Biol Blood Marrow Transplant 25:625): the most severe
+of five domains (clinical_rules.md section 2). Adults and children over 12 are tested with the
+ICE score; children of 12 or under with the CAPD (Cornell Assessment of Pediatric Delirium,
+0-32, higher is worse) in its place.
 
 Tremor, myoclonus and intracranial haemorrhage are graded by CTCAE and do not enter here.
 """
@@ -42,17 +44,44 @@ def ice_domain_grade(ice: int) -> int:
     return 0 if ice == 10 else 1 if ice >= 7 else 2 if ice >= 3 else 3
 
 
+CAPD_DELIRIUM = 9
+"""CAPD scores of 1-8 are grade 1 or 2 (the level of consciousness decides), 9 or more grade 3,
+a child unable to do the CAPD grade 4: the grade-1 band (CAPD < 9) as read in NCIt C188936
+(clinical_rules.md section 2); the bands of grades 2-4 are Lee 2019's paediatric table as
+commonly reproduced, marked unverified in reference/."""
+
+
+def capd_domain_grade(capd: int | None) -> int:
+    """Grade of the CAPD alone (None: the child cannot do it): 0 -> 0, 1-8 -> 1, >= 9 -> 3,
+    unable -> 4."""
+    if capd is None:
+        return 4
+    return 0 if capd == 0 else 1 if capd < CAPD_DELIRIUM else 3
+
+
 def astct_icans(ice: int = 10, consciousness: str = "awake", seizure: str = "none",
-                motor: str = "none", icp: str = "none") -> Grade:
+                motor: str = "none", icp: str = "none", *, capd: int | None = None,
+                capd_possible: bool = True) -> Grade:
     """ASTCT ICANS grade. An unarousable patient cannot do the ICE test, so ``ice`` must be 0
-    then (that patient is grade 4); an awake patient with ICE 0 is grade 3."""
-    ice = int(integer("ice", ice, 0, 10))
+    then (that patient is grade 4); an awake patient with ICE 0 is grade 3. For a child of 12
+    or under pass ``capd`` (0-32) instead of ``ice``, or ``capd_possible=False``."""
     awake_level, awake_text = choice("consciousness", consciousness, CONSCIOUSNESS, SCALE)
-    if consciousness == "unarousable" and ice > 0:
-        raise ClinicalValueError("ice", ice, "must be 0 for an unarousable patient (the ICE "
-                                 "test cannot be done)")
+    if capd is not None or not capd_possible:
+        if ice != 10:
+            raise ClinicalValueError("ice", ice, "give either an ICE score (over 12 years) or "
+                                     "a CAPD score (12 or under), not both")
+        if capd is not None:
+            capd = int(integer("capd", capd, 0, 32))
+        test = (capd_domain_grade(None if not capd_possible else capd),
+                "CAPD not possible" if not capd_possible else f"CAPD {capd}")
+    else:
+        ice = int(integer("ice", ice, 0, 10))
+        if consciousness == "unarousable" and ice > 0:
+            raise ClinicalValueError("ice", ice, "must be 0 for an unarousable patient (the "
+                                     "ICE test cannot be done)")
+        test = (ice_domain_grade(ice), f"ICE {ice}")
     findings = [
-        (ice_domain_grade(ice), f"ICE {ice}"),
+        test,
         (awake_level, awake_text),
         choice("seizure", seizure, SEIZURE, SCALE),
         choice("motor", motor, MOTOR, SCALE),
