@@ -305,6 +305,9 @@ def test_journey_command_writes_events_grades_and_plot(tmp_path, capsys):
         events = list(csv.DictReader(handle))
     kinds = [e["kind"] for e in events]
     assert kinds[0] == "apheresis" and "infusion" in kinds
+    monitoring = [(float(e["day"]), e["detail"]) for e in events if e["kind"] == "monitoring"]
+    assert monitoring == [(0.0, "close monitoring for 28 days, graded every 6 h"),
+                          (28.0, "end of close monitoring")]
     days = [float(e["day"]) for e in events]
     assert days == sorted(days)
     with open(tmp_path / "grades.csv") as handle:

@@ -223,6 +223,11 @@ def _simulate_from_apheresis(journey: Journey, values: dict[str, float]) -> None
             journey.add(values[f"t_{which}_infusion"], "infusion", f"{which} fraction "
                         f"{values['dose_cells'] * fraction:.3g} cells")
     end = min(deaths.values(), default=p["follow_up_days"])
+    monitoring = p["monitoring"]
+    journey.add(0.0, "monitoring", f"close monitoring for {monitoring['days']:g} days, graded "
+                                   f"every {monitoring['grading_interval_hours']:g} h")
+    if monitoring["days"] < end:
+        journey.add(monitoring["days"], "monitoring", "end of close monitoring")
     failure = _respond(journey, run, values, end, baseline_day=ld - 1.0)
     therapy, line_end = None, end
     if failure is not None and failure.day is not None and p["rescue"]["enabled"]:

@@ -14,6 +14,7 @@ LANES = {  # event kind -> (lane, marker, colour)
     "bridging": ("procedures", ">", "tab:brown"),
     "lymphodepletion": ("procedures", "v", "tab:purple"),
     "infusion": ("procedures", "*", "tab:green"),
+    "monitoring": ("procedures", "|", "tab:gray"),
     "tocilizumab": ("drugs", "o", "tab:blue"),
     "steroids": ("drugs", "^", "tab:orange"),
     "safety switch": ("drugs", "X", "tab:red"),
