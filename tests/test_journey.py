@@ -420,3 +420,18 @@ def test_policy_errors_name_the_key(policy, element):
     with pytest.raises(ProtocolError) as caught:
         protocol_from_mapping({"policy": policy})
     assert caught.value.element == element
+
+
+def test_cyclophosphamide_can_start_after_fludarabine():
+    """ZUMA-3: fludarabine days -4..-2, cyclophosphamide on day -2 only. Delaying it leaves
+    more normal T cells until it is given."""
+    base = {**SHORT, "seed": 1, "product": "brexu-cel", "disease": "b-all",
+            "lymphodepletion": {"start_day": -4, "fludarabine_mg_m2": 25, "fludarabine_days": 3,
+                                "cyclophosphamide_mg_m2": 900, "cyclophosphamide_days": 1}}
+    together = run_journey(protocol_from_mapping(base)).runs[0]
+    later = run_journey(protocol_from_mapping({**base, "lymphodepletion": {
+        **base["lymphodepletion"], "cyclophosphamide_start_day": -2}})).runs[0]
+    assert later.at("N", -2.5) > 1.05 * together.at("N", -2.5)
+    with pytest.raises(ProtocolError, match="must not be before start_day"):
+        protocol_from_mapping({"lymphodepletion": {"start_day": -4,
+                                                   "cyclophosphamide_start_day": -6}})

@@ -80,6 +80,7 @@ DEFAULTS: dict[str, Any] = {
         "fludarabine_days": 3,
         "cyclophosphamide_mg_m2": 500.0,
         "cyclophosphamide_days": 3,
+        "cyclophosphamide_start_day": None,   # None: with fludarabine, from start_day
         "bendamustine_mg_m2": 90.0,
         "bendamustine_days": 2,
     },
@@ -189,6 +190,12 @@ def _check(data: dict, file: str | None) -> None:
     for drug in ("fludarabine", "cyclophosphamide", "bendamustine"):
         c.number(f"lymphodepletion.{drug}_mg_m2", 0, 5000)
         c.number(f"lymphodepletion.{drug}_days", 0, 10)
+    ld = data["lymphodepletion"]
+    if ld["cyclophosphamide_start_day"] is not None:
+        day = c.number("lymphodepletion.cyclophosphamide_start_day", -30, -1)
+        if day < ld["start_day"]:
+            c.fail("lymphodepletion.cyclophosphamide_start_day",
+                   f"must not be before start_day {ld['start_day']:g}, got {day:g}")
     c.choice("infusion.schedule", INFUSION_SCHEDULES)
     if data["infusion"]["dose_cells"] is not None:
         c.number("infusion.dose_cells", 1e3, 1e12)

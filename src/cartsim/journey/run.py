@@ -85,6 +85,8 @@ def _lymphodepletion(ld: dict) -> dict[str, float]:
         "flu_days": ld["fludarabine_days"] if regimen == "flu-cy" else 0.0,
         "cy_mg_m2": ld["cyclophosphamide_mg_m2"],
         "cy_days": ld["cyclophosphamide_days"] if regimen == "flu-cy" else 0.0,
+        "cy_delay": (0.0 if ld["cyclophosphamide_start_day"] is None
+                     else ld["cyclophosphamide_start_day"] - ld["start_day"]),
         "benda_mg_m2": ld["bendamustine_mg_m2"],
         "benda_days": ld["bendamustine_days"] if regimen == "bendamustine" else 0.0,
     }

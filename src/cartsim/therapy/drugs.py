@@ -59,7 +59,10 @@ DRUG_PARAMETERS = (
     par("ld_start", -5.0, "day", "zuma1: days -5, -4, -3", "first day of lymphodepletion"),
     par("flu_days", 3.0, "day", "zuma1: days -5, -4, -3", "days of fludarabine (0 = none)"),
     par("cy_days", 3.0, "day", "zuma1: days -5, -4, -3", "days of cyclophosphamide, from "
-        "ld_start (0 = none)"),
+        "ld_start + cy_delay (0 = none)"),
+    par("cy_delay", 0.0, "day", "zuma1: cyclophosphamide with fludarabine from the first day",
+        "days from ld_start to the first cyclophosphamide dose (zuma3: day -2 after "
+        "fludarabine from day -4)"),
     par("benda_days", 0.0, "day", "chosen: none unless a regimen sets it", "days of "
         "bendamustine, from ld_start"),
     par("k_ld", 1.0, "1/day", "chosen: cytotoxic exposure fades within days of the last dose",
@@ -141,7 +144,7 @@ def drugs_model() -> Model:
         parameters=DRUG_PARAMETERS,
         assignments=[
             Assignment("ld_input", f"{_window('ld_start', 'flu_days')}*flu_mg_m2/flu_ref + "
-                       f"{_window('ld_start', 'cy_days')}*cy_mg_m2/cy_ref + "
+                       f"{_window('ld_start + cy_delay', 'cy_days')}*cy_mg_m2/cy_ref + "
                        f"{_window('ld_start', 'benda_days')}*benda_mg_m2/benda_ref", "1/day",
                        "daily chemotherapy, in units of "
                        "the standard Flu/Cy doses"),
