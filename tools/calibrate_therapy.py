@@ -116,9 +116,18 @@ def fit_axi_cel_only(max_evaluations: int) -> None:
     print("axi-cel", {k: round(float(v), 4) for k, v in zip(names, np.exp(fit.x), strict=True)})
 
 
+def preset_start() -> np.ndarray:
+    """Log of the current preset values, in the order :func:`split` reads them (shared
+    constants from tisa-cel's set, where they are the same for every product)."""
+    typical = {p: preset_parameters(disease(d), product(p))
+               for p, d in (("tisa-cel", "b-all"), ("axi-cel", "lbcl"))}
+    start = [typical["tisa-cel"][k] for k in SHARED]
+    start += [typical[p][k] for p, names in BY_PRODUCT.items() for k in names]
+    return np.log(start)
+
+
 def main(max_evaluations: int) -> None:
-    start = [30, 1.76, 0.1, 2.0, 1.55, 0.0095, 2.3, 1.61, 0.065, 3.9, 0.085, 0.1]
-    fit = nelder_mead(loss, np.log(start), max_evaluations)
+    fit = nelder_mead(loss, preset_start(), max_evaluations)
     for name, values in split(fit.x).items():
         print(name, {k: round(float(v), 4) for k, v in values.items()})
 
