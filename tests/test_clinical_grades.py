@@ -145,7 +145,8 @@ def test_capd_decides_the_rule_it_shows():
     {"ice": 11}, {"ice": -1}, {"ice": 4.5},
     {"ice": 5, "consciousness": "unarousable"},   # an unarousable patient cannot score ICE
     {"consciousness": "asleep"}, {"seizure": "tonic"}, {"icp": "edema"},
-    {"capd": 33}, {"capd": -1}, {"capd": 4, "ice": 7},   # CAPD or ICE, not both
+    {"capd": 33}, {"capd": -1}, {"capd": 4, "ice": 7}, {"capd": 4, "ice": 10},  # not both
+    {"capd": 5, "capd_possible": False},
 ])
 def test_icans_impossible_values(kwargs):
     with pytest.raises(ClinicalValueError):

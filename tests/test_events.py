@@ -127,3 +127,19 @@ def test_a_population_put_below_its_threshold_is_extinct_at_once():
     assert np.all(np.diff(T[1, t >= 5.0]) > 0)            # 165 cells stay and grow
     assert np.all(T[2] == 0.0)                            # half a cell at the start: none
     assert res.events(2)[0] == (0.0, "extinction_T")
+
+
+def test_a_population_growing_from_zero_is_not_extinguished_by_other_events():
+    """An unrelated event while a population is still below one cell, rising by an inflow,
+    leaves it alone: only populations the event itself moved are checked."""
+    import cartsim as c
+    from cartsim.engine import compile_model
+
+    model = c.Model(
+        "inflow", states=[c.State("B", "cell", 0.0, extinction=1.0), c.State("x", "", 0.0)],
+        parameters=[c.Parameter("inflow", 1.0, "cell/day", source="test")],
+        equations={"B": "inflow", "x": "0"},
+        events=[c.TimeEvent("mark", 0.5, (c.set_value("x", 1),))], check_units=False)
+    res = compile_model(model).solve(np.linspace(0.0, 2.0, 9), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(res.state("B")[0], np.linspace(0.0, 2.0, 9), atol=1e-9)
+    assert [n for _, n in res.events(0)] == ["mark"]

@@ -59,6 +59,10 @@ def test_a_later_line_counts_its_relapse_from_its_own_start():
                       line_start=70.0, therapy="chemotherapy")
     assert rescue.kind == "early relapse"
     assert rescue.mechanism == "resistance to chemotherapy"
+    negative = classify(Trajectory(Tp=0.1, Tn=0.9), found, best("PR"), found[-1], 180,
+                        line_start=70.0, therapy="chemotherapy")
+    assert (negative.antigen, negative.mechanism) == ("antigen-negative",
+                                                       "resistance to chemotherapy")
 
 
 def test_never_responding_is_primary_refractory_and_partial_without_progression_incomplete():
@@ -95,7 +99,7 @@ def test_expansion_is_judged_after_the_line_started():
     first = classify(Trajectory(cart_cells_per_ul=cells), found, best("PR"), found[-1], 365)
     rescue = classify(Trajectory(cart_cells_per_ul=cells), found, best("PR"), found[-1], 365,
                       line_start=100.0)
-    assert first.mechanism != "poor expansion"
+    assert first.mechanism == "tumour outgrowth despite persisting CAR-T"
     assert rescue.mechanism == "poor expansion"
 
 

@@ -23,7 +23,7 @@ from cartsim.journey.policy import (
     resolve_policy,
     with_prophylaxis,
 )
-from cartsim.journey.rescue import THERAPIES, choose_rescue
+from cartsim.journey.rescue import THERAPIES, choose_rescue, rescue_parameters
 from cartsim.journey.scenarios import builtin_scenarios, scenario_path
 from cartsim.presets import disease, product
 from cartsim.therapy.simulate import preset_parameters, simulate_values
@@ -212,7 +212,9 @@ def test_split_and_fractionated_infusions_give_the_whole_dose(infusion, expected
     np.testing.assert_allclose([f for _, f in given], [f for _, f in expected], rtol=1e-2)
     run = journey.runs[0]
     engrafted = run["Cm"] + run["Ce"] + run["Cd"]
-    # each fraction arrives on its day: the CAR-T pool jumps there
+    # each fraction arrives on its day: the CAR-T pool jumps there (the first from 0)
+    assert engrafted[int(np.searchsorted(run.time, 0.0))] == pytest.approx(
+        expected[0][1] * 2e8 * 1e-9, rel=1e-6)
     for day, fraction in expected[1:]:
         i = int(np.searchsorted(run.time, day))
         assert engrafted[i] - engrafted[i - 1] > 0.5 * fraction * 2e8 * 1e-9
@@ -415,6 +417,12 @@ def test_a_scenario_writes_its_own_policy():
     ({"tocilizumab": {"dose": 8}}, "policy.tocilizumab.dose"),
     ({"steroids": [{"dex_mg_per_day": 40, "days": 3}]}, "policy.steroids.0"),
     ({"bridging": "none"}, "policy.bridging"),
+    ({"based_on": "gentle"}, "policy.based_on"),
+    ({"based_on": {"tocilizumab": None}}, "policy.based_on"),
+    ({1: "x", "bogus": 2}, "policy.1"),
+    ({"steroids": [{"from_icans_grade": 2, "dex_mg_per_day": 40, "days": 3, "label": None}]},
+     "policy.steroids.0.label"),
+    ({"prophylactic_dex": {"days": 3, "dex_mg_per_day": 10}}, "policy.prophylactic_dex"),
 ])
 def test_policy_errors_name_the_key(policy, element):
     with pytest.raises(ProtocolError) as caught:
@@ -435,3 +443,14 @@ def test_cyclophosphamide_can_start_after_fludarabine():
     with pytest.raises(ProtocolError, match="must not be before start_day"):
         protocol_from_mapping({"lymphodepletion": {"start_day": -4,
                                                    "cyclophosphamide_start_day": -6}})
+    with pytest.raises(ProtocolError, match="run past the infusion"):
+        protocol_from_mapping({"lymphodepletion": {"start_day": -4, "cyclophosphamide_days": 3,
+                                                   "cyclophosphamide_start_day": -1}})
+
+
+def test_a_rescue_infusion_gives_the_whole_dose_at_once():
+    """After a split or fractionated first line, the rescue's fractions are not inherited
+    (their days are past, so only the first fraction would be given)."""
+    values = rescue_parameters(THERAPIES["second-infusion"], 200.0, "b-all")
+    assert values["split_second_fraction"] == values["split_third_fraction"] == 0.0
+    assert values["t_infusion"] == 205.0

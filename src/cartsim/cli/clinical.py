@@ -43,7 +43,8 @@ def register(subparsers) -> None:
 
     icans_parser = kinds.add_parser("icans", help="ICANS (ASTCT 2019; ICE over 12 years, "
                                     "CAPD for children of 12 or under)")
-    icans_parser.add_argument("--ice", type=int, default=10, help="ICE score 0-10")
+    icans_parser.add_argument("--ice", type=int, default=None,
+                              help="ICE score 0-10 (default 10 unless --capd is given)")
     icans_parser.add_argument("--capd", type=int, default=None,
                               help="CAPD score 0-32, in place of --ice for a child of 12 or "
                                    "under")

@@ -59,23 +59,26 @@ def capd_domain_grade(capd: int | None) -> int:
     return 0 if capd == 0 else 1 if capd < CAPD_DELIRIUM else 3
 
 
-def astct_icans(ice: int = 10, consciousness: str = "awake", seizure: str = "none",
+def astct_icans(ice: int | None = None, consciousness: str = "awake", seizure: str = "none",
                 motor: str = "none", icp: str = "none", *, capd: int | None = None,
                 capd_possible: bool = True) -> Grade:
-    """ASTCT ICANS grade. An unarousable patient cannot do the ICE test, so ``ice`` must be 0
-    then (that patient is grade 4); an awake patient with ICE 0 is grade 3. For a child of 12
-    or under pass ``capd`` (0-32) instead of ``ice``, or ``capd_possible=False``."""
+    """ASTCT ICANS grade. ``ice`` defaults to 10 (no deficit). An unarousable patient cannot do
+    the ICE test, so ``ice`` must be 0 then (that patient is grade 4); an awake patient with
+    ICE 0 is grade 3. For a child of 12 or under pass ``capd`` (0-32) instead of ``ice``, or
+    ``capd_possible=False``."""
     awake_level, awake_text = choice("consciousness", consciousness, CONSCIOUSNESS, SCALE)
     if capd is not None or not capd_possible:
-        if ice != 10:
+        if ice is not None:
             raise ClinicalValueError("ice", ice, "give either an ICE score (over 12 years) or "
                                      "a CAPD score (12 or under), not both")
+        if capd is not None and not capd_possible:
+            raise ClinicalValueError("capd", capd, "give a CAPD score or say the CAPD was not "
+                                     "possible, not both")
         if capd is not None:
             capd = int(integer("capd", capd, 0, 32))
-        test = (capd_domain_grade(None if not capd_possible else capd),
-                "CAPD not possible" if not capd_possible else f"CAPD {capd}")
+        test = (capd_domain_grade(capd), "CAPD not possible" if capd is None else f"CAPD {capd}")
     else:
-        ice = int(integer("ice", ice, 0, 10))
+        ice = int(integer("ice", 10 if ice is None else ice, 0, 10))
         if consciousness == "unarousable" and ice > 0:
             raise ClinicalValueError("ice", ice, "must be 0 for an unarousable patient (the "
                                      "ICE test cannot be done)")

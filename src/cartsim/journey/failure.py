@@ -7,7 +7,8 @@ did not progress), early or late relapse (progression after a response, split at
 :data:`EARLY_RELAPSE_DAYS`). Mechanisms of a CAR-T line are read off the trajectory in this
 order, with chosen thresholds (no source gives numbers): antigen escape, poor expansion,
 corticosteroid suppression, short persistence, exhaustion, else tumour outgrowth despite
-persisting CAR-T. A later line that is not CAR-T fails by antigen escape or by resistance to it.
+persisting CAR-T. A later line that is not CAR-T fails by resistance to it (the antigen status
+of the progression is given beside it).
 """
 
 from __future__ import annotations
@@ -26,8 +27,9 @@ EXHAUSTED_SHARE = 0.5
 """Chosen: exhaustion explains failure when most CAR-T cells are exhausted at failure."""
 EARLY_RELAPSE_DAYS = {"b-all": 180.0}
 """Early vs late relapse by disease (clinical_rules.md section 6): B-ALL the BFM convention,
-within 6 months; lymphoma the second-line convention, within 12 months (ZUMA-7, TRANSFORM), also
-ZUMA-3's adult B-ALL remission cut-off. Other diseases: :data:`DEFAULT_EARLY_RELAPSE_DAYS`."""
+within 6 months (paediatric; the adult ZUMA-3 scenario sets its own 12 months); lymphoma the
+second-line convention, within 12 months (ZUMA-7, TRANSFORM). Other diseases:
+:data:`DEFAULT_EARLY_RELAPSE_DAYS`."""
 DEFAULT_EARLY_RELAPSE_DAYS = 365.0
 """12 months, the lymphoma convention; chosen for myeloma and solid tumours (no convention for
 relapse after CAR-T in reference/)."""
@@ -68,10 +70,10 @@ def mechanism(run, day: float, antigen: str, line_start: float = 0.0,
               therapy: str | None = None) -> str:
     """The mechanism of failure visible in the trajectory at ``day`` of a line that started
     (CAR-T: was infused) on ``line_start``; ``therapy`` names a line that is not CAR-T."""
+    if therapy is not None:  # the antigen status is reported beside it
+        return f"resistance to {therapy}"
     if antigen != "antigen-positive":
         return "antigen escape"
-    if therapy is not None:
-        return f"resistance to {therapy}"
     after = run.time >= line_start
     if run["cart_cells_per_ul"][after].max() < POOR_EXPANSION_CELLS_PER_UL:
         return "poor expansion"

@@ -9,7 +9,6 @@ changes nothing before t, the decisions are taken in time order on the exact tra
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -25,7 +24,7 @@ MP_TO_DEX = 0.1875
 equivalence), so 1000 mg/day MP enters the model as 187.5 mg/day dexamethasone."""
 
 STANDARD_STEROIDS = (
-    # (ICANS grade from, CRS grade from or None, dex mg/day, days, label)
+    # (ICANS grade from or None, CRS grade from or None, dex mg/day, days, label)
     (2, 3, 40.0, 3.0, "dexamethasone 10 mg q6h (ICANS >= 2 or CRS >= 3)"),
     (3, 4, 80.0, 3.0, "dexamethasone 20 mg q6h (escalation: ICANS >= 3 or CRS 4)"),
     (4, None, 1000.0 * MP_TO_DEX, 3.0, "methylprednisolone 1000 mg/day (ICANS 4)"),
@@ -51,7 +50,7 @@ class Policy:
     name: str
     description: str
     tocilizumab: Tocilizumab | None = Tocilizumab()
-    steroids: tuple[tuple[int, int | None, float, float, str], ...] = STANDARD_STEROIDS
+    steroids: tuple[tuple[int | None, int | None, float, float, str], ...] = STANDARD_STEROIDS
     prophylactic_dex: tuple[float, float, float] | None = None  # (start day, days, mg/day)
     safety_switch_from_grade: int | None = None
 
@@ -111,12 +110,16 @@ def resolve_policy(given: str | dict) -> Policy:
         return POLICIES[given]
     if not isinstance(given, dict):
         raise PolicyError("", "must be a built-in policy name or a mapping")
-    unknown = sorted(set(given) - set(POLICY_KEYS))
+    unknown = sorted(map(str, set(given) - set(POLICY_KEYS)))
     if unknown:
         raise PolicyError(unknown[0], f"unknown key (known: {', '.join(POLICY_KEYS)})")
-    base = resolve_policy(given.get("based_on", "standard"))
-    parts = {"name": "custom", "description": str(given.get(
-        "description", f"scenario policy based on {base.name}"))}
+    based_on = given.get("based_on", "standard")
+    if not isinstance(based_on, str) or based_on not in POLICIES:
+        raise PolicyError("based_on", f"must name a built-in policy ({', '.join(POLICIES)}), "
+                                      f"got {based_on!r}")
+    base = POLICIES[based_on]
+    parts = {"name": "custom", "description": _text(
+        "description", given.get("description", f"scenario policy based on {base.name}"))}
     if "tocilizumab" in given:
         parts["tocilizumab"] = _tocilizumab(given["tocilizumab"])
     if "steroids" in given:
@@ -129,8 +132,15 @@ def resolve_policy(given: str | dict) -> Policy:
             "safety_switch_from_grade", grade, 1, 4)
     try:
         return replace(base, **parts)
-    except ValueError as exc:
-        raise PolicyError("steroids", str(exc)) from None
+    except ValueError as exc:  # more steroid courses than the model holds
+        raise PolicyError("prophylactic_dex" if "prophylactic_dex" in given else "steroids",
+                          f"{exc} (prophylaxis counts as a course)") from None
+
+
+def _text(key: str, value) -> str:
+    if not isinstance(value, str):
+        raise PolicyError(key, f"must be text, got {value!r}")
+    return value
 
 
 def _number(key: str, value, low: float, high: float) -> float:
@@ -148,7 +158,7 @@ def _integer(key: str, value, low: int, high: int) -> int:
 def _fields(key: str, value, allowed: tuple[str, ...]) -> dict:
     if not isinstance(value, dict):
         raise PolicyError(key, "must be a mapping")
-    unknown = sorted(set(value) - set(allowed))
+    unknown = sorted(map(str, set(value) - set(allowed)))
     if unknown:
         raise PolicyError(f"{key}.{unknown[0]}", f"unknown key (known: {', '.join(allowed)})")
     return value
@@ -184,10 +194,11 @@ def _steroids(value) -> tuple:
             raise PolicyError(key, "needs from_icans_grade or from_crs_grade")
         rate = _number(f"{key}.dex_mg_per_day", course.get("dex_mg_per_day"), 0.1, 1000)
         days = _number(f"{key}.days", course.get("days"), 0.1, 60)
-        courses.append((math.inf if icans is None else _integer(f"{key}.from_icans_grade",
-                                                                 icans, 1, 4),
+        courses.append((None if icans is None else _integer(f"{key}.from_icans_grade",
+                                                            icans, 1, 4),
                         None if crs is None else _integer(f"{key}.from_crs_grade", crs, 1, 4),
-                        rate, days, str(course.get("label", f"dexamethasone {rate:g} mg/day"))))
+                        rate, days, _text(f"{key}.label", course.get(
+                            "label", f"dexamethasone {rate:g} mg/day"))))
     return tuple(courses)
 
 
@@ -269,7 +280,8 @@ def next_action(policy: Policy, schedule: Schedule, time: np.ndarray, crs: np.nd
                                  f"(dose {len(schedule.toci_times)}, CRS grade {crs_grade:g})"))
             return True
         for step, (icans_from, crs_from, rate, days, label) in enumerate(policy.steroids):
-            due = icans_grade >= icans_from or (crs_from is not None and crs_grade >= crs_from)
+            due = ((icans_from is not None and icans_grade >= icans_from)
+                   or (crs_from is not None and crs_grade >= crs_from))
             if due and all(done < step for done in schedule.steroid_steps):
                 schedule.steroid_steps.append(step)
                 schedule.start_dex(when, days, rate, label)

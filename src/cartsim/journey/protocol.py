@@ -37,7 +37,8 @@ INFUSION_SCHEDULES = ("single", "split", "fractionated")
 FRACTIONATED = {"fractions": [0.1, 0.3, 0.6], "fraction_days": [0.0, 1.0, 2.0]}
 """Chosen default of a fractionated infusion: 10%, 30% and 60% of the dose on three consecutive
 days (the escalating schedule of fractionated CD19 CAR-T dosing in adult ALL, Frey 2020, J Clin
-Oncol; not in reference/), so a patient with early CRS can be spared the rest."""
+Oncol; not in reference/). Every fraction is given: withholding the rest after early CRS, the
+point of that schedule, is not modelled."""
 CRS_SCALES = ("astct", "lee2014", "penn")
 RESPONSE_CRITERIA = ("ALL", "Lugano", "Lugano-PET", "IMWG", "RECIST")
 
@@ -196,6 +197,10 @@ def _check(data: dict, file: str | None) -> None:
         if day < ld["start_day"]:
             c.fail("lymphodepletion.cyclophosphamide_start_day",
                    f"must not be before start_day {ld['start_day']:g}, got {day:g}")
+        if day + ld["cyclophosphamide_days"] > 0:
+            c.fail("lymphodepletion.cyclophosphamide_start_day",
+                   f"{ld['cyclophosphamide_days']:g} days from day {day:g} run past the "
+                   "infusion on day 0")
     c.choice("infusion.schedule", INFUSION_SCHEDULES)
     if data["infusion"]["dose_cells"] is not None:
         c.number("infusion.dose_cells", 1e3, 1e12)

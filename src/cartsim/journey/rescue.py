@@ -90,7 +90,9 @@ def rescue_parameters(therapy: RescueTherapy, start: float, disease: str,
             negative = therapy.kill_positive
         return {"rescue_start": start, "rescue_days": therapy.days,
                 "rescue_kill_pos": therapy.kill_positive, "rescue_kill_neg": negative}
-    values = {"ld_start": start, "t_infusion": start - ld_offset}
+    # the whole dose at once: a split or fractionated first line's later fractions are past
+    values = {"ld_start": start, "t_infusion": start - ld_offset, "cy_delay": 0.0,
+              "split_second_fraction": 0.0, "split_third_fraction": 0.0}
     if therapy.retarget:
         first, second = SECOND_ANTIGEN[disease]
         values.update({f"binds_{first}": 0.0, f"binds_{second}": 1.0})

@@ -220,11 +220,11 @@ def _simulate_from_apheresis(journey: Journey, values: dict[str, float]) -> None
     later = {which: values[f"split_{which}_fraction"] for which in ("second", "third")}
     first_dose = values["dose_cells"] * (1 - sum(later.values()))
     journey.add(0.0, "infusion", f"{first_dose:.3g} CAR+ cells")
+    end = min(deaths.values(), default=p["follow_up_days"])
     for which, fraction in later.items():
-        if fraction > 0:
+        if fraction > 0 and values[f"t_{which}_infusion"] < end:
             journey.add(values[f"t_{which}_infusion"], "infusion", f"{which} fraction "
                         f"{values['dose_cells'] * fraction:.3g} cells")
-    end = min(deaths.values(), default=p["follow_up_days"])
     monitoring = p["monitoring"]
     journey.add(0.0, "monitoring", f"close monitoring for {monitoring['days']:g} days, graded "
                                    f"every {monitoring['grading_interval_hours']:g} h")

@@ -196,12 +196,14 @@ def fire(k, t, y, p, rng, log_t, log_k, info):
 
 
 @njit(cache=True)
-def extinguish(t, y, p, rng, log_t, log_k, info):
-    """Fire the extinction event of every population an event or the initial value left
-    between 0 and its threshold (a crossing during a step is found as a state event)."""
+def extinguish(t, y, before, p, rng, log_t, log_k, info):
+    """Fire the extinction event of every population that events moved (``y`` differs from
+    ``before``; all of them at the start, where ``before`` is NaN) to between 0 and its
+    threshold. A crossing during a step is found as a state event instead, and a population
+    growing from 0 by an inflow is left alone."""
     for i in range(N_STATES):
         k = EXTINCTION_EVENT[i]
-        if k >= 0 and 0.0 < y[i] < EXTINCTION_LEVEL[i]:
+        if k >= 0 and y[i] != before[i] and 0.0 < y[i] < EXTINCTION_LEVEL[i]:
             fire(k, t, y, p, rng, log_t, log_k, info)
 
 
@@ -240,6 +242,7 @@ def integrate_patient(t_eval, y, p, rtol, atol, method, max_steps, h_first, h_ma
     kr = np.empty((ROS_STAGES, n))
     f0 = np.empty(n)
     y_new = np.empty(n)
+    y_before = np.full(n, np.nan)  # the state before this time's events (NaN: the start)
     err = np.empty(n)
     ytmp = np.empty(n)
     ftmp = np.empty(n)
@@ -272,7 +275,7 @@ def integrate_patient(t_eval, y, p, rtol, atol, method, max_steps, h_first, h_ma
             info[INFO_TERMINATED] = 1
         i_occ += 1
     clamp_nonnegative(y)
-    extinguish(t, y, p, rng, log_t, log_k, info)
+    extinguish(t, y, y_before, p, rng, log_t, log_k, info)
     i_out = 0
     record(i_out, t, y, p, out_states, out_obs, obs_tmp)
     i_out += 1
@@ -386,6 +389,10 @@ def integrate_patient(t_eval, y, p, rtol, atol, method, max_steps, h_first, h_ma
         changed = clamp_nonnegative(y) or state_event
         terminated = False
         t_rhs = t
+        events_due = (hit_stop and stop_is_event) or state_event
+        if events_due:
+            for i in range(n):
+                y_before[i] = y[i]
         if hit_stop and stop_is_event:
             while i_occ < N_TIME_OCCURRENCES and occ_times[occ_order[i_occ]] <= t:
                 terminated |= fire(TIME_OCCURRENCE_EVENT[occ_order[i_occ]], t, y, p, rng,
@@ -402,7 +409,8 @@ def integrate_patient(t_eval, y, p, rtol, atol, method, max_steps, h_first, h_ma
                     terminated |= fire(STATE_EVENT_ID[j], t, y, p, rng, log_t, log_k, info)
         if changed:
             clamp_nonnegative(y)
-            extinguish(t, y, p, rng, log_t, log_k, info)
+        if events_due:
+            extinguish(t, y, y_before, p, rng, log_t, log_k, info)
         while i_out < n_out and t_eval[i_out] <= t:
             record(i_out, t, y, p, out_states, out_obs, obs_tmp)
             i_out += 1
