@@ -113,3 +113,55 @@ def test_local_parameter_override_and_amount_columns(tmp_path, capsys):
     assert (second[:, 2] == 0).all() and first[-1, 2] > 0
     assert run("check", FEATURES) == 0
     assert "conversion.k = 0.5" in capsys.readouterr().out
+
+
+UNITS_SBML = """<?xml version="1.0" encoding="UTF-8"?>
+<sbml xmlns="http://www.sbml.org/sbml/level3/version2/core" level="3" version="2">
+  <model id="decay" substanceUnits="mole" timeUnits="second" volumeUnits="litre"
+         extentUnits="mole">
+    <listOfUnitDefinitions>
+      <unitDefinition id="per_second">
+        <listOfUnits><unit kind="second" exponent="-1" scale="0" multiplier="1"/></listOfUnits>
+      </unitDefinition>
+    </listOfUnitDefinitions>
+    <listOfCompartments>
+      <compartment id="c" size="1" spatialDimensions="3" units="litre" constant="true"/>
+    </listOfCompartments>
+    <listOfSpecies>
+      <species id="S" compartment="c" initialConcentration="1" substanceUnits="mole"
+               hasOnlySubstanceUnits="false" boundaryCondition="false" constant="false"/>
+    </listOfSpecies>
+    <listOfParameters>
+      <parameter id="k" value="0.5" units="K_UNITS" constant="true"/>
+    </listOfParameters>
+    <listOfReactions>
+      <reaction id="R" reversible="false">
+        <listOfReactants>
+          <speciesReference species="S" stoichiometry="1" constant="true"/>
+        </listOfReactants>
+        <kineticLaw>
+          <math xmlns="http://www.w3.org/1998/Math/MathML">
+            <apply><times/><ci> k </ci><ci> S </ci><ci> c </ci></apply>
+          </math>
+        </kineticLaw>
+      </reaction>
+    </listOfReactions>
+  </model>
+</sbml>
+"""
+
+
+def test_units_are_checked_when_asked(tmp_path, capsys):
+    good, bad = tmp_path / "good.xml", tmp_path / "bad.xml"
+    good.write_text(UNITS_SBML.replace("K_UNITS", "per_second"))
+    bad.write_text(UNITS_SBML.replace("K_UNITS", "mole"))  # k*S*c is then not mole/s
+    assert run("check", good, "--units") == 0
+    assert run("check", bad) == 0                         # not checked unless asked
+    assert run("check", bad, "--units") == 2
+    err = capsys.readouterr().err
+    assert f"{bad}: line " in err and "unit mismatch" in err and "kineticLaw" in err
+    out = tmp_path / "traj.csv"
+    assert run("run", bad, "--t-end", 1, "--out", out, "--check-units") == 2
+    assert not out.exists()
+    assert run("run", good, "--t-end", 1, "--out", out, "--check-units") == 0
+    assert out.exists()

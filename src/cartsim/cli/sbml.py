@@ -20,6 +20,9 @@ def register(subparsers) -> None:
 
     check = sub.add_parser("check", help="import an SBML file and summarise it")
     check.add_argument("file", help="SBML file")
+    check.add_argument("--units", action="store_true",
+                       help="also check unit consistency (libsbml): list every finding, "
+                            "exit 2 on a unit mismatch")
     check.set_defaults(handler=run_check)
 
     run = sub.add_parser(
@@ -37,6 +40,9 @@ def register(subparsers) -> None:
     run.add_argument("--rtol", type=float, default=1e-8, help="default: %(default)s")
     run.add_argument("--atol", type=float, default=1e-12, help="default: %(default)s")
     run.add_argument("--method", choices=("auto", "dopri5", "rosenbrock"), default="auto")
+    run.add_argument("--check-units", action="store_true",
+                     help="refuse a model whose units do not match (units are not checked "
+                          "otherwise: published models often declare them inconsistently)")
     run.set_defaults(handler=run_simulation)
 
     export = sub.add_parser("export", help="write the built-in demo model as SBML")
@@ -49,6 +55,12 @@ def run_check(args: argparse.Namespace) -> int:
 
     imported = import_sbml(args.file)
     resolved = imported.model.resolve()
+    if args.units:
+        from cartsim.sbml.units import require_consistent_units, unit_findings
+
+        for finding in unit_findings(args.file):
+            print(f"{args.file}: {finding}")
+        require_consistent_units(args.file)
     print(f"{args.file}: model '{imported.model.name}'")
     print(f"  species: {', '.join(imported.species) or 'none'}")
     print(f"  states: {len(resolved.states)}; parameters: {len(resolved.parameters)}; "
@@ -107,6 +119,10 @@ def run_simulation(args: argparse.Namespace) -> int:
     if Path(args.out).is_dir():
         raise CartsimError(f"--out {args.out} is a folder; give a file name")
     imported = import_sbml(args.file)
+    if args.check_units:
+        from cartsim.sbml.units import require_consistent_units
+
+        require_consistent_units(args.file)
     overrides = parse_overrides(args.param, imported)
     times = np.linspace(0.0, args.t_end, args.points)
     with atomic_path(args.out) as tmp:
