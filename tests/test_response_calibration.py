@@ -4,11 +4,12 @@ stated bounds of the training trials' published rates (reference/trials_training
 The lymphoma tumour's killing susceptibility is Kimmel 2021's LBCL killing rate over the
 leukaemia-calibrated maximum; its between-patient spread, the myeloma susceptibility and the
 pre-existing antigen-negative fraction were chosen by hand with ``tools/calibrate_response.py``
-against ZUMA-1 and KarMMa. Bounds: 60 simulated patients have a 95% interval of about +-13
-percentage points, the published rates (n = 75-128) about +-10; a rate counts as reproduced within
-20 points. ELIANA's CR (60%, CRi 21%) was not used: the blood counts that separate CR from CRi were
-calibrated on KarMMa's cytopenias alone. The share of progressions that are CD19-negative rests on
-21 ZUMA-1 biopsies (95% interval 15-57%), so its bound is 25 points.
+against ZUMA-1 and KarMMa, the solid tumours' engagement threshold against CT041. Bounds: 60
+simulated patients have a 95% interval of about +-13 percentage points, the published rates (n =
+75-128) about +-10; a rate counts as reproduced within 20 points. ELIANA's CR (60%, CRi 21%) was
+not used: the blood counts that separate CR from CRi were calibrated on KarMMa's cytopenias alone.
+The share of progressions that are CD19-negative rests on 21 ZUMA-1 biopsies (95% interval 15-57%),
+so its bound is 25 points.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ PATIENTS = 60
     ("eliana-tisa-cel-b-all", {"orr": 20, "cr": 20, "os_12mo": 20}),
     ("zuma1-axi-cel-lbcl", {"orr": 20, "cr": 20, "progression_antigen_negative": 25}),
     ("karmma-ide-cel-mm", {"orr": 20}),
+    ("ct041-satri-cel-gastric", {"orr": 20}),
 ])
 def test_trial_response_rates_within_bounds(name, bounds):
     endpoints = run_cohort(load_protocol(scenario_path(name)), PATIENTS).summary()["endpoints"]

@@ -90,6 +90,11 @@ GASTRIC = Preset("gastric", "disease", "CLDN18.2-positive advanced gastric cance
     "tme_suppression": (0.5, "chosen: half of engagement and killing is lost in the "
                              "immunosuppressive microenvironment (leontriana2021: CAR-T "
                              "inactivation by solid tumours)"),
+    "K_act": (2.0, "chosen: calibrated (tools/calibrate_response.py) to the ct041 gastric ORR "
+                   "57%: CAR-T cells homing to a solid tumour meet its antigen at tissue "
+                   "density, so a smaller recognised load engages them than antigen spread "
+                   "through blood and marrow (14.4 Gcell, the haematological calibration); "
+                   "14.4 gave ORR 42% and CRS 8% against the published 57% and 95%"),
     "dens_TAA_H": (0.0, "chosen: CLDN18.2 in normal gastric mucosa sits in tight junctions, out "
                         "of CAR-T reach (the rationale of the target); any accessible healthy "
                         "antigen gives this model chronic CRS, so none is modelled"),
