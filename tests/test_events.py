@@ -143,3 +143,24 @@ def test_a_population_growing_from_zero_is_not_extinguished_by_other_events():
     res = compile_model(model).solve(np.linspace(0.0, 2.0, 9), rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(res.state("B")[0], np.linspace(0.0, 2.0, 9), atol=1e-9)
     assert [n for _, n in res.events(0)] == ["mark"]
+
+
+def test_an_event_can_trigger_another_at_the_same_instant():
+    """SBML semantics: a dose at t = 1 makes x > 5 true, so that state event fires at t = 1
+    too, and its own assignment triggers a third event; none fires twice."""
+    import cartsim as c
+    from cartsim.engine import compile_model
+
+    model = c.Model(
+        "cascade", states=[c.State("x", "", 0.0), c.State("y", "", 0.0),
+                           c.State("hits", "", 0.0)],
+        equations={"x": "0", "y": "0", "hits": "0"},
+        events=[c.TimeEvent("dose", 1.0, (c.set_value("x", 10),)),
+                c.StateEvent("high", "x > 5", (c.set_value("y", 1),
+                                               c.add_to("hits", 1))),
+                c.StateEvent("flagged", "y > 0.5", (c.add_to("hits", 10),))],
+        check_units=False)
+    res = compile_model(model).solve(np.array([0.0, 0.5, 1.0, 2.0]), rtol=1e-10, atol=1e-12)
+    assert res.events(0) == [(1.0, "dose"), (1.0, "high"), (1.0, "flagged")]
+    np.testing.assert_allclose(res.state("hits")[0], [0, 0, 11, 11])
+    np.testing.assert_allclose(res.state("y")[0], [0, 0, 1, 1])

@@ -147,8 +147,9 @@ class StateEvent:
     """Actions when a condition is met, located accurately in time.
 
     ``when`` is either a comparison (``"temperature_c > 38"``, fires when it becomes true) or an
-    expression g(t, y, p) whose zero crossing in ``direction`` fires the event. ``terminal``
-    events stop the patient's simulation after their actions.
+    expression g(t, y, p) whose zero crossing in ``direction`` fires the event; a crossing
+    caused by another event's actions fires it at the same instant. ``terminal`` events stop
+    the patient's simulation after their actions.
     """
 
     name: str

@@ -22,8 +22,8 @@ Mapping, following the SBML Level 2/3 semantics:
   cartsim's values at t = 0 are already after it). A trigger already true at the start fires
   then only when its ``initialValue`` is false. Simultaneous events apply one after the other,
   each reading what the previous left (``useValuesFromTriggerTime="false"``); priorities are
-  ignored. Unlike SBML, a trigger made true by another event's assignments does not fire
-  (cartsim locates crossings of the solution).
+  ignored. As in SBML, a trigger made true by another event's assignments fires at the same
+  instant (each event at most once per instant).
 - Refused with :class:`SBMLError` (file, element, problem): algebraic rules, delays (events or
   ``delay()``), fast reactions, non-constant compartments and variable stoichiometry.
 

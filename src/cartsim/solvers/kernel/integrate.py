@@ -196,6 +196,26 @@ def fire(k, t, y, p, rng, log_t, log_k, info):
 
 
 @njit(cache=True)
+def fire_cascade(t, y, p, rng, log_t, log_k, info, g_sign, fired, g_tmp):
+    """Fire, at the same instant, every state event whose condition the events just fired made
+    true (SBML semantics: a trigger that becomes true by an event assignment fires), each at
+    most once per instant, in rounds until none is left; ``fired`` marks those already fired.
+    Returns whether one of them ends the simulation."""
+    terminated = False
+    for _ in range(N_STATE_EVENTS):
+        model_event_g(t, y, p, g_tmp)
+        more = False
+        for j in range(N_STATE_EVENTS):
+            if not fired[j] and crosses(g_sign[j], g_tmp[j], STATE_EVENT_DIRECTION[j]):
+                fired[j] = True
+                more = True
+                terminated |= fire(STATE_EVENT_ID[j], t, y, p, rng, log_t, log_k, info)
+        if not more:
+            break
+    return terminated
+
+
+@njit(cache=True)
 def extinguish(t, y, before, p, rng, log_t, log_k, info):
     """Fire the extinction event of every population that events moved (``y`` differs from
     ``before``; all of them at the start, where ``before`` is NaN) to between 0 and its
@@ -258,6 +278,7 @@ def integrate_patient(t_eval, y, p, rtol, atol, method, max_steps, h_first, h_ma
     g_new = np.empty(N_STATE_EVENTS)
     g_tmp = np.empty(N_STATE_EVENTS)
     theta_event = np.empty(N_STATE_EVENTS)
+    fired_now = np.zeros(N_STATE_EVENTS, dtype=np.bool_)
     occ_times = np.empty(N_TIME_OCCURRENCES)
     occ_order = np.empty(N_TIME_OCCURRENCES, dtype=np.int64)
 
@@ -401,12 +422,19 @@ def integrate_patient(t_eval, y, p, rtol, atol, method, max_steps, h_first, h_ma
             changed = True
             # Restart from the right limit: f may switch branch exactly at this time.
             t_rhs = np.nextafter(t, math.inf)
+        if events_due:
+            for j in range(N_STATE_EVENTS):
+                fired_now[j] = False
         if state_event:
             # Events that crossed in this step at the same time (within rounding) fire together.
             same_time = 8.0 * 2.220446049250313e-16 * max(abs(t), 1.0)
             for j in range(N_STATE_EVENTS):
                 if theta_event[j] <= 1.0 and (theta_event[j] - theta_first) * h_used <= same_time:
+                    fired_now[j] = True
                     terminated |= fire(STATE_EVENT_ID[j], t, y, p, rng, log_t, log_k, info)
+        if events_due:
+            terminated |= fire_cascade(t, y, p, rng, log_t, log_k, info, g_sign, fired_now,
+                                       g_tmp)
         if changed:
             clamp_nonnegative(y)
         if events_due:
