@@ -53,6 +53,8 @@ def test_astct_rule_names_the_deciding_finding():
     ({"temperature_c": 38.5, "organ_toxicity": 1}, 1),
     ({"temperature_c": 38.5, "hypotension": "multiple-vasopressors"}, 3),
     ({"temperature_c": 38.5, "oxygen": "high-flow"}, 3),              # FiO2 >= 40%
+    ({"temperature_c": 38.5, "oxygen": "facemask"}, 3),
+    ({"temperature_c": 38.5, "oxygen": "positive-pressure"}, 4),      # ventilator support
     ({"temperature_c": 38.5, "organ_toxicity": 3}, 3),
     ({"temperature_c": 38.5, "transaminitis": 4}, 3),                 # grade 4 LFTs: 3
     ({"temperature_c": 38.5, "transaminitis": 3}, 1),
@@ -74,6 +76,8 @@ def test_lee2014_boundaries(kwargs, expected):
     ({"temperature_c": 38.5, "hypotension": "fluids"}, 3),            # multiple boluses
     ({"temperature_c": 38.5, "hypotension": "one-vasopressor"}, 3),   # low-dose
     ({"temperature_c": 38.5, "oxygen": "low-flow"}, 3),               # any supplemental O2
+    ({"temperature_c": 38.5, "oxygen": "high-flow"}, 3),
+    ({"temperature_c": 38.5, "oxygen": "facemask"}, 3),
     ({"temperature_c": 38.5, "oxygen": "positive-pressure"}, 3),      # CPAP/BiPAP still 3
     ({"temperature_c": 38.5, "coagulopathy": True}, 3),
     ({"temperature_c": 38.5, "hypotension": "multiple-vasopressors"}, 4),
