@@ -454,3 +454,22 @@ def test_a_rescue_infusion_gives_the_whole_dose_at_once():
     values = rescue_parameters(THERAPIES["second-infusion"], 200.0, "b-all")
     assert values["split_second_fraction"] == values["split_third_fraction"] == 0.0
     assert values["t_infusion"] == 205.0
+
+
+def test_manufacturing_gives_each_product_its_own_composition():
+    base = {**SHORT, "product": "axi-cel", "disease": "lbcl",
+            "manufacturing": {"failure_probability": 0.0}, "wait": {"dropout_per_day": 0.0},
+            "patient": {"background_mortality_per_year": 0.0}}
+    varied = {**base, "manufacturing": {**base["manufacturing"], "cd4_fraction_spread": 1.0,
+                                        "memory_fraction_spread": 1.0}}
+    fixed = [run_journey(protocol_from_mapping({**base, "seed": s})) for s in range(4)]
+    drawn = [run_journey(protocol_from_mapping({**varied, "seed": s})) for s in range(4)]
+    preset = preset_parameters(disease("lbcl"), product("axi-cel"))
+    assert all(j.outcome["product"]["cd4_fraction"] == round(preset["cd4_fraction"], 4)
+               for j in fixed)
+    cd4 = [j.outcome["product"]["cd4_fraction"] for j in drawn]
+    memory = [j.outcome["product"]["memory_fraction"] for j in drawn]
+    assert len(set(cd4)) == 4 and len(set(memory)) == 4
+    assert all(0 < f < 1 for f in cd4 + memory)
+    released = [d for _, kind, d in drawn[0].events if kind == "manufacturing"]
+    assert released and f"CD4 {cd4[0]:.0%}" in released[0]

@@ -68,6 +68,10 @@ DEFAULTS: dict[str, Any] = {
         "out_of_spec_probability": 0.0,
         "out_of_spec_dose_fraction": 0.5,
         "release_to_infusion_days": 7.0,
+        # product attributes vary between patients' products: SD on the logit scale around
+        # the product preset's value (0: every product as the preset)
+        "cd4_fraction_spread": 0.0,
+        "memory_fraction_spread": 0.0,
     },
     "wait": {
         "dropout_per_day": 0.001,
@@ -182,6 +186,8 @@ def _check(data: dict, file: str | None) -> None:
     for key in ("failure_probability", "out_of_spec_probability", "out_of_spec_dose_fraction"):
         c.number(f"manufacturing.{key}", 0, 1)
     c.number("manufacturing.release_to_infusion_days", 0, 365)
+    c.number("manufacturing.cd4_fraction_spread", 0, 5)
+    c.number("manufacturing.memory_fraction_spread", 0, 5)
     c.number("wait.dropout_per_day", 0, 1)
     c.number("wait.lethal_tumour_cells", 1)
     c.choice("bridging.therapy", BRIDGING_OPTIONS)

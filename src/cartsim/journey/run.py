@@ -36,7 +36,9 @@ TREATMENT_DEATH_GRADE4_DAYS = 3.0
 """Chosen: CRS or ICANS held at grade 4 for 3 days counts as a treatment-related death (grade
 5); the model has no organ failure, and reference/ gives no survival by duration of grade 4."""
 MAX_POLICY_DECISIONS = 16
-PURPOSE = {"manufacturing": 1, "dropout": 2, "background": 3}
+PURPOSE = {"manufacturing": 1, "dropout": 2, "background": 3, "product": 4}
+PRODUCT_ATTRIBUTES = ("cd4_fraction", "memory_fraction")
+"""Attributes each manufactured product draws around its preset (manufacturing.*_spread)."""
 
 
 @dataclass
@@ -135,13 +137,30 @@ def _before_manufacturing(journey: Journey, values: dict[str, float]) -> bool:
         journey.add(release_day, "manufacturing failure", "product failed release testing")
         journey.outcome["not_infused_reason"] = "manufacturing failure"
         return False
+    attributes = _product_attributes(p, values)
     if rng.random() < man["out_of_spec_probability"]:
         values["dose_cells"] *= man["out_of_spec_dose_fraction"]
         journey.add(release_day, "manufacturing", "product out of specification, infused at "
-                    f"{man['out_of_spec_dose_fraction']:g} of the dose")
+                    f"{man['out_of_spec_dose_fraction']:g} of the dose; {attributes}")
     else:
-        journey.add(release_day, "manufacturing", f"product released after {days:.1f} days")
+        journey.add(release_day, "manufacturing", f"product released after {days:.1f} days; "
+                                                  f"{attributes}")
+    journey.outcome["product"] = {key: round(values[key], 4)
+                                  for key in ("dose_cells", *PRODUCT_ATTRIBUTES)}
     return True
+
+
+def _product_attributes(protocol: dict, values: dict[str, float]) -> str:
+    """Draw this patient's product composition (logit-normal around the preset) into
+    ``values``; returns it as text."""
+    rng = _rng(protocol["seed"], "product")
+    for key in PRODUCT_ATTRIBUTES:
+        spread = protocol["manufacturing"][f"{key}_spread"]
+        if spread > 0:
+            typical = min(max(values[key], 1e-6), 1 - 1e-6)
+            logit = math.log(typical / (1 - typical)) + spread * rng.standard_normal()
+            values[key] = 1 / (1 + math.exp(-logit))
+    return f"CD4 {values['cd4_fraction']:.0%}, memory {values['memory_fraction']:.0%}"
 
 
 def _set_pre_infusion_values(journey: Journey, values: dict[str, float]) -> None:
