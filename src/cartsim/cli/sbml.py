@@ -58,9 +58,10 @@ def run_check(args: argparse.Namespace) -> int:
     if args.units:
         from cartsim.sbml.units import require_consistent_units, unit_findings
 
-        for finding in unit_findings(args.file):
+        findings = unit_findings(args.file)
+        for finding in findings:
             print(f"{args.file}: {finding}")
-        require_consistent_units(args.file)
+        require_consistent_units(args.file, findings)
     print(f"{args.file}: model '{imported.model.name}'")
     print(f"  species: {', '.join(imported.species) or 'none'}")
     print(f"  states: {len(resolved.states)}; parameters: {len(resolved.parameters)}; "

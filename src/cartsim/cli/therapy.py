@@ -82,8 +82,9 @@ def run_patient(args: argparse.Namespace) -> int:
         writer.writerow(("time",) + PATIENT_COLUMNS)
         for i, day in enumerate(run.time):
             writer.writerow([f"{day:g}"] + [f"{run[c][i]:.6g}" for c in PATIENT_COLUMNS])
+    extinctions = run.extinction_days()
     summary = {"product": args.product, "disease": args.disease, "seed": args.seed,
-               "solver_status": run.status, **run.extinction_days()}
+               "solver_status": run.status, **extinctions}
     with atomic_path(out / "summary.json") as tmp:
         tmp.write_text(json.dumps(summary, indent=2) + "\n")
     if not args.no_plot:
@@ -92,7 +93,7 @@ def run_patient(args: argparse.Namespace) -> int:
         with atomic_path(out / "patient.png") as tmp:
             plot_patient(run, f"{args.product} in {args.disease}", tmp)
     ends = ", ".join(f"{key.replace('_', ' ')} {'-' if day is None else f'{day:g}'}"
-                     for key, day in run.extinction_days().items())
+                     for key, day in extinctions.items())
     print(f"{args.product} / {args.disease}: solver {run.status}; {ends}; wrote "
           f"{out / 'trajectory.csv'}, {out / 'summary.json'}"
           + ("" if args.no_plot else f" and {out / 'patient.png'}"))

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from cartsim.journey.protocol import number_problem
 from cartsim.therapy.drugs import DEX_COURSES, NEVER, TOCILIZUMAB_SLOTS
 
 RESPONSE_DELAY_DAYS = 1.0 / 24.0
@@ -144,14 +145,16 @@ def _text(key: str, value) -> str:
 
 
 def _number(key: str, value, low: float, high: float) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
-        raise PolicyError(key, f"must be a number from {low:g} to {high:g}, got {value!r}")
+    problem = number_problem(value, low, high)
+    if problem:
+        raise PolicyError(key, problem)
     return float(value)
 
 
 def _integer(key: str, value, low: int, high: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise PolicyError(key, f"must be a whole number from {low} to {high}, got {value!r}")
+    _number(key, value, low, high)
+    if not isinstance(value, int):
+        raise PolicyError(key, f"must be a whole number, got {value!r}")
     return value
 
 

@@ -122,6 +122,16 @@ def _merge(defaults: dict, given: dict, path: str) -> dict:
     return merged
 
 
+def number_problem(value, low: float = 0.0, high: float = float("inf")) -> str | None:
+    """What is wrong with a scenario value that must be a number from ``low`` to ``high``
+    (None: nothing)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return f"must be a number, got {value!r}"
+    if not low <= value <= high:
+        return f"must be from {low:g} to {high:g}, got {value:g}"
+    return None
+
+
 class _Checker:
     """Reads typed values from the merged protocol, naming the path of anything wrong."""
 
@@ -140,10 +150,9 @@ class _Checker:
 
     def number(self, path: str, low: float = 0.0, high: float = float("inf")) -> float:
         value = self.get(path)
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            self.fail(path, f"must be a number, got {value!r}")
-        if not low <= value <= high:
-            self.fail(path, f"must be from {low:g} to {high:g}, got {value:g}")
+        problem = number_problem(value, low, high)
+        if problem:
+            self.fail(path, problem)
         return float(value)
 
     def choice(self, path: str, options) -> str:

@@ -68,9 +68,11 @@ def _message(error) -> str:
     return f"{error.getShortMessage().strip()}; {detail}" if detail else text
 
 
-def require_consistent_units(path: str | Path) -> list[UnitFinding]:
-    """The findings, or an SBMLError naming the first unit mismatch."""
-    findings = unit_findings(path)
+def require_consistent_units(path: str | Path,
+                             findings: list[UnitFinding] | None = None) -> list[UnitFinding]:
+    """The findings (of ``path``, unless already found), or an SBMLError naming the first unit
+    mismatch."""
+    findings = unit_findings(path) if findings is None else findings
     mismatches = [f for f in findings if f.mismatch]
     if mismatches:
         first = mismatches[0]

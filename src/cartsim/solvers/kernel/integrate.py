@@ -219,8 +219,10 @@ def fire_cascade(t, y, p, rng, log_t, log_k, info, g_sign, fired, g_tmp):
 def extinguish(t, y, before, p, rng, log_t, log_k, info):
     """Fire the extinction event of every population that events moved (``y`` differs from
     ``before``; all of them at the start, where ``before`` is NaN) to between 0 and its
-    threshold. A crossing during a step is found as a state event instead, and a population
-    growing from 0 by an inflow is left alone."""
+    threshold. Crossings of the threshold, during a step or by an event's jump, fire as state
+    events (the latter through :func:`fire_cascade`); what is left here is a population that
+    starts below it or that an event raises from 0 to below it. A population growing from 0 by
+    an inflow is left alone."""
     for i in range(N_STATES):
         k = EXTINCTION_EVENT[i]
         if k >= 0 and y[i] != before[i] and 0.0 < y[i] < EXTINCTION_LEVEL[i]:
@@ -414,6 +416,8 @@ def integrate_patient(t_eval, y, p, rtol, atol, method, max_steps, h_first, h_ma
         if events_due:
             for i in range(n):
                 y_before[i] = y[i]
+            for j in range(N_STATE_EVENTS):
+                fired_now[j] = False
         if hit_stop and stop_is_event:
             while i_occ < N_TIME_OCCURRENCES and occ_times[occ_order[i_occ]] <= t:
                 terminated |= fire(TIME_OCCURRENCE_EVENT[occ_order[i_occ]], t, y, p, rng,
@@ -422,9 +426,6 @@ def integrate_patient(t_eval, y, p, rtol, atol, method, max_steps, h_first, h_ma
             changed = True
             # Restart from the right limit: f may switch branch exactly at this time.
             t_rhs = np.nextafter(t, math.inf)
-        if events_due:
-            for j in range(N_STATE_EVENTS):
-                fired_now[j] = False
         if state_event:
             # Events that crossed in this step at the same time (within rounding) fire together.
             same_time = 8.0 * 2.220446049250313e-16 * max(abs(t), 1.0)
