@@ -224,3 +224,124 @@ def test_missing_file(tmp_path):
 def test_sbml_text_imports():
     imported = import_sbml((DATA / "features_l2v4.xml").read_text())
     assert imported.model.state_names == ["level", "S", "P"]
+
+
+def add_rate_of_integrals(m):
+    """grown_X' = rateOf(X): grown_X integrates X's continuous change (events excluded)."""
+    for pid, text in (("grown_A", "rateOf(A)"), ("grown_lambda", "rateOf(lambda)"),
+                      ("grown_C", "rateOf(kcat) + rateOf(C) + rateOf(counter)")):
+        p = m.createParameter()
+        p.setId(pid)
+        p.setValue(0.0)
+        p.setConstant(False)
+        rule = m.createRateRule()
+        rule.setVariable(pid)
+        rule.setMath(formula(text))
+
+
+def test_rate_of_is_the_rate_of_change(tmp_path):
+    """rateOf of a rate-rule parameter, a species in amounts, a constant and an event-only
+    parameter against libroadrunner; rateOf of a concentration species against its own
+    trajectory (A(t) - A(0) - the pulse of 1 at t = 4), because libroadrunner 2.x returns a
+    value hundreds of times too large there."""
+    path = mutate(tmp_path, "features_l3v2.xml", add_rate_of_integrals)
+    extra = ("grown_lambda", "grown_C")
+    reference = roadrunner_reference(path, 10, 41, extra)
+    ours = cartsim_values(path, 10, 41, extra)
+    assert_agree(ours[:, -2:], reference[:, -2:], "rateOf")
+    imported = import_sbml(path)
+    result = compile_model(imported.model).solve(np.linspace(0, 10, 41), rtol=1e-10,
+                                                 atol=1e-16)
+    grown_a = result.state(imported.name_of("grown_A"))[0]
+    a = result.state(imported.name_of("A"))[0]
+    time = np.linspace(0, 10, 41)
+    np.testing.assert_allclose(grown_a, a - a[0] - (time >= 4.0), atol=1e-8)
+    assert np.ptp(grown_a) > 1  # A changes, so the check has something to compare
+
+
+def rate_of_argument(m) -> libsbml.ASTNode:
+    """``speed(2)`` with ``speed = lambda(x, rateOf(x))``: rateOf of a number once inlined
+    (libsbml will not write ``rateOf(2)`` itself)."""
+    speed = m.createFunctionDefinition()
+    speed.setId("speed")
+    speed.setMath(formula("lambda(x, rateOf(x))"))
+    return formula("speed(2)")
+
+
+@pytest.mark.parametrize("math, problem", [
+    (lambda m: formula("rateOf(E)"), "rateOf() of a quantity set by an assignment rule"),
+    (rate_of_argument, "rateOf() takes one species, compartment or parameter"),
+])
+def test_bad_rate_of_is_refused(tmp_path, math, problem):
+    def change(m):
+        p = m.createParameter()
+        p.setId("level")
+        p.setConstant(False)
+        p.setValue(0.0)
+        rule = m.createRateRule()
+        rule.setVariable("level")
+        rule.setMath(math(m))
+    path = mutate(tmp_path, "features_l3v2.xml", change)
+    with pytest.raises(SBMLError) as info:
+        import_sbml(path)
+    assert problem in info.value.problem
+
+
+def prioritised_events(tmp_path, priorities) -> Path:
+    """An L3V2 model whose ``level`` grows at rate 1 from 0 and two events at t = 1 with the
+    given priorities: one doubles ``level``, the other adds 1, so the order decides the value
+    (3 doubling first, 4 adding first). ``k`` is a parameter (7)."""
+    document = libsbml.SBMLDocument(3, 2)
+    m = document.createModel()
+    m.setId("priorities")
+    compartment = m.createCompartment()
+    compartment.setId("c")
+    compartment.setSize(1.0)
+    compartment.setConstant(True)
+    species = m.createSpecies()  # the helpers compare species; this one stays put
+    for setter, value in (("setId", "X"), ("setCompartment", "c"),
+                          ("setInitialConcentration", 1.0), ("setConstant", True),
+                          ("setBoundaryCondition", True), ("setHasOnlySubstanceUnits", False)):
+        getattr(species, setter)(value)
+    for pid, value, constant in (("level", 0.0, False), ("k", 7.0, True),
+                                 ("S", 1.0, False)):
+        p = m.createParameter()
+        p.setId(pid)
+        p.setValue(value)
+        p.setConstant(constant)
+    for variable in ("level", "S"):
+        rule = m.createRateRule()
+        rule.setVariable(variable)
+        rule.setMath(formula("1"))
+    for eid, text, priority in (("double", "level * 2", priorities[0]),
+                                ("increment", "level + 1", priorities[1])):
+        event = m.createEvent()
+        event.setId(eid)
+        event.setUseValuesFromTriggerTime(False)  # each reads what the other left
+        trigger = event.createTrigger()
+        trigger.setMath(formula("time >= 1"))
+        trigger.setInitialValue(False)
+        trigger.setPersistent(True)
+        event.createPriority().setMath(formula(priority))
+        assignment = event.createEventAssignment()
+        assignment.setVariable("level")
+        assignment.setMath(formula(text))
+    path = tmp_path / "priorities.xml"
+    libsbml.writeSBMLToFile(document, str(path))
+    return path
+
+
+@pytest.mark.parametrize("priorities, expected", [(("2", "1"), 3.0), (("k", "1 + k"), 4.0)])
+def test_simultaneous_events_fire_by_priority(tmp_path, priorities, expected):
+    path = prioritised_events(tmp_path, priorities)
+    reference = roadrunner_reference(path, 1.5, 4, ("level",))
+    ours = cartsim_values(path, 1.5, 4, ("level",))
+    assert ours[2, -1] == pytest.approx(expected)  # t = 1, just after the events
+    assert_agree(ours, reference, "priorities")
+
+
+def test_priority_changing_with_the_state_is_refused(tmp_path):
+    path = prioritised_events(tmp_path, ("S", "1"))
+    with pytest.raises(SBMLError, match="priorities that change") as info:
+        import_sbml(path)
+    assert info.value.element == "priority of event 'double'"

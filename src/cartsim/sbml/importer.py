@@ -21,9 +21,10 @@ Mapping, following the SBML Level 2/3 semantics:
   located :class:`StateEvent`. ``time > 0`` fires at the start (SBML fires it just after, so
   cartsim's values at t = 0 are already after it). A trigger already true at the start fires
   then only when its ``initialValue`` is false. Simultaneous events apply one after the other,
-  each reading what the previous left (``useValuesFromTriggerTime="false"``); priorities are
-  ignored. As in SBML, a trigger made true by another event's assignments fires at the same
-  instant (each event at most once per instant).
+  each reading what the previous left (``useValuesFromTriggerTime="false"``), in the order of
+  their priorities, which must be constant (events without one come last). As in SBML, a
+  trigger made true by another event's assignments fires at the same instant (each event at
+  most once per instant).
 - Refused with :class:`SBMLError` (file, element, problem): algebraic rules, delays (events or
   ``delay()``), fast reactions, non-constant compartments and variable stoichiometry.
 
@@ -177,7 +178,8 @@ class _Importer:
         m = self.sbml
         self._refuse_unsupported()
         self._name_everything()
-        self.math = MathConverter(self.names.of, self._functions(), self.where)
+        self.rates: dict[str, str] = {}  # quantity -> name of its rateOf assignment
+        self.math = MathConverter(self.names.of, self._functions(), self.where, self._rate_symbol)
         rules = list(m.getListOfRules())
         self.rate_rules = {r.getVariable(): r.getMath() for r in rules if r.isRate()}
         self.assignment_rules = {r.getVariable(): r.getMath() for r in rules if r.isAssignment()}
@@ -201,6 +203,8 @@ class _Importer:
             self._reaction(reaction)
         species_ids = [s.getId() for s in m.getListOfSpecies()]
         outputs, observables = self._outputs(species_ids)
+        events = self._events()
+        self._define_rates()
         parameters, assignments = self._constants()
         states = [State(name, initial=self._at_start(value, f"initial value of '{name}'"),
                         nonnegative=False, description=self.descriptions.get(name, ""))
@@ -212,7 +216,7 @@ class _Importer:
             equations={k: tuple(v) for k, v in self.equations.items() if v},
             assignments=assignments + [Assignment(k, v) for k, v in self.assignments.items()],
             observables=observables,
-            events=self._events(),
+            events=events,
             time_unit="",
             check_units=False,
             description=m.getName() or "",
@@ -234,6 +238,25 @@ class _Importer:
                 observables.append(Observable(outputs[sid], sp.Symbol(name),
                                               description=f"species {sid}"))
         return outputs, observables
+
+    def _rate_symbol(self, name: str) -> sp.Symbol:
+        """The symbol of ``rateOf(name)``, defined by :meth:`_define_rates` once all rules and
+        reactions are read."""
+        if name not in self.rates:
+            self.rates[name] = self.names.add(f"rateOf {name}", f"rate_of_{name}", record=False)
+        return sp.Symbol(self.rates[name])
+
+    def _define_rates(self) -> None:
+        """Each requested rate as an assignment: a state's right-hand side (0 for one only
+        events change), 0 for a constant."""
+        for name, rate in self.rates.items():
+            self.assignments[rate] = self._rate_expression(name)
+
+    def _rate_expression(self, name: str) -> sp.Basic:
+        if name in self.assignments:  # SBML L3V2 section 3.4.6 forbids it
+            raise self.fail("rateOf() of a quantity set by an assignment rule",
+                            f"rateOf({self.names.ids.get(name, name)})")
+        return sp.Add(*self.equations.get(name, [])) if name in self.states else sp.Integer(0)
 
     def _refuse_unsupported(self) -> None:
         m = self.sbml
@@ -353,7 +376,8 @@ class _Importer:
         for lp in self._locals(reaction):
             self.constants[local[lp.getId()]] = sp.Float(lp.getValue())
             self.descriptions[local[lp.getId()]] = f"local to reaction {rid}"
-        converter = MathConverter({**self.names.of, **local}, self.math.functions, self.where)
+        converter = MathConverter({**self.names.of, **local}, self.math.functions, self.where,
+                                  self._rate_symbol)
         rate_name = self.names.of[rid]
         self.assignments[rate_name] = converter.convert(law.getMath(),
                                                         f"kinetic law of reaction '{rid}'")
@@ -422,9 +446,28 @@ class _Importer:
         return parameters, derived
 
     # -- events ------------------------------------------------------------------------------
+    def _by_priority(self) -> list[tuple[int, object]]:
+        """(document index, event), highest priority first (stable; events without a priority
+        last, which SBML allows: their order among simultaneous events is unspecified)."""
+        ranked = []
+        for index, event in enumerate(self.sbml.getListOfEvents()):
+            priority = -np.inf
+            if event.isSetPriority() and event.getPriority().getMath() is not None:
+                element = f"priority of event '{event.getId() or index + 1}'"
+                value = self.convert(event.getPriority().getMath(), element)
+                if TIME not in value.free_symbols:
+                    value = self._at_start(value, element)
+                defaults = {sp.Symbol(k): v for k, v in self.constants.items()}
+                priority = _number(value.xreplace(defaults))
+                if priority is None:
+                    raise self.fail("event priorities that change during the run are not "
+                                    "supported", element)
+            ranked.append((-priority, index, event))
+        return [(index, event) for _, index, event in sorted(ranked, key=lambda r: r[:2])]
+
     def _events(self) -> list:
         events = []
-        for index, event in enumerate(self.sbml.getListOfEvents()):
+        for index, event in self._by_priority():
             eid = event.getId()
             name = self.names.of[eid] if eid else self.names.add(
                 f"event {index + 1}", f"event_{index + 1}", record=False)

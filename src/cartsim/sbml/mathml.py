@@ -41,12 +41,15 @@ _RELATIONS: dict[int, Callable] = {
 
 class MathConverter:
     """Converts ASTs, resolving names through ``names`` (SBML id → cartsim name) and inlining
-    function definitions (``functions``: id → (argument names, body AST))."""
+    function definitions (``functions``: id → (argument names, body AST)). ``rate_of`` turns
+    the cartsim name in ``rateOf(x)`` into the symbol standing for x's rate of change."""
 
-    def __init__(self, names: Mapping[str, str], functions: Mapping[str, tuple], where: str = ""):
+    def __init__(self, names: Mapping[str, str], functions: Mapping[str, tuple], where: str = "",
+                 rate_of: Callable[[str], sp.Basic] | None = None):
         self.names = names
         self.functions = functions
         self.where = where
+        self.rate_of = rate_of
 
     def fail(self, problem: str, element: str) -> SBMLError:
         return SBMLError(problem, file=self.where or None, element=element)
@@ -130,9 +133,20 @@ class MathConverter:
             return sp.Piecewise(*pieces, (otherwise, True))
         if kind == libsbml.AST_FUNCTION:
             return self._call(node.getName(), args(), element)
+        if kind == libsbml.AST_FUNCTION_RATE_OF:
+            return self._rate_of(kids, element, bound)
         if kind == libsbml.AST_FUNCTION_DELAY:
             raise self.fail("delay() is not supported (cartsim solves ODEs, not DDEs)", element)
         raise self.fail(f"unsupported MathML element '{node.getName() or kind}'", element)
+
+    def _rate_of(self, kids: list, element: str, bound: Mapping[str, sp.Basic]) -> sp.Basic:
+        """``rateOf(x)``: x must name a model quantity (after inlining function arguments)."""
+        target = self.convert(kids[0], element, bound) if len(kids) == 1 else None
+        if not isinstance(target, sp.Symbol) or target == TIME:
+            raise self.fail("rateOf() takes one species, compartment or parameter", element)
+        if self.rate_of is None:
+            raise self.fail("rateOf() is not supported here", element)
+        return self.rate_of(target.name)
 
     def _call(self, name: str, values: list, element: str):
         if name not in self.functions:
