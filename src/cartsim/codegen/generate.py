@@ -8,7 +8,8 @@ Generated functions (all ``@njit(cache=True)``, arrays passed in, nothing alloca
 - ``model_obs(t, y, p, out)``: observables.
 - ``model_event_g(t, y, p, g)``: the state events' zero-crossing functions.
 - ``model_event_times(p, times)``: the time of every time-event occurrence.
-- ``model_apply(k, t, y, p, rng)``: the actions of event ``k`` (pre-event values on the right).
+- ``model_apply(k, t, y, p, streams)``: the actions of event ``k`` (pre-event values on the
+  right), drawing from ``streams[k]``, the event's own random stream.
 
 Constants describe sizes, event directions and flags. Common subexpressions are shared (CSE).
 """
@@ -139,9 +140,11 @@ def generate_source(resolved: ResolvedModel) -> str:
     w.assignments([f"times[{i}]" for i in range(len(occurrences))],
                   [time for _, time in occurrences], 1)
 
-    w.function("model_apply(k, t, y, p, rng)", "Apply the actions of event k.")
+    w.function("model_apply(k, t, y, p, streams)", "Apply the actions of event k.")
     if not resolved.events:
         w.emit("pass", 1)
+    else:
+        w.emit("rng = streams[k]", 1)
     for k, event in enumerate(resolved.events):
         w.emit(f"{'if' if k == 0 else 'elif'} k == {k}:  # {event.name}", 1)
         if not event.actions:
