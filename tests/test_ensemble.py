@@ -45,8 +45,8 @@ def test_random_event_draws_are_per_patient_and_layout_free(dosing):
 
 
 def test_each_event_draws_from_its_own_stream():
-    """Streams are keyed by (seed, patient, event): an extra event that draws earlier, or a
-    change in the order of events, leaves another event's draws as they were."""
+    """Streams are keyed by (seed, patient, event): an extra event that draws earlier, with
+    the other events in reverse order, leaves the dose event's draws as they were."""
     from dataclasses import replace
 
     from cartsim.engine import compile_model
@@ -55,15 +55,13 @@ def test_each_event_draws_from_its_own_stream():
 
     base = dosing_model()
     noise = TimeEvent("noise", at="1", actions=[add_to("hits", "rand_normal()")])
-    models = [base, replace(base, events=(noise, *base.events)),
-              replace(base, events=(*reversed(base.events), noise))]
+    models = [base, replace(base, events=(noise, *reversed(base.events)))]
     t = np.array([0.0, 3.0])
     params = {"jitter": np.full(20, 0.2)}
     doses = [compile_model(m).solve(t, params=params, seed=5).state("x")[:, -1] for m in models]
     # the same draws; only the solver's steps differ around the extra event (another draw
     # would move a dose by about 20%)
     np.testing.assert_allclose(doses[1], doses[0], rtol=1e-5)
-    np.testing.assert_allclose(doses[2], doses[0], rtol=1e-5)
     assert np.unique(doses[0]).size == 20
 
 
