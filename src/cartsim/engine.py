@@ -53,6 +53,9 @@ class CompiledModel:
         self.parameter_names = [p.name for p in self.resolved.parameters]
         self.observable_names = [name for name, _ in self.resolved.observables]
         self.event_names = [e.name for e in self.resolved.events]
+        # each event's random stream is keyed by its name, so other events never shift it
+        self._event_purposes = np.array([purpose_id(f"{EVENT_PURPOSE}:{name}")
+                                         for name in self.event_names], dtype=np.uint64)
         self.defaults = np.array([p.default for p in self.resolved.parameters], dtype=float)
         self.numba_seconds = 0.0
         if warm:
@@ -178,14 +181,12 @@ class CompiledModel:
     def _run(self, job: _Job, seed, threads, progress, target) -> Iterator[EnsembleResult]:
         """Solve chunk after chunk into ``target(first, last)``, yielding each filled part."""
         workers = _thread_count(threads)
-        purposes = np.array([purpose_id(f"{EVENT_PURPOSE}:{name}")
-                             for name in self.event_names], dtype=np.uint64)
         start = time.perf_counter()
         with ThreadPoolExecutor(max_workers=workers) as pool:
             for first in range(0, max(job.total, 1), job.chunk_size):
                 last = min(first + job.chunk_size, job.total)
                 part = target(first, last)
-                self._solve_chunk(pool, job, first, last, seed, purposes, part)
+                self._solve_chunk(pool, job, first, last, seed, part)
                 yield part
                 if progress and job.total:
                     rate = last / max(time.perf_counter() - start, 1e-9)
@@ -201,8 +202,7 @@ class CompiledModel:
                            + 2 * n_log + len(INFO_FIELDS) + len(self.parameter_names) + 2)
         return max(1, min(max(total, 1), CHUNK_BYTES // per_patient))
 
-    def _solve_chunk(self, pool, job: _Job, first, last, seed, purposes,
-                     out: EnsembleResult) -> None:
+    def _solve_chunk(self, pool, job: _Job, first, last, seed, out: EnsembleResult) -> None:
         """Fill ``out`` with patients first .. last - 1, blocks of them on the thread pool."""
         n = last - first
         use_init = job.initial is None
@@ -213,7 +213,7 @@ class CompiledModel:
             job.grid, job.table[first:last], y0, use_init, float(opts.rtol), job.atol,
             opts.method_code, int(opts.max_steps), float(opts.first_step),
             float(opts.max_step) if math.isfinite(opts.max_step) else 1e300,
-            np.uint64(seed), np.int64(first), purposes, out.states, out.observables,
+            np.uint64(seed), np.int64(first), self._event_purposes, out.states, out.observables,
             out.status, out.info, out.t_stop, out.event_times, out.event_ids,
         )
         kernel = self.module.solve_range

@@ -179,7 +179,7 @@ class _Importer:
         self._refuse_unsupported()
         self._name_everything()
         self.rates: dict[str, str] = {}  # quantity -> name of its rateOf assignment
-        self.math = MathConverter(self.names.of, self._functions(), self.where, self._rate_symbol)
+        self.math = MathConverter(self.names.of, self._functions(), self._rate_symbol, self.where)
         rules = list(m.getListOfRules())
         self.rate_rules = {r.getVariable(): r.getMath() for r in rules if r.isRate()}
         self.assignment_rules = {r.getVariable(): r.getMath() for r in rules if r.isAssignment()}
@@ -376,8 +376,8 @@ class _Importer:
         for lp in self._locals(reaction):
             self.constants[local[lp.getId()]] = sp.Float(lp.getValue())
             self.descriptions[local[lp.getId()]] = f"local to reaction {rid}"
-        converter = MathConverter({**self.names.of, **local}, self.math.functions, self.where,
-                                  self._rate_symbol)
+        converter = MathConverter({**self.names.of, **local}, self.math.functions,
+                                  self._rate_symbol, self.where)
         rate_name = self.names.of[rid]
         self.assignments[rate_name] = converter.convert(law.getMath(),
                                                         f"kinetic law of reaction '{rid}'")
@@ -455,10 +455,8 @@ class _Importer:
             if event.isSetPriority() and event.getPriority().getMath() is not None:
                 element = f"priority of event '{event.getId() or index + 1}'"
                 value = self.convert(event.getPriority().getMath(), element)
-                if TIME not in value.free_symbols:
-                    value = self._at_start(value, element)
-                defaults = {sp.Symbol(k): v for k, v in self.constants.items()}
-                priority = _number(value.xreplace(defaults))
+                priority = (None if TIME in value.free_symbols
+                            else self._at_defaults(self._at_start(value, element)))
                 if priority is None:
                     raise self.fail("event priorities that change during the run are not "
                                     "supported", element)
@@ -501,12 +499,15 @@ class _Importer:
         if found is None:
             return None
         at = self._at_start(found[0], "event time", keep_states=True)
-        defaults = {sp.Symbol(k): v for k, v in self.constants.items() if _number(v) is not None}
-        if not at.free_symbols <= set(defaults):
-            return None
-        value = _number(at.xreplace(defaults))
+        value = self._at_defaults(at)
         false_at_start = value is not None and (value > 0 or (value == 0 and found[1]))
         return at if false_at_start else None
+
+    def _at_defaults(self, expr: sp.Basic) -> float | None:
+        """The value of ``expr`` (from :meth:`_at_start`) with the parameters at their
+        defaults; None if it depends on a state."""
+        defaults = {sp.Symbol(k): v for k, v in self.constants.items() if _number(v) is not None}
+        return _number(expr.xreplace(defaults))
 
 
 def import_sbml(source: str | Path) -> SBMLModel:

@@ -44,8 +44,8 @@ class MathConverter:
     function definitions (``functions``: id → (argument names, body AST)). ``rate_of`` turns
     the cartsim name in ``rateOf(x)`` into the symbol standing for x's rate of change."""
 
-    def __init__(self, names: Mapping[str, str], functions: Mapping[str, tuple], where: str = "",
-                 rate_of: Callable[[str], sp.Basic] | None = None):
+    def __init__(self, names: Mapping[str, str], functions: Mapping[str, tuple],
+                 rate_of: Callable[[str], sp.Basic], where: str = ""):
         self.names = names
         self.functions = functions
         self.where = where
@@ -144,8 +144,6 @@ class MathConverter:
         target = self.convert(kids[0], element, bound) if len(kids) == 1 else None
         if not isinstance(target, sp.Symbol) or target == TIME:
             raise self.fail("rateOf() takes one species, compartment or parameter", element)
-        if self.rate_of is None:
-            raise self.fail("rateOf() is not supported here", element)
         return self.rate_of(target.name)
 
     def _call(self, name: str, values: list, element: str):
