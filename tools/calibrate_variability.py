@@ -48,7 +48,9 @@ def spread_of(product_name: str, omegas: dict[str, float]):
                               points_per_day=4, variations=with_omegas(product_name, omegas))
     if product_name == "tisa-cel":
         ck = run.kinetics()
-        return {"cmax": log_spread([k.cmax for k in ck]), "tmax": log_spread([k.tmax for k in ck]),
+        # Tmax of patients who expand (a non-expander's peak is at infusion, Tmax 0)
+        return {"cmax": log_spread([k.cmax for k in ck]),
+                "tmax": log_spread([k.tmax for k in ck if k.tmax > 0]),
                 "fold": log_spread(run.fold_expansions())}
     counts = run["cart_cells_per_ul"]
     return {day: np.percentile([np.interp(day, run.time, c) for c in counts], [25, 75])
