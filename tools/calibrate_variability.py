@@ -24,7 +24,7 @@ import numpy as np
 from scipy.optimize import minimize
 
 from cartsim.presets.variability import DISEASE_VARIABILITY, PRODUCT_VARIABILITY
-from cartsim.therapy.population import log_spread, simulate_population
+from cartsim.therapy.population import simulate_population
 
 PATIENTS = 200
 STEIN_SD = {"cmax": np.sqrt(0.65), "tmax": np.sqrt(0.38), "fold": np.sqrt(2.4)}
@@ -47,11 +47,7 @@ def spread_of(product_name: str, omegas: dict[str, float]):
     run = simulate_population(product_name, disease_name, PATIENTS, t_end=t_end,
                               points_per_day=4, variations=with_omegas(product_name, omegas))
     if product_name == "tisa-cel":
-        ck = run.kinetics()
-        # Tmax of patients who expand (a non-expander's peak is at infusion, Tmax 0)
-        return {"cmax": log_spread([k.cmax for k in ck]),
-                "tmax": log_spread([k.tmax for k in ck if k.tmax > 0]),
-                "fold": log_spread(run.fold_expansions())}
+        return run.kinetic_spreads()
     counts = run["cart_cells_per_ul"]
     return {day: np.percentile([np.interp(day, run.time, c) for c in counts], [25, 75])
             for day in ZUMA1_QUARTILES}

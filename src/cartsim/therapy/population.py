@@ -82,6 +82,15 @@ class PopulationRun:
         return np.array([fold_expansion(self.time, t, e)
                          for t, e in zip(total, engrafted, strict=True)])
 
+    def kinetic_spreads(self) -> dict[str, float]:
+        """Between-patient spreads (:func:`log_spread`) of Cmax, Tmax and fold expansion, the
+        statistics Stein 2019 gives omegas for. Tmax counts only patients who expand: one whose
+        cells never expand peaks at infusion (Tmax 0), which has no logarithm."""
+        ck = self.kinetics()
+        return {"cmax": log_spread([k.cmax for k in ck]),
+                "tmax": log_spread([k.tmax for k in ck if k.tmax > 0]),
+                "fold": log_spread(self.fold_expansions())}
+
 
 def simulate_population(product_name: str, disease_name: str, n: int, *, t_end: float = 365.0,
                         seed: int = 0, points_per_day: int = 1,
