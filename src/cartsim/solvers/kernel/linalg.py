@@ -9,7 +9,8 @@ from cartsim.codegen.jit import njit
 
 @njit(cache=True)
 def lu_factor(a, piv):
-    """Factor a in place (L below the diagonal, unit diagonal implied; U on and above).
+    """Factor a in place: L below the diagonal (unit diagonal implied), U above it and the
+    reciprocals of U's diagonal on it (each solve then multiplies instead of dividing).
     Returns 0 on success, 1 if a pivot is zero or not finite (singular matrix)."""
     n = N_STATES
     for col in range(n):
@@ -26,6 +27,7 @@ def lu_factor(a, piv):
             for j in range(n):
                 a[col, j], a[best, j] = a[best, j], a[col, j]
         inv = 1.0 / a[col, col]
+        a[col, col] = inv
         for row in range(col + 1, n):
             factor = a[row, col] * inv
             a[row, col] = factor
@@ -52,4 +54,4 @@ def lu_solve(a, piv, b):
         acc = b[i]
         for j in range(i + 1, n):
             acc -= a[i, j] * b[j]
-        b[i] = acc / a[i, i]
+        b[i] = acc * a[i, i]
