@@ -218,3 +218,15 @@ def test_cd28_expands_faster_and_drives_more_cytokine_than_4_1bb_at_the_same_dos
     t_bb = bb.time[np.argmax(bb["cart_cells_per_ul"])]
     assert t_cd28 < t_bb
     assert peak(cd28, "il6_pg_ml") > peak(bb, "il6_pg_ml")
+
+
+def test_4_1bb_cells_secrete_less_cytokine_per_cell_than_cd28_cells():
+    """With CD28's cytokine potency the same tisa-cel patient has the same CAR-T kinetics but
+    more IFN-γ (its secretion scales with the potency) and more IL-6 (mostly made by
+    macrophages, which the killing activates too, so it rises less): the potency acts on
+    secretion only."""
+    bb = simulate_patient("tisa-cel", "lbcl", t_end=30)
+    as_cd28 = simulate_patient("tisa-cel", "lbcl", t_end=30, cytokine_potency=1.0)
+    assert np.allclose(bb["cart_cells_per_ul"], as_cd28["cart_cells_per_ul"], rtol=1e-6)
+    assert peak(as_cd28, "ifng_pg_ml") > 1.5 * peak(bb, "ifng_pg_ml")
+    assert peak(as_cd28, "il6_pg_ml") > 1.05 * peak(bb, "il6_pg_ml")

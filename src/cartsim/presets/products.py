@@ -32,6 +32,10 @@ COSTIM_41BB = Preset("4-1BB", "costimulation", "4-1BB costimulation: memory and 
     "mu_mem": (0.0032, "stein2019: Table 1 beta"),
     "niche_weight": (0.1, "chosen: 4-1BB cells persist for months (stein2019: beta)"),
     "chi_exh": (0.03, "chosen: 4-1BB signalling resists exhaustion"),
+    "cytokine_potency": (0.5, "chosen: CD28 signalling drives more cytokine secretion per "
+                         "activated cell than 4-1BB's (the issue's 'more CRS for CD28'; no "
+                         "value in reference/); 0.5 the best of 1, 0.5 and 0.25 by hand with "
+                         "tools/calibrate_toxicity.py on eliana, cibmtr and karmma"),
 })
 
 COSTIM_CD28 = Preset("CD28", "costimulation", "CD28 costimulation: fast expansion, short "
@@ -44,6 +48,8 @@ COSTIM_CD28 = Preset("CD28", "costimulation", "CD28 costimulation: fast expansio
     "mu_mem": (0.06, CALIBRATED_CD28),
     "niche_weight": (1.0, "kimmel2021: niche competition fitted to ZUMA-1 axi-cel"),
     "chi_exh": (0.08, "chosen: CD28 signalling drives faster exhaustion"),
+    "cytokine_potency": (1.0, "chosen: the reference; the cytokine production constants "
+                         "(p_ifng, p_il6_t, K_cd40) are per CD28 CAR-T cell"),
 })
 
 TISA_CEL = COSTIM_41BB.merged(Preset("tisa-cel", "product", "", {

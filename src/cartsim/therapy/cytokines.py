@@ -1,6 +1,7 @@
 """Cytokines and myeloid activation: IFN-γ, IL-6, IL-10 and macrophage activation.
 
-Engaged CAR-T cells secrete IFN-γ (inhibited by IL-10, Hardiansyah 2019) and some IL-6.
+Engaged CAR-T cells secrete IFN-γ (inhibited by IL-10, Hardiansyah 2019) and some IL-6, CD28
+CARs more per cell than 4-1BB CARs (``cytokine_potency``).
 Macrophages are activated (sigmoidally, so the trickle of killing that maintains B-cell aplasia
 does not) by three routes (Santurio 2025): damage signals from killed cells,
 contact with engaged CAR-T cells (CD40-CD40L) and IFN-γ; activated macrophages make most of the
@@ -46,6 +47,9 @@ CYTOKINE_PARAMETERS = (
         "CAR-T cells", "engaged CAR-T cells for half-maximal CD40-CD40L activation"),
     par("ec50_ifng", 100.0, "pg/mL", "chosen: IFN-γ activates macrophages at a hundred pg/mL",
         "IFN-γ for half-maximal macrophage activation and fever"),
+    par("cytokine_potency", 1.0, "", "chosen: reference value for CD28 costimulation; "
+        "costimulation presets set it", "cytokine secretion and CD40L contact signal per "
+        "engaged CAR-T cell, relative to a CD28 CAR"),
     par("w_cd40", 1.0, "", "santurio2025: CD40-CD40L contact is a major CRS driver (weight "
         "chosen)", "weight of contact activation"),
     par("w_damp", 0.5, "", "santurio2025: DAMPs from killed cells (weight chosen)",
@@ -74,8 +78,9 @@ def cytokines_model() -> Model:
         parameters=CYTOKINE_PARAMETERS,
         assignments=[
             Assignment("ifng_excess", "ifng - ifng_base", "pg/mL", "IFN-γ above baseline"),
-            Assignment("engaged", "activation*armed_cells", "Gcell",
-                       "CAR-T cells engaged with antigen"),
+            Assignment("engaged", "cytokine_potency*activation*armed_cells", "Gcell",
+                       "CAR-T cells engaged with antigen, weighted by their costimulation's "
+                       "cytokine potency"),
             Assignment("secretion", "1 - steroid_effect", "", "cytokine secretion left by "
                        "steroids"),
             Assignment("macrophage_drive", drive, "", "activation signals for macrophages"),
