@@ -6,7 +6,7 @@ the compiled code skips a zero check on every division.
 
 Two fast-math freedoms (``fastmath={"contract", "arcp"}``): fused multiply-adds and division
 by multiplying with a reciprocal the compiler can hoist. A solver step is a chain of dependent
-operations, so these shorten it (about 10% more patients per second on the benchmark model).
+operations, so these shorten it (7-9% more patients per second on the benchmark model).
 Neither assumes finite values, so the kernel's checks for NaN and infinity still hold, and the
 code is the same for every patient, so results stay bit-identical across chunks and threads.
 """
