@@ -111,7 +111,11 @@ def small_numbers_model(populations: tuple[StochasticPopulation, ...]) -> Model:
         parameters=SMALL_NUMBER_PARAMETERS,
         assignments=[Assignment("stochastic_activity", active, "Gcell",
                                 "cells (or arrivals) in stochastic populations")],
-        equations={"leap_clock": "ifelse(stochastic_activity > 0, 1, 0)",
+        # the clock runs while a stochastic population holds or expects more than a millionth
+        # of a cell per leap: rounding residue in a state that should be exactly zero (1e-20
+        # cells from a stiff step's linear solve) would otherwise start and stop it over and
+        # over, a discontinuity the solver can only step through in tiny steps
+        equations={"leap_clock": "ifelse(stochastic_activity > 1e-6*one_cell, 1, 0)",
                    **{p.flag: "0" for p in populations}},
         events=events,
         description=__doc__.splitlines()[0],

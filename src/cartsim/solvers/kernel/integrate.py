@@ -84,10 +84,16 @@ def initial_step(t, y, f0, p, atol, rtol, order, h_max, ytmp, ftmp):
 
 @njit(cache=True)
 def clamp_nonnegative(y):
-    """Project amounts onto y ≥ 0; returns True if anything changed."""
+    """Project amounts onto y ≥ 0, and flush a population below 1e-12 of its extinction level
+    to exactly 0; returns True if anything changed. Such a value is rounding residue, not
+    cells: a stiff step's linear solve mixes other components into a population that is
+    exactly 0 (1e-20 to 1e-90 of a cell seen), which would otherwise linger as non-zero."""
     changed = False
     for i in range(N_STATES):
         if NONNEGATIVE[i] and y[i] < 0.0:
+            y[i] = 0.0
+            changed = True
+        elif 0.0 < y[i] < 1e-12 * EXTINCTION_LEVEL[i]:
             y[i] = 0.0
             changed = True
     return changed
