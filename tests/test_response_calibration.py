@@ -1,15 +1,15 @@
-"""Response and escape: the mechanisms that make failure possible, and trial cohorts within
-stated bounds of the training trials' published rates (reference/trials_training.csv).
+"""Response and escape: the mechanisms that make failure possible, and trial cohorts within stated
+bounds of the training trials' published rates (reference/trials_training.csv).
 
-The lymphoma tumour's killing susceptibility is Kimmel 2021's LBCL killing rate over the
-leukaemia-calibrated maximum; its between-patient spread, the myeloma susceptibility and the
-pre-existing antigen-negative fraction were chosen by hand with ``tools/calibrate_response.py``
-against ZUMA-1 and KarMMa, the solid tumours' engagement threshold against CT041. Bounds: 60
-simulated patients have a 95% interval of about +-13 percentage points, the published rates (n =
-75-128) about +-10; a rate counts as reproduced within 20 points. ELIANA's CR (60%, CRi 21%) was
-not used: the blood counts that separate CR from CRi were calibrated on KarMMa's cytopenias alone.
-The share of progressions that are CD19-negative rests on 21 ZUMA-1 biopsies (95% interval 15-57%),
-so its bound is 25 points.
+The lymphoma tumour's killing susceptibility (from Kimmel 2021's LBCL killing rate over the
+leukaemia-calibrated maximum, raised for the target saturation Kimmel's killing lacks), its
+between-patient spread, the myeloma susceptibility and the pre-existing antigen-negative fraction
+were chosen by hand with ``tools/calibrate_response.py`` against ZUMA-1 and KarMMa, the solid
+tumours' engagement threshold against CT041. Bounds: 60 simulated patients have a 95% interval of
+about +-13 percentage points, the published rates (n = 75-128) about +-10; a rate counts as
+reproduced within 20 points. ELIANA's CR (60%, CRi 21%) was not used: the blood counts that
+separate CR from CRi were calibrated on KarMMa's cytopenias alone. The share of progressions that
+are CD19-negative rests on 21 ZUMA-1 biopsies (95% interval 15-57%), so its bound is 25 points.
 """
 
 from __future__ import annotations

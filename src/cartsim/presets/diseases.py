@@ -50,8 +50,11 @@ LBCL = Preset("lbcl", "disease", "relapsed/refractory large B-cell lymphoma", {
     **second_antigen("CD22", CD22),
     "weight_kg": (80.0, "chosen: adult"),
     "B_start_fraction": (0.1, "chosen: prior anti-CD20 therapy depletes B cells"),
-    "susceptibility": (0.33, "kimmel2021: gamma_B 1.15/day fitted to ZUMA-1 LBCL is a third "
-                             "of kill_max 3.5/day calibrated on marrow leukaemia (stein2019)"),
+    "susceptibility": (0.5, "chosen: calibrated (tools/calibrate_response.py) to the zuma1 "
+                            "ORR and CR (82%, 58%; 67% and 57% simulated) from kimmel2021's "
+                            "0.33 (gamma_B 1.15/day fitted to ZUMA-1 LBCL over kill_max 3.5/day "
+                            "calibrated on marrow leukaemia, stein2019), which leaves out the "
+                            "target saturation this model's killing has and Kimmel's lacks"),
     "frac_neg": (1e-10, "chosen: calibrated (tools/calibrate_response.py) to the zuma1 share "
                         "of CD19-negative progressions (7 of 21 biopsies), with the "
                         "between-patient spread"),

@@ -30,7 +30,13 @@ COSTIM_41BB = Preset("4-1BB", "costimulation", "4-1BB costimulation: memory and 
     "d_eff": (0.1588, "stein2019: Table 1 alpha 0.16/day minus eps_mem"),
     "eps_mem": (0.0012, "chaudhury2020: k_EP, effector to persistent conversion"),
     "mu_mem": (0.0032, "stein2019: Table 1 beta"),
-    "niche_weight": (0.1, "chosen: 4-1BB cells persist for months (stein2019: beta)"),
+    "niche_weight": (0.02, "chosen: 4-1BB cells persist for months (stein2019: beta 0.0032/day "
+                     "is carried by mu_mem; the recovered niche adds 0.0006/day)"),
+    "memory_self_renewal": (1.0, "chosen: 4-1BB signalling favours self-renewing central-memory "
+                            "cells, so an activated memory cell stays memory while its daughter "
+                            "becomes an effector; Stein 2019's slow phase (beta 0.0032/day) "
+                            "needs the memory pool not to drain into effectors whenever B cells "
+                            "return (no value in reference/)"),
     "chi_exh": (0.03, "chosen: 4-1BB signalling resists exhaustion"),
     "cytokine_potency": (0.5, "chosen: CD28 signalling drives more cytokine secretion per "
                          "activated cell than 4-1BB's (the issue's 'more CRS for CD28'; no "
@@ -40,12 +46,16 @@ COSTIM_41BB = Preset("4-1BB", "costimulation", "4-1BB costimulation: memory and 
 
 COSTIM_CD28 = Preset("CD28", "costimulation", "CD28 costimulation: fast expansion, short "
                      "persistence", {
-    "rho_max": (2.42, CALIBRATED_CD28),
-    "engraft_fraction": (0.01, CALIBRATED_CD28),
-    "K_cap": (1.94, CALIBRATED_CD28),
-    "d_eff": (0.105, CALIBRATED_CD28),
-    "eps_mem": (0.0012, "chaudhury2020: k_EP"),
-    "mu_mem": (0.06, CALIBRATED_CD28),
+    "rho_max": (2.42, "chosen: calibrated to zuma1 with the rest of this set before its "
+                "memory pool killed B cells, and kept so CD28 expands faster than 4-1BB (1.76; "
+                "tools/calibrate_therapy.py)"),
+    "engraft_fraction": (0.0101, CALIBRATED_CD28),
+    "K_cap": (1.0069, CALIBRATED_CD28),
+    "d_eff": (0.1, CALIBRATED_CD28),
+    "eps_mem": (0.2376, CALIBRATED_CD28 + "; far above chaudhury2020's k_EP 0.0012 of 4-1BB "
+                "cells: CD28 effectors contract fast into the pool that carries ZUMA-1's "
+                "day-28 to day-90 counts, which the niche competition then wears down"),
+    "mu_mem": (0.0065, CALIBRATED_CD28),
     "niche_weight": (1.0, "kimmel2021: niche competition fitted to ZUMA-1 axi-cel"),
     "chi_exh": (0.08, "chosen: CD28 signalling drives faster exhaustion"),
     "cytokine_potency": (1.0, "chosen: the reference; the cytokine production constants "

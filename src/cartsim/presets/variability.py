@@ -48,12 +48,12 @@ VARIABILITY_41BB = (
 )
 
 VARIABILITY_CD28 = (
-    Variation("rho_max", 0.89, ZUMA1_SPREAD),
+    Variation("rho_max", 0.98, ZUMA1_SPREAD),
     Variation("engraft_fraction", 1.1, "chosen: as calibrated for 4-1BB products (stein2019 "
                                        "spreads); no CD28 value in reference/"),
-    Variation("d_eff", 0.77, ZUMA1_SPREAD),
-    Variation("K_C", 0.17, ZUMA1_SPREAD + "; kimmel2021: K_C among the most sensitive parameters"),
-    Variation("niche_weight", 1.23, ZUMA1_SPREAD),
+    Variation("d_eff", 0.571, ZUMA1_SPREAD),
+    Variation("K_C", 0.143, ZUMA1_SPREAD + "; kimmel2021: K_C among the most sensitive parameters"),
+    Variation("niche_weight", 0.286, ZUMA1_SPREAD),
 )
 
 VARIABILITY_IDE_CEL = (

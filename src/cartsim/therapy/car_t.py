@@ -1,14 +1,16 @@
 """CAR-T cells: memory (stem-like), effector and exhausted phenotypes, total body.
 
-Memory cells are activated by antigen into effectors; effectors proliferate while engaged
-(saturating in antigen load, helped by CD4 cells), contract once antigen is gone, return to
-memory at a slow rate, and exhaust under chronic engagement. Both memory and effector cells
-also grow or shrink homeostatically by competing with normal T cells for the lymphocyte niche
-that lymphodepletion empties (Kimmel 2021's Gompertz competition). The equations need
-``engagement`` (from :mod:`.targets`), ``N`` (normal T cells, :mod:`.normal_cells`),
-``steroid_effect`` and ``switch_kill`` (:mod:`.drugs`). Below 100 cells, memory and effector
-cells are simulated as birth-death processes (:mod:`.small_numbers`), so a product's last cells
-are lost by chance.
+Memory cells are activated by antigen into effectors (4-1BB memory cells self-renew: the
+activated cell stays memory and its daughter becomes the effector); effectors proliferate while
+engaged (saturating in antigen load, helped by CD4 cells), contract once antigen is gone and
+return to memory as it clears, and exhaust under chronic engagement. Memory cells kill too, less
+than effectors: the long-lived pool that remains after contraction keeps new B cells from
+surviving (B-cell aplasia). Both memory and effector cells also grow or shrink homeostatically
+by competing with normal T cells for the lymphocyte niche that lymphodepletion empties (Kimmel
+2021's Gompertz competition). The equations need ``engagement`` (from :mod:`.targets`), ``N``
+(normal T cells, :mod:`.normal_cells`), ``steroid_effect`` and ``switch_kill`` (:mod:`.drugs`).
+Below 100 cells, memory and effector cells are simulated as birth-death processes
+(:mod:`.small_numbers`), so a product's last cells are lost by chance.
 """
 
 from __future__ import annotations
@@ -30,9 +32,17 @@ CAR_T_PARAMETERS = (
         "weight of normal T cells in the expansion capacity"),
     par("k_mem_act", 1.0, "1/day", "hardiansyah2019: a_M, memory to effector activation",
         "activation rate of memory cells into effectors at full engagement"),
+    par("memory_self_renewal", 0.0, "", "chosen: 0, every activated memory cell becomes an "
+        "effector, as CD28 signalling drives terminal differentiation (4-1BB products override "
+        "it; no value in reference/)", "share of memory activations that are asymmetric "
+        "divisions: the memory cell stays and an effector daughter leaves"),
+    par("memory_kill_rel", 0.5, "", "chosen: memory-phenotype CAR-T cells kill on contact, with "
+        "less cytotoxic granule content than effectors (no value in reference/); they keep "
+        "B-cell aplasia for months after the effectors contract (eliana: B_cell_aplasia in all "
+        "responders)", "killing potency of memory cells relative to effectors"),
     par("eps_mem", 0.0012, "1/day", "chaudhury2020: k_EP (BIOMD0000001025), effector to "
         "persistent conversion; reproduces Stein 2019's slow fraction F_B 0.0079",
-        "effector-to-memory conversion rate"),
+        "effector-to-memory conversion rate once antigen no longer engages the cell"),
     par("d_eff", 0.1588, "1/day", "stein2019: Table 1 alpha 0.16/day minus eps_mem",
         "effector death (contraction) rate"),
     par("mu_mem", 0.0032, "1/day", "stein2019: Table 1 beta, slow persistence decline",
@@ -46,8 +56,9 @@ CAR_T_PARAMETERS = (
         "CD4 fraction giving half-maximal help to effector proliferation"),
     par("cd4_kill_rel", 0.5, "", "chosen: CD4 CAR-T cells kill, more slowly than CD8 "
         "(carcade2022 models both as cytotoxic)", "killing potency of CD4 relative to CD8"),
-    par("niche_weight", 0.1, "", "chosen: 4-1BB products persist for months (stein2019: beta); "
-        "Kimmel's full competition (weight 1) would clear them within weeks",
+    par("niche_weight", 0.02, "", "chosen: 4-1BB products persist for months (stein2019: beta "
+        "0.0032/day, which mu_mem carries; the niche adds 0.0006/day once normal T cells have "
+        "recovered); Kimmel's full competition (weight 1) would clear them within weeks",
         "weight of the homeostatic niche competition on CAR-T cells"),
     par("rho_C", 0.0251, "1/day", "kimmel2021: Table 1 rho_C", "baseline CAR-T net growth "
         "rate of the niche competition"),
@@ -116,15 +127,17 @@ CAR_T_ASSIGNMENTS = (
                "normal T cells compete for homeostatic cytokines"),
     Assignment("cd4_help", "cd4_fraction*(k_help + 0.5)/(0.5*(cd4_fraction + k_help))", "",
                "CD4 help on proliferation, 1 for a 1:1 product"),
-    Assignment("killer_effectors", "armed_cells*(1 - cd4_fraction*(1 - cd4_kill_rel))", "Gcell",
-               "effectors weighted by cytotoxic potency"),
+    Assignment("killer_effectors", "(armed_cells + memory_kill_rel*Cm)*(1 - cd4_fraction*"
+               "(1 - cd4_kill_rel))", "Gcell", "CAR-T cells weighted by cytotoxic potency"),
 )
 
 
 NET_CHANGE = {
-    "Cm": "-k_mem_act*activation*Cm + eps_mem*Ce + (homeostasis - mu_mem - switch_kill)*Cm",
+    "Cm": "-(1 - memory_self_renewal)*k_mem_act*activation*Cm + eps_mem*(1 - activation)*Ce "
+          "+ (homeostasis - mu_mem - switch_kill)*Cm",
     "Ce": "k_mem_act*activation*Cm + rho_max*activation*cd4_help*expansion_room*Ce "
-          "- (d_eff + eps_mem + chi_exh*activation - homeostasis + switch_kill)*Ce",
+          "- (d_eff + eps_mem*(1 - activation) + chi_exh*activation - homeostasis "
+          "+ switch_kill)*Ce",
 }
 """Deterministic change of memory and effector cells (Gcell/day)."""
 
@@ -133,10 +146,12 @@ CAR_T_RATES = {
     # birth - death and the inflow give NET_CHANGE (the equations keep the smooth net form:
     # splitting homeostasis into max(+/-) would put a kink at the niche equilibrium)
     "Cm": ("max(homeostasis, 0)",
-           "k_mem_act*activation + max(-homeostasis, 0) + mu_mem + switch_kill",
-           "eps_mem*Ce"),
+           "(1 - memory_self_renewal)*k_mem_act*activation + max(-homeostasis, 0) + mu_mem "
+           "+ switch_kill",
+           "eps_mem*(1 - activation)*Ce"),
     "Ce": ("rho_max*activation*cd4_help*expansion_room + max(homeostasis, 0)",
-           "d_eff + eps_mem + chi_exh*activation + max(-homeostasis, 0) + switch_kill",
+           "d_eff + eps_mem*(1 - activation) + chi_exh*activation + max(-homeostasis, 0) "
+           "+ switch_kill",
            "k_mem_act*activation*Cm"),
 }
 

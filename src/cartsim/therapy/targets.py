@@ -9,7 +9,10 @@ cell is Beddington-DeAngelis in effectors and targets, so it saturates in the ef
 ratio (and reduces to Kimmel 2021's ``E/(k_B + E)`` when the target term is zero). Tumour cells
 are killed more slowly when fewer effectors reach them (``infiltration``) or when they resist
 the killing they are engaged in (``susceptibility``: a resistant lymphoma still activates the
-CAR-T cells it survives, so failure with antigen present is possible). Engagement
+CAR-T cells it survives, so failure with antigen present is possible). Healthy B and plasma
+cells, which CAR-T cells meet in blood, marrow and lymphoid organs, are killed at León-Triana
+2020's mass-action rate without the target saturation, so a few persisting CAR-T cells keep
+B-cell aplasia. Engagement
 is sigmoidal in the target load (Hill coefficient 2, as activation in Hanson 2016 and the
 binding function of CARCADE): a trickle of new B cells does not keep effectors expanding, so
 after the tumour is gone CAR-T cells contract and persist as memory.
@@ -30,6 +33,10 @@ TUMOUR_CLONES = ("Tp", "Tl", "Tn")
 
 HEALTHY_TARGETS = ("B", "P", "PL", "H")
 """Normal B cells, short- and long-lived plasma cells, healthy tissue carrying the TAA."""
+
+BLOOD_TARGETS = ("B", "P", "PL")
+"""Healthy targets in blood, marrow and lymphoid organs, where circulating CAR-T cells meet
+them (killed at León-Triana 2020's rate); the others are killed at the tumour's."""
 
 DEFAULT_DENSITY = {
     # (antigen, cell): molecules per cell; tumour densities come from the disease presets.
@@ -86,6 +93,11 @@ TARGET_PARAMETERS = (
     par("K_E", 0.88, "Gcell", "chosen: calibrated with kill_max (tools/calibrate_therapy.py; "
         "kimmel2021: k_B 2.024e9 cells fitted LBCL alone)", "effector number for "
         "half-maximal killing when targets are few"),
+    par("K_E_blood", 0.078, "Gcell", "leontriana2020: alpha 4.5e-11 /(cell*day), CAR-T killing "
+        "of healthy and leukaemic B cells by mass action, taken as the slope kill_max/K_E_blood "
+        "at few effectors (3.5/45 Gcell)", "effector number for half-maximal killing of "
+        "healthy blood and marrow cells (B and plasma cells), which CAR-T cells reach in "
+        "circulation; K_E, fitted to lymphoma (kimmel2021), holds for tumour and tissue"),
     par("q_ET", 0.29, "", "chosen: calibrated with kill_max; killing halves when recognised "
         "targets outnumber effectors about 3 to 1",
         "target term of the Beddington-DeAngelis killing (E:T saturation)"),
@@ -128,8 +140,15 @@ def targets_model() -> Model:
                    "(K_E + killer_effectors + q_ET*target_load)", "1/day",
                    "killing rate of a fully recognised target cell"),
     ]
+    assignments.append(Assignment(
+        "kill_per_blood_target", "kill_max*(1 - tme_suppression)*killer_effectors/(K_E_blood + "
+        "killer_effectors)", "1/day", "killing rate of a fully recognised healthy blood or "
+        "marrow cell (mass action at few effectors, as leontriana2020, without the target "
+        "saturation of tumour killing)"))
+    per_target = {c: "kill_per_blood_target" if c in BLOOD_TARGETS else "kill_per_target"
+                  for c in cells}
     tumour_factor = "*infiltration*susceptibility"
-    assignments += [Assignment(f"kill_{c}", f"w_{c}*kill_per_target"
+    assignments += [Assignment(f"kill_{c}", f"w_{c}*{per_target[c]}"
                                + (tumour_factor if c in TUMOUR_CLONES else ""), "1/day",
                                f"CAR-T killing rate per {c} cell") for c in cells]
     assignments.append(Assignment(
