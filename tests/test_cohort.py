@@ -146,3 +146,39 @@ def test_median_months_of_event_days():
     assert median_months([100.0, inf, inf], 730.0) is None
     assert median_months([100.0, 200.0, inf, inf], 730.0) is None  # median inf
     assert median_months([], 730.0) is None
+
+
+def test_a_failed_simulation_is_data_not_an_abort(tmp_path, capsys):
+    """A patient whose model blows up (M-protein growing instead of cleared) does not stop the
+    cohort: it is listed with the solver's reason, in no endpoint, and every endpoint says how
+    many such patients there were."""
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text(json.dumps({"product": "ide-cel", "disease": "mm", "seed": 1,
+                                    "follow_up_days": 30.0, "visits": {"days": [28.0]},
+                                    "rescue": {"enabled": False}}))
+    out = tmp_path / "out"
+    assert main(["cohort", str(scenario), "--patients", "2", "--workers", "1", "--out",
+                 str(out), "--set", "k_mprot=-500"]) == 0
+    assert "2 patient(s) could not be simulated" in capsys.readouterr().out
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["simulation_failed"]["patients"] == [0, 1]
+    assert all("non-finite" in reason for reason in summary["simulation_failed"]["reasons"])
+    assert summary["endpoints"]["orr"]["n"] == 0
+    assert summary["endpoints"]["orr"]["simulation_failed"] == 2
+    with open(out / "patients.csv", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [row["patient"] for row in rows] == ["0", "1"]
+    assert all("non-finite" in row["simulation_failed"] for row in rows)
+
+
+def test_failed_patients_leave_the_others_counted():
+    from cartsim.journey.cohort import Cohort
+
+    protocol = protocol_from_mapping({**SHORT, "seed": 3})
+    simulated = run_cohort(protocol, 3)
+    mixed = Cohort(protocol, simulated.parameters,
+                   [*simulated.outcomes, {"simulation_failed": "failed: too many steps"}])
+    ends, alone = mixed.summary()["endpoints"], simulated.summary()["endpoints"]
+    assert ends["infused"]["n"] == alone["infused"]["n"] == 3
+    assert ends["orr"] == {**alone["orr"], "simulation_failed": 1}
+    assert mixed.failed() == [3]

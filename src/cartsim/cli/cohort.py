@@ -78,6 +78,12 @@ def run_cohort_command(args: argparse.Namespace) -> int:
         tmp.write_text(json.dumps(summary, indent=2), encoding="utf-8")
     print(f"{summary['scenario']}: {summary['patients']} enrolled; CRS graded "
           f"{summary['crs_scale']}")
+    failed = summary["simulation_failed"]
+    if failed["patients"]:
+        print(f"  {len(failed['patients'])} patient(s) could not be simulated and are in no "
+              f"endpoint (patients.csv, column simulation_failed):")
+        for reason, count in failed["reasons"].items():
+            print(f"    {count} x {reason}")
     for name, entry in summary["endpoints"].items():
         print(f"  {name:26s} {_format(entry)}")
     for key in ("pfs_median_months", "dor_median_months"):

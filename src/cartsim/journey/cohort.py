@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from cartsim.clinical.response import RESPONDERS
+from cartsim.errors import SimulationError
 from cartsim.journey import assessment as assess_mod
 from cartsim.journey.protocol import protocol_from_mapping
 from cartsim.journey.run import journey_parameters, run_journey
@@ -28,6 +29,8 @@ from cartsim.presets.variability import variability
 from cartsim.therapy.population import sample_population
 
 COMPLETE = ("CR", "sCR")
+FAILED = "simulation_failed"
+"""Outcome key of a patient whose journey could not be simulated (the solver's reason)."""
 WILSON_Z = 1.959964
 """The 97.5th percentile of the standard normal distribution (95% two-sided intervals)."""
 
@@ -196,16 +199,23 @@ class Cohort:
                 "icans_scale": "icans", "neutropenia_scale": "neutropenia",
                 "thrombocytopenia_scale": "thrombocytopenia"}
 
+    def failed(self) -> list[int]:
+        """Patients whose journey could not be simulated."""
+        return [i for i, o in enumerate(self.outcomes) if FAILED in o]
+
     def summary(self) -> dict:
         """Endpoint proportions with 95% intervals, not-infused reasons, CRS onset, and the
-        scenario's published values beside the simulated ones."""
+        scenario's published values beside the simulated ones. Patients whose simulation
+        failed are in no endpoint; each endpoint and the summary say how many they are."""
         ctx = self._context()
+        failed = self.failed()
+        outcomes = [o for o in self.outcomes if FAILED not in o]
         endpoints = {}
         for endpoint in ENDPOINTS:
             months = FOLLOW_UP_MONTHS.get(endpoint.name)
             if months is not None and self.protocol["follow_up_days"] < month_days(months):
                 continue
-            flags = [endpoint.counts(o, ctx) for o in self.outcomes]
+            flags = [endpoint.counts(o, ctx) for o in outcomes]
             counted = [f for f in flags if f is not None]
             events, n = sum(counted), len(counted)
             low, high = wilson_interval(events, n)
@@ -213,24 +223,28 @@ class Cohort:
                 "description": endpoint.description, "events": events, "n": n,
                 "pct": round(100 * events / n, 1) if n else None,
                 "ci95_pct": [round(100 * low, 1), round(100 * high, 1)] if n else None}
+            if failed:
+                endpoints[endpoint.name][FAILED] = len(failed)
             published = self.protocol["published"].get(endpoint.name)
             if published is not None:
                 endpoints[endpoint.name]["published"] = published
-        onsets = [o[ctx["crs_scale"]]["onset_day"] for o in self.outcomes
+        onsets = [o[ctx["crs_scale"]]["onset_day"] for o in outcomes
                   if o["infused"] and o[ctx["crs_scale"]]["onset_day"] is not None]
         return {
             "scenario": self.protocol["name"],
             "patients": len(self.outcomes),
+            FAILED: {"patients": failed,
+                     "reasons": dict(Counter(self.outcomes[i][FAILED] for i in failed))},
             "crs_scale": self.protocol["monitoring"]["crs_scale"],
             "endpoints": endpoints,
-            "not_infused_reasons": dict(Counter(o["not_infused_reason"] for o in self.outcomes
+            "not_infused_reasons": dict(Counter(o["not_infused_reason"] for o in outcomes
                                                 if not o["infused"])),
             "crs_onset_median_day": float(np.median(onsets)) if onsets else None,
             "pfs_median_months": median_months(
-                [_progression_or_death_day(o) for o in self.outcomes if o["infused"]],
+                [_progression_or_death_day(o) for o in outcomes if o["infused"]],
                 self.protocol["follow_up_days"]),
             "dor_median_months": median_months(
-                [_progression_or_death_day(o) - o["response_day"] for o in self.outcomes
+                [_progression_or_death_day(o) - o["response_day"] for o in outcomes
                  if o["infused"] and o.get("response_day") is not None],
                 self.protocol["follow_up_days"]),
         }
@@ -242,7 +256,7 @@ class Cohort:
         for i, o in enumerate(self.outcomes):
             crs = o.get(ctx["crs_scale"], {})
             rows.append({
-                "patient": i, "infused": o["infused"],
+                "patient": i, FAILED: o.get(FAILED, ""), "infused": o.get("infused", ""),
                 "not_infused_reason": o.get("not_infused_reason", ""),
                 "best_response": o.get("best_response") or "",
                 "crs_max": crs.get("max", ""),
@@ -280,7 +294,12 @@ def toxicity_protocol(protocol: dict, days: float = 60.0, **overrides: float) ->
 
 
 def _outcome(protocol: dict) -> dict:
-    return run_journey(protocol).outcome
+    """The journey's outcome, or the reason its simulation failed (failure is data: the
+    cohort goes on, and the summary counts the patient as failed)."""
+    try:
+        return run_journey(protocol).outcome
+    except SimulationError as error:
+        return {FAILED: str(error)}
 
 
 def run_cohort(protocol: dict, n: int, *, progress: bool = False,
