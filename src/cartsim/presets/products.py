@@ -32,11 +32,12 @@ COSTIM_41BB = Preset("4-1BB", "costimulation", "4-1BB costimulation: memory and 
     "mu_mem": (0.0032, "stein2019: Table 1 beta"),
     "niche_weight": (0.02, "chosen: 4-1BB cells persist for months (stein2019: beta 0.0032/day "
                      "is carried by mu_mem; the recovered niche adds 0.0006/day)"),
-    "memory_self_renewal": (1.0, "chosen: 4-1BB signalling favours self-renewing central-memory "
+    "memory_self_renewal": (0.99, "chosen: 4-1BB signalling favours self-renewing central-memory "
                             "cells, so an activated memory cell stays memory while its daughter "
                             "becomes an effector; Stein 2019's slow phase (beta 0.0032/day) "
                             "needs the memory pool not to drain into effectors whenever B cells "
-                            "return (no value in reference/)"),
+                            "return; 0.99 rather than 1 so patients can vary on the logit "
+                            "scale (no value in reference/)"),
     "chi_exh": (0.03, "chosen: 4-1BB signalling resists exhaustion"),
     "cytokine_potency": (0.5, "chosen: CD28 signalling drives more cytokine secretion per "
                          "activated cell than 4-1BB's (the issue's 'more CRS for CD28'; no "

@@ -39,12 +39,18 @@ ZUMA1_SPREAD = ("chosen: calibrated (tools/calibrate_variability.py) so axi-cel 
                 "reproduce the zuma1 interquartile ranges of blood CAR-T counts at days 7-90 "
                 "(kimmel2021: obs_CAR_count)")
 
+SELF_RENEWAL_SPREAD = ("chosen: products differ in how stem-like their memory cells are (no "
+                       "spread in reference/); calibrated by hand (tools/calibrate_response.py) to "
+                       "the eliana share of CD19-negative relapses (41%; 50% simulated in 300 "
+                       "patients, 64% without the spread): patients whose memory drains into "
+                       "effectors lose their CAR-T cells and relapse CD19-positive")
 VARIABILITY_41BB = (
     Variation("rho_max", 0.5, STEIN_SPREAD),
     Variation("engraft_fraction", 1.1, STEIN_SPREAD),
     Variation("d_eff", 0.95, "stein2019: Table 1 omega^2 0.91 of alpha (d_eff sets alpha)"),
     Variation("eps_mem", 0.89, "stein2019: Table 1 omega^2 0.8 of F_B (eps_mem sets F_B)"),
     Variation("mu_mem", 0.93, "stein2019: Table 1 omega^2 0.86 of beta (mu_mem sets beta)"),
+    Variation("memory_self_renewal", 2.0, SELF_RENEWAL_SPREAD, "logit"),
 )
 
 VARIABILITY_CD28 = (
