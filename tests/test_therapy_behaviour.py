@@ -33,7 +33,7 @@ def test_tisa_cel_typical_kinetics_match_stein_2019(tisa_all):
     """Stein 2019 Table 1: Tmax 9.3 d, Cmax 24,000 copies/ug, alpha 0.16/day, slow fraction
     0.0079 of Cmax, beta 0.0032/day. Tolerances: Tmax 9-10.5 d; Cmax within a factor 2 (the
     calibration trades it against B-cell aplasia and lymphodepletion; 45,100 measured); alpha
-    within 15%; the level a year later between 0.2% and 5% of Cmax (F_B 0.79%; 0.27%
+    within 15%; the level a year later between 0.2% and 5% of Cmax (F_B 0.79%; 0.22%
     measured); beta within a factor 2 (0.0036 measured: mu_mem plus the recovered niche)."""
     ck = kinetic_summary(tisa_all.time, tisa_all["cart_copies_per_ug"])
     assert 9.0 <= ck.tmax <= 10.5
@@ -47,7 +47,7 @@ def test_tisa_cel_typical_kinetics_match_stein_2019(tisa_all):
 def test_tisa_cel_keeps_b_cell_aplasia_for_months(tisa_all):
     """ELIANA: B-cell aplasia in all responders while CAR-T cells persist. The memory pool
     that outlasts the effectors keeps new B cells below 5% of normal through day 180
-    (3.1% measured), and B cells start to return within the year as it wanes."""
+    (2.6% measured), and B cells start to return within the year as it wanes."""
     normal = at(tisa_all, "b_cells_per_ul", -7) / 0.2  # B_start_fraction 0.2
     for day in (28, 90, 180):
         assert at(tisa_all, "b_cells_per_ul", day) < 0.05 * normal, day
@@ -157,7 +157,7 @@ def test_steroids_blunt_expansion(axi_lbcl):
                                                         ("tisa-cel", "b-all")])
 def test_lymphodepletion_raises_expansion(product_name, disease_name):
     """CD28 products ride the emptied niche (Kimmel); 4-1BB expansion is antigen-driven and
-    gains less from lymphodepletion (measured: x1.07 for tisa-cel, more than x1.5 axi-cel)."""
+    gains less from lymphodepletion (measured: x1.11 for tisa-cel, x6.7 for axi-cel)."""
     with_ld = simulate_patient(product_name, disease_name, t_end=40)
     without = simulate_patient(product_name, disease_name, t_end=40, flu_days=0.0, cy_days=0.0)
     gain = peak(with_ld, "cart_cells_per_ul", 3) / peak(without, "cart_cells_per_ul", 3)
@@ -176,9 +176,11 @@ def test_on_target_off_tumour_b_cells_and_plasma_cells():
     assert at(cd19, "b_cells_per_ul", 28) < 0.1 * at(cd19, "b_cells_per_ul", -7)
     assert at(bcma, "b_cells_per_ul", 60) > at(cd19, "b_cells_per_ul", 60)
     assert at(cd19, "igg_g_l", 45) < at(cd19, "igg_g_l", 0)
-    assert at(bcma, "PL", 60) < 0.7 * at(bcma, "PL", 0)  # measured 0.55
+    # BCMA CAR-T cells kill plasma cells at León-Triana's rate, as they kill B cells: the
+    # long-lived ones are gone by day 60 (measured 4e-59 of the start)
+    assert at(bcma, "PL", 60) < 0.01 * at(bcma, "PL", 0)
     assert at(cd19, "PL", 60) > 0.9 * at(cd19, "PL", 0)
-    # measured 0.73: the typical ide-cel patient responds less than KarMMa's (calibration open)
+    # measured 0.002: deeper than KarMMa's typical response (its CR rate is over-predicted)
     assert at(bcma, "m_protein_g_dl", 60) < 0.9 * at(bcma, "m_protein_g_dl", 0)
 
 
@@ -228,7 +230,7 @@ def same_dose_lbcl():
 def test_cd28_expands_faster_and_drives_more_cytokine_than_4_1bb_at_the_same_dose(
         same_dose_lbcl):
     """Same dose and disease: the CD28 set peaks earlier (day 7 vs 14 measured) and higher
-    (x1.16) with more IL-6."""
+    (x1.33) with more IL-6."""
     cd28, bb = same_dose_lbcl["axi-cel"], same_dose_lbcl["tisa-cel"]
     assert peak(cd28, "cart_cells_per_ul") > peak(bb, "cart_cells_per_ul")
     t_cd28 = cd28.time[np.argmax(cd28["cart_cells_per_ul"])]
