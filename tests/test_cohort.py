@@ -182,3 +182,25 @@ def test_failed_patients_leave_the_others_counted():
     assert ends["infused"]["n"] == alone["infused"]["n"] == 3
     assert ends["orr"] == {**alone["orr"], "simulation_failed": 1}
     assert mixed.failed() == [3]
+
+
+def test_b_cell_aplasia_is_counted_over_escape_relapses_only():
+    """Pulsipher 2022's measure: of the antigen-negative relapses, how many kept B-cell
+    aplasia. Antigen-positive relapses and refractory disease are outside it."""
+    from cartsim.journey.cohort import Cohort
+
+    def relapse(kind, antigen, aplasia):
+        return {"infused": True, "progression_day": 200.0,
+                "failure": {"kind": kind, "antigen": antigen, "mechanism": "",
+                            "b_cell_aplasia": aplasia}}
+
+    protocol = protocol_from_mapping({**SHORT, "seed": 3})
+    simulated = run_cohort(protocol, 1)
+    outcomes = [relapse("late relapse", "antigen-negative", True),
+                relapse("early relapse", "antigen-low", False),
+                relapse("late relapse", "antigen-positive", False),
+                relapse("primary refractory", "antigen-negative", False)]
+    outcomes = [{**simulated.outcomes[0], **o} for o in outcomes]
+    ends = Cohort(protocol, simulated.parameters, outcomes).summary()["endpoints"]
+    assert ends["escape_relapse_with_b_cell_aplasia"]["events"] == 1
+    assert ends["escape_relapse_with_b_cell_aplasia"]["n"] == 2

@@ -22,7 +22,8 @@ COLUMNS = {"infused": "infused", "orr": "ORR", "cr": "CR", "crs_any": "CRS",
            "thrombocytopenia_grade3plus": "plt < 50", "pfs_12mo": "PFS 12 mo",
            "os_12mo": "OS 12 mo",
            "relapse_antigen_negative": "Ag- relapse",
-           "progression_antigen_negative": "Ag- progression"}
+           "progression_antigen_negative": "Ag- progression",
+           "escape_relapse_with_b_cell_aplasia": "BCA at Ag- relapse"}
 
 
 def cell(entry: dict | None) -> str:

@@ -115,6 +115,13 @@ def _antigen_negative_of(kinds: tuple[str, ...]) -> Callable[[dict, dict], bool 
     return test
 
 
+def _escape_relapse_with_b_cell_aplasia(o: dict, ctx: dict) -> bool | None:
+    """B-cell aplasia persisting at an antigen-negative or -low relapse (the CAR-T cells were
+    still there: escape, not loss of surveillance)."""
+    escape = _antigen_negative_of(("early relapse", "late relapse"))(o, ctx)
+    return bool(o["failure"]["b_cell_aplasia"]) if escape else None
+
+
 ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint("infused", "enrolled patients who were infused (ITT)", lambda o, ctx: o["infused"]),
     Endpoint("orr_itt", "best response a responder category, of all enrolled (ITT)",
@@ -155,6 +162,9 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint("os_12mo", "alive 12 months after infusion, of infused", _infused(_alive_at(12))),
     Endpoint("relapse_antigen_negative", "antigen-negative or -low at relapse, of relapses",
              _antigen_negative_of(("early relapse", "late relapse"))),
+    Endpoint("escape_relapse_with_b_cell_aplasia", "B cells below 5% of normal at an "
+             "antigen-negative or -low relapse, of such relapses",
+             _escape_relapse_with_b_cell_aplasia),
     Endpoint("progression_antigen_negative", "antigen-negative or -low at progression "
              "(relapse or primary refractory), of progressions",
              _antigen_negative_of(("early relapse", "late relapse", "primary refractory"))),
@@ -269,6 +279,8 @@ class Cohort:
                 "progression_day": o.get("progression_day", ""),
                 "failure": (o["failure"]["kind"] if "failure" in o else ""),
                 "relapse_antigen": (o["failure"]["antigen"] if "failure" in o else ""),
+                "b_cell_aplasia_at_failure": _blank_if_none(
+                    o["failure"]["b_cell_aplasia"] if "failure" in o else None),
                 "tumour_extinct_day": _blank_if_none(o.get("tumour_extinct_day")),
                 "car_t_extinct_day": _blank_if_none(o.get("car_t_extinct_day")),
                 "rescue": o.get("rescue", ""),

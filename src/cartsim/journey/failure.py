@@ -42,6 +42,17 @@ def early_relapse_days(disease: str, configured: float | None = None) -> float:
     return EARLY_RELAPSE_DAYS.get(disease, DEFAULT_EARLY_RELAPSE_DAYS)
 
 
+B_CELL_APLASIA_SHARE = 0.05
+"""Chosen: B cells below 5% of the normal pool count as B-cell aplasia (no threshold in
+reference/; clinics use a few percent of lymphocytes or a few cells per uL)."""
+
+
+def b_cell_aplasia(run, day: float, b_normal: float) -> bool:
+    """Whether normal B cells are below :data:`B_CELL_APLASIA_SHARE` of ``b_normal`` on
+    ``day`` (the CAR-T cells still at work on CD19, or BCMA's plasma-cell line)."""
+    return run.at("B", day) < B_CELL_APLASIA_SHARE * b_normal
+
+
 STEROID_SUPPRESSION_MG = 10.0
 """Chosen: a mean steroid effect-compartment load above 10 mg dexamethasone (the half-maximal
 amount, ``ec50_dex``) over the expansion phase (days 0-14) counts as suppression."""

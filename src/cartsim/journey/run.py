@@ -19,7 +19,7 @@ import numpy as np
 from cartsim.clinical.response import best_overall_response
 from cartsim.errors import SimulationError
 from cartsim.journey import assessment as assess_mod
-from cartsim.journey.failure import Failure, classify, early_relapse_days
+from cartsim.journey.failure import Failure, b_cell_aplasia, classify, early_relapse_days
 from cartsim.journey.grading import CYTOPENIAS, GradeSeries, grade_run
 from cartsim.journey.policy import Schedule, next_action, resolve_policy, with_prophylaxis
 from cartsim.journey.protocol import BRIDGING_OPTIONS
@@ -381,8 +381,10 @@ def _respond(journey: Journey, run: PatientRun, values: dict[str, float], end: f
     if failure is not None:
         journey.add(failure.day if failure.day is not None else found[-1].day,
                     f"{label}failure", f"{failure.kind}, {failure.antigen}, {failure.mechanism}")
-        journey.outcome[f"{label}failure"] = {"kind": failure.kind, "antigen": failure.antigen,
-                                              "mechanism": failure.mechanism}
+        journey.outcome[f"{label}failure"] = {
+            "kind": failure.kind, "antigen": failure.antigen, "mechanism": failure.mechanism,
+            "b_cell_aplasia": None if failure.day is None else b_cell_aplasia(
+                run, failure.day, values["B_normal"])}
     return failure
 
 
