@@ -32,8 +32,7 @@ from cartsim.therapy.simulate import preset_parameters, simulate_values
 
 SHARED = ("K_act", "kill_max", "q_ET", "K_E")
 BY_PRODUCT = {"tisa-cel": ("rho_max", "engraft_fraction", "K_cap"),
-              "axi-cel": ("engraft_fraction", "K_cap", "d_eff", "mu_mem",
-                          "eps_mem")}
+              "axi-cel": ("engraft_fraction", "K_cap", "d_eff", "mu_mem", "eps_mem")}
 BOUNDS = dict(K_act=(0.1, 100), kill_max=(0.3, 5), q_ET=(0.001, 1), rho_max=(0.3, 3),
               engraft_fraction=(0.01, 0.5), K_cap=(0.1, 100), d_eff=(0.03, 0.5),
               mu_mem=(0.001, 0.1), K_E=(0.01, 5), eps_mem=(1e-4, 1))

@@ -23,6 +23,7 @@ import numpy as np
 from cartsim.clinical.response import RESPONDERS
 from cartsim.errors import SimulationError
 from cartsim.journey import assessment as assess_mod
+from cartsim.journey.failure import B_CELL_APLASIA_SHARE
 from cartsim.journey.protocol import protocol_from_mapping
 from cartsim.journey.run import journey_parameters, run_journey
 from cartsim.presets.variability import variability
@@ -115,11 +116,13 @@ def _antigen_negative_of(kinds: tuple[str, ...]) -> Callable[[dict, dict], bool 
     return test
 
 
+_relapse_escape = _antigen_negative_of(("early relapse", "late relapse"))
+
+
 def _escape_relapse_with_b_cell_aplasia(o: dict, ctx: dict) -> bool | None:
     """B-cell aplasia persisting at an antigen-negative or -low relapse (the CAR-T cells were
     still there: escape, not loss of surveillance)."""
-    escape = _antigen_negative_of(("early relapse", "late relapse"))(o, ctx)
-    return bool(o["failure"]["b_cell_aplasia"]) if escape else None
+    return bool(o["failure"]["b_cell_aplasia"]) if _relapse_escape(o, ctx) else None
 
 
 ENDPOINTS: tuple[Endpoint, ...] = (
@@ -161,9 +164,10 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint("os_6mo", "alive 6 months after infusion, of infused", _infused(_alive_at(6))),
     Endpoint("os_12mo", "alive 12 months after infusion, of infused", _infused(_alive_at(12))),
     Endpoint("relapse_antigen_negative", "antigen-negative or -low at relapse, of relapses",
-             _antigen_negative_of(("early relapse", "late relapse"))),
-    Endpoint("escape_relapse_with_b_cell_aplasia", "B cells below 5% of normal at an "
-             "antigen-negative or -low relapse, of such relapses",
+             _relapse_escape),
+    Endpoint("escape_relapse_with_b_cell_aplasia", f"B cells below "
+             f"{B_CELL_APLASIA_SHARE:.0%} of normal at an antigen-negative or -low relapse, "
+             "of such relapses",
              _escape_relapse_with_b_cell_aplasia),
     Endpoint("progression_antigen_negative", "antigen-negative or -low at progression "
              "(relapse or primary refractory), of progressions",

@@ -49,7 +49,7 @@ reference/; clinics use a few percent of lymphocytes or a few cells per uL)."""
 
 def b_cell_aplasia(run, day: float, b_normal: float) -> bool:
     """Whether normal B cells are below :data:`B_CELL_APLASIA_SHARE` of ``b_normal`` on
-    ``day`` (the CAR-T cells still at work on CD19, or BCMA's plasma-cell line)."""
+    ``day``: under a CD19 CAR, the sign that its cells are still at work."""
     return run.at("B", day) < B_CELL_APLASIA_SHARE * b_normal
 
 

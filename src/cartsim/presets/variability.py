@@ -42,8 +42,9 @@ ZUMA1_SPREAD = ("chosen: calibrated (tools/calibrate_variability.py) so axi-cel 
 SELF_RENEWAL_SPREAD = ("chosen: products differ in how stem-like their memory cells are (no "
                        "spread in reference/); calibrated by hand (tools/calibrate_response.py) to "
                        "the eliana share of CD19-negative relapses (41%; 50% simulated in 300 "
-                       "patients, 64% without the spread): patients whose memory drains into "
-                       "effectors lose their CAR-T cells and relapse CD19-positive")
+                       "patients, 64% with every patient's memory fully self-renewing): patients "
+                       "whose memory drains into effectors lose their CAR-T cells and relapse "
+                       "CD19-positive")
 VARIABILITY_41BB = (
     Variation("rho_max", 0.5, STEIN_SPREAD),
     Variation("engraft_fraction", 1.1, STEIN_SPREAD),
