@@ -14,6 +14,11 @@ rtol 1e-12 on every patient. The last line printed is one JSON object with all n
     python benchmarks/ensemble.py            # about 5 minutes
     python benchmarks/ensemble.py --quick    # smoke run
     python benchmarks/ensemble.py --million  # adds 10^6 patients, streamed, peak memory
+    python benchmarks/ensemble.py --gpu-only # cart6 on the GPU against the CPU (a GPU machine)
+
+With an NVIDIA GPU and the gpu extra, cartsim's GPU target is measured too (one thread per
+patient): patients per second at each size, its first-launch compile time, and its accuracy
+against the same tight reference; otherwise its entry says why it was skipped.
 """
 
 from __future__ import annotations
@@ -252,6 +257,50 @@ def bench_cart6(sizes, ref_sample, peer_sample, rr_sample) -> dict:
     return results
 
 
+def bench_gpu(sizes, cpu_rates: dict) -> dict:
+    """cart6 on the GPU target: rate, first-launch compile, accuracy vs CPU DOPRI5 at 1e-12."""
+    from cartsim.solvers.gpu import gpu_available
+
+    if not gpu_available():
+        print("cartsim GPU: skipped (no CUDA GPU visible to numba)")
+        return {"skipped": "no CUDA GPU visible to numba"}
+    compiled = compile_model(cart6_model())
+    start = time.perf_counter()
+    compiled.solve(GRID, n_patients=1, rtol=RTOL, atol=ATOL, target="gpu")
+    results: dict = {"compile_s": time.perf_counter() - start, "sizes": {}}
+    columns = [compiled.state_names.index(s) for s in STATES]
+    for n in sizes:
+        params = cart6_population(n, seed=0)
+        seconds, res = best_of(3 if n <= 100_000 else 1, lambda params=params: compiled.solve(
+            GRID, params=params, rtol=RTOL, atol=ATOL, target="gpu"))
+        sample = np.arange(min(n, 10_000))
+        tight = compiled.solve(GRID, params=compiled.parameter_table(params)[sample],
+                               rtol=1e-12, atol=1e-15, method="dopri5")
+        entry = {"patients_per_s": n / seconds, "seconds": seconds,
+                 "failed": int((~res.ok).sum()),
+                 "accuracy_vs_cartsim_dopri5_1e-12": accuracy(
+                     res.states[sample][:, :, columns], tight.states[:, :, columns], FLOOR)}
+        if str(n) in cpu_rates:
+            entry["ratio_vs_cartsim_cpu"] = entry["patients_per_s"] / cpu_rates[str(n)]
+        results["sizes"][str(n)] = entry
+        row("cartsim GPU", n, seconds, entry["accuracy_vs_cartsim_dopri5_1e-12"])
+    print(f"cartsim GPU: first launch (compile) {results['compile_s']:.1f} s")
+    return results
+
+
+def cpu_rates(sizes) -> dict:
+    """cartsim CPU patients per second on cart6 at each size (all cores)."""
+    compiled = compile_model(cart6_model())
+    rates = {}
+    for n in sizes:
+        params = cart6_population(n, seed=0)
+        seconds, _ = best_of(1, lambda params=params: compiled.solve(GRID, params=params,
+                                                                      rtol=RTOL, atol=ATOL))
+        rates[str(n)] = n / seconds
+        print(f"cartsim CPU ({available_cores()} cores): {n:,} patients, {rates[str(n)]:,.0f}/s")
+    return rates
+
+
 def bench_jax(table, names, n: int, ref: np.ndarray) -> dict:
     """JAX + diffrax: Tsit5 with a PID step controller, vmapped over ``n`` patients (lock-step:
     every patient takes the steps of the hardest). diffrax has no extinction rule, so a clone
@@ -368,7 +417,14 @@ def main() -> None:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
     parser.add_argument("--million", action="store_true", help="also stream 10^6 patients")
+    parser.add_argument("--gpu-only", action="store_true",
+                        help="only cart6 on the GPU against the CPU (10^4 to 10^6 patients)")
     args = parser.parse_args()
+    if args.gpu_only:
+        sizes = [10_000, 100_000, 1_000_000]
+        print(json.dumps({"machine": {"cores": available_cores()},
+                          "cart6_gpu": bench_gpu(sizes, cpu_rates(sizes[:2]))}))
+        return
     sizes = [1_000] if args.quick else [10_000, 100_000]
     ref_sample, peer_sample, rr_sample = (30, 50, 200) if args.quick else (200, 300, 2_000)
     import numba
@@ -378,6 +434,8 @@ def main() -> None:
                     "numba": numba.__version__, "numpy": np.__version__},
         "cart6": bench_cart6(sizes, ref_sample, peer_sample, rr_sample),
     }
+    report["cart6_gpu"] = bench_gpu(sizes, {n: entry["patients_per_s"]
+                                            for n, entry in report["cart6"]["sizes"].items()})
     if KIMMEL.exists():
         report["kimmel2021"] = bench_kimmel(1_000 if args.quick else 10_000, rr_sample,
                                             ref_sample)

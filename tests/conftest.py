@@ -23,6 +23,24 @@ def known_solution_model() -> c.Model:
     )
 
 
+def birth_death_model(events=()) -> c.Model:
+    """A population X growing at b and dying at d, whose last cells (below 200) are simulated
+    as a stochastic birth-death process; ``events`` are added to the population model."""
+    from cartsim.therapy.common import GCELL_PER_CELL
+    from cartsim.therapy.small_numbers import StochasticPopulation, small_numbers_model
+
+    population = c.Model(
+        "population",
+        states=[c.State("X", "Gcell", "n0*one_cell", "cells")],
+        parameters=[c.Parameter("b", 0.4, "1/day", source="test"),
+                    c.Parameter("d", 0.6, "1/day", source="test"),
+                    c.Parameter("n0", 20.0, "", source="test"), GCELL_PER_CELL],
+        equations={"X": "(1 - stoch_X)*(b - d)*X"},
+        events=list(events),
+    )
+    return c.compose(population, small_numbers_model((StochasticPopulation("X", "b", "d"),)))
+
+
 def dosing_model() -> c.Model:
     """First-order decay, a (optionally random) dose at t_dose, a located event counting each
     fall below half the dose, and a terminal event when x falls below x_stop."""

@@ -13,6 +13,11 @@ import pytest
 
 from cartsim.codegen.assemble import assemble
 
+# The kernel's scratch layout needs every size of the generated header; these modules have
+# no parameters, observables or events.
+OTHER_SIZES = ("N_PARAMS = 0\nN_OBS = 0\nN_EVENTS = 0\nN_STATE_EVENTS = 0\n"
+               "N_TIME_OCCURRENCES = 0\n")
+
 # y1' = cos(t)·y1 + (1 + t²)·y2 - 1, y2' = -2t·y2²: exact y1 = exp(sin t), y2 = 1/(1 + t²).
 # Non-linear, coupled (J[0, 1] ≠ 0) and non-autonomous, so ∂f/∂t enters every stage.
 NONAUTONOMOUS_MODEL = '''
@@ -79,12 +84,14 @@ def exact_linear_stiff(t, rate, y0):
 
 @pytest.fixture(scope="module")
 def nonautonomous(tmp_path_factory):
-    return assemble(NONAUTONOMOUS_MODEL, directory=tmp_path_factory.mktemp("nonautonomous"))
+    return assemble(OTHER_SIZES + NONAUTONOMOUS_MODEL,
+                    directory=tmp_path_factory.mktemp("nonautonomous"))
 
 
 @pytest.fixture(scope="module")
 def linear_stiff(tmp_path_factory):
-    return assemble(LINEAR_STIFF_MODEL, directory=tmp_path_factory.mktemp("linear_stiff"))
+    return assemble(OTHER_SIZES + LINEAR_STIFF_MODEL,
+                    directory=tmp_path_factory.mktemp("linear_stiff"))
 
 
 def ros_one_step(module, p, t, y, h, *, drop_time_derivative=False):
@@ -217,7 +224,7 @@ def sized(tmp_path_factory):
 
     def module(n):
         if n not in modules:
-            modules[n] = assemble(f"\nN_STATES = {n}\n",
+            modules[n] = assemble(f"\nN_STATES = {n}\n{OTHER_SIZES}",
                                   directory=tmp_path_factory.mktemp(f"lu{n}"))
         return modules[n]
     return module

@@ -6,23 +6,12 @@ import numpy as np
 import pytest
 
 from cartsim.engine import compile_model
-from cartsim.model import Model, Parameter, State, compose
-from cartsim.therapy.common import GCELL_PER_CELL
-from cartsim.therapy.small_numbers import StochasticPopulation, small_numbers_model
+from tests.conftest import birth_death_model
 
 
 @pytest.fixture(scope="module")
 def birth_death():
-    population = Model(
-        "population",
-        states=[State("X", "Gcell", "n0*one_cell", "cells")],
-        parameters=[Parameter("b", 0.4, "1/day", source="test"),
-                    Parameter("d", 0.6, "1/day", source="test"),
-                    Parameter("n0", 20.0, "", source="test"), GCELL_PER_CELL],
-        equations={"X": "(1 - stoch_X)*(b - d)*X"},
-    )
-    leap = small_numbers_model((StochasticPopulation("X", "b", "d"),))
-    return compile_model(compose(population, leap))
+    return compile_model(birth_death_model())
 
 
 def exact_extinction(b, d, n, t):

@@ -3,9 +3,11 @@
 >>> compiled = compile_model(model)
 >>> result = compiled.solve(np.linspace(0, 100, 101), params={"kappa": kappas})
 
-Each patient is integrated by compiled per-patient code (which releases the GIL), blocks of
-patients in parallel on a thread pool over all cores; chunks bound memory and can be streamed
-with :meth:`CompiledModel.solve_chunks`.
+Each patient is integrated by compiled per-patient code: on the CPU (``target="cpu"``, the
+default) blocks of patients run in parallel on a thread pool over all cores (the code releases
+the GIL); on an NVIDIA GPU (``target="gpu"``) one thread solves each patient with the same code
+compiled by numba for CUDA. Chunks bound memory and can be streamed with
+:meth:`CompiledModel.solve_chunks`.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from cartsim.solvers.result import INFO_FIELDS, EnsembleResult
 EVENT_PURPOSE = "model-events"
 CHUNK_BYTES = 256 * 2**20
 BLOCK = 64  # patients per task on the thread pool: small enough to balance uneven patients
+TARGETS = ("cpu", "gpu")
 
 
 def available_cores() -> int:
@@ -128,14 +131,16 @@ class CompiledModel:
     # -- solving ------------------------------------------------------------------------------
     def solve(self, t_eval, params=None, *, n_patients: int | None = None, y0=None,
               seed: int = 0, chunk_size: int | None = None, threads: int | None = None,
-              max_logged_events: int = 32, progress: bool = False,
+              max_logged_events: int = 32, progress: bool = False, target: str = "cpu",
               **options) -> EnsembleResult:
         """Solve every patient and return all results in memory.
 
         ``options`` are :class:`SolverOptions` fields (rtol, atol, method, max_steps, ...).
-        Chunks are solved into slices of one preallocated result (no joining copies).
+        ``target`` is "cpu" or "gpu" (``threads`` applies to the CPU only). Chunks are solved
+        into slices of one preallocated result (no joining copies).
         """
-        job = self._job(t_eval, params, n_patients, y0, chunk_size, max_logged_events, options)
+        job = self._job(t_eval, params, n_patients, y0, chunk_size, max_logged_events, target,
+                        options)
         result = self._allocate(job, job.total, 0)
         for _ in self._run(job, seed, threads, progress, result.rows):
             pass
@@ -143,20 +148,22 @@ class CompiledModel:
 
     def solve_chunks(self, t_eval, params=None, *, n_patients: int | None = None, y0=None,
                      seed: int = 0, chunk_size: int | None = None, threads: int | None = None,
-                     max_logged_events: int = 32, progress: bool = False,
+                     max_logged_events: int = 32, progress: bool = False, target: str = "cpu",
                      **options) -> Iterator[EnsembleResult]:
         """Solve chunk by chunk, yielding each chunk's result (bounded memory for streaming).
 
         Results are bit-identical whatever ``chunk_size`` and ``threads``: each patient depends
         only on its own inputs and on its global index (its random stream).
         """
-        job = self._job(t_eval, params, n_patients, y0, chunk_size, max_logged_events, options)
+        job = self._job(t_eval, params, n_patients, y0, chunk_size, max_logged_events, target,
+                        options)
         yield from self._run(job, seed, threads, progress,
                              lambda first, last: self._allocate(job, last - first, first))
 
-    def _job(self, t_eval, params, n_patients, y0, chunk_size, max_logged_events,
+    def _job(self, t_eval, params, n_patients, y0, chunk_size, max_logged_events, target,
              options) -> _Job:
         """Checked inputs of one solve."""
+        _check_target(target)
         opts = SolverOptions(**options)
         grid = time_grid(t_eval)
         table = self.parameter_table(params, n_patients)
@@ -165,7 +172,7 @@ class CompiledModel:
             raise SolverOptionsError("max_logged_events must be >= 0")
         return _Job(opts, grid, table, self._initial_table(y0, total),
                     opts.atol_vector(self.resolved.states), max_logged_events,
-                    self._chunk_size(chunk_size, grid.size, total, max_logged_events))
+                    self._chunk_size(chunk_size, grid.size, total, max_logged_events), target)
 
     def _allocate(self, job: _Job, n: int, first: int) -> EnsembleResult:
         """An unfilled result for patients first .. first + n - 1."""
@@ -178,15 +185,22 @@ class CompiledModel:
             np.full((n, n_log), np.nan), np.full((n, n_log), -1, dtype=np.int64),
             self.state_names, self.observable_names, self.event_names, first)
 
-    def _run(self, job: _Job, seed, threads, progress, target) -> Iterator[EnsembleResult]:
-        """Solve chunk after chunk into ``target(first, last)``, yielding each filled part."""
+    def _run(self, job: _Job, seed, threads, progress, allocate) -> Iterator[EnsembleResult]:
+        """Solve chunk after chunk into ``allocate(first, last)``, yielding each filled part."""
         workers = _thread_count(threads)
         start = time.perf_counter()
         with ThreadPoolExecutor(max_workers=workers) as pool:
             for first in range(0, max(job.total, 1), job.chunk_size):
                 last = min(first + job.chunk_size, job.total)
-                part = target(first, last)
-                self._solve_chunk(pool, job, first, last, seed, part)
+                part = allocate(first, last)
+                arguments = self._kernel_arguments(job, first, last, seed, part)
+                if job.target == "gpu":
+                    if last > first:
+                        from cartsim.solvers import gpu  # imports numba.cuda: only when used
+
+                        gpu.solve_chunk(self.module, last - first, arguments)
+                else:
+                    self._solve_chunk(pool, last - first, arguments)
                 yield part
                 if progress and job.total:
                     rate = last / max(time.perf_counter() - start, 1e-9)
@@ -202,20 +216,22 @@ class CompiledModel:
                            + 2 * n_log + len(INFO_FIELDS) + len(self.parameter_names) + 2)
         return max(1, min(max(total, 1), CHUNK_BYTES // per_patient))
 
-    def _solve_chunk(self, pool, job: _Job, first, last, seed, out: EnsembleResult) -> None:
-        """Fill ``out`` with patients first .. last - 1, blocks of them on the thread pool."""
-        n = last - first
+    def _kernel_arguments(self, job: _Job, first, last, seed, out: EnsembleResult) -> tuple:
+        """The ensemble kernel's arguments for patients first .. last - 1, filling ``out``."""
         use_init = job.initial is None
         y0 = (np.empty((0, len(self.state_names))) if use_init
               else job.initial[first:last])
         opts = job.options
-        arguments = (
+        return (
             job.grid, job.table[first:last], y0, use_init, float(opts.rtol), job.atol,
             opts.method_code, int(opts.max_steps), float(opts.first_step),
             float(opts.max_step) if math.isfinite(opts.max_step) else 1e300,
             np.uint64(seed), np.int64(first), self._event_purposes, out.states, out.observables,
             out.status, out.info, out.t_stop, out.event_times, out.event_ids,
         )
+
+    def _solve_chunk(self, pool, n: int, arguments: tuple) -> None:
+        """Solve a chunk of ``n`` patients on the CPU, blocks of them on the thread pool."""
         kernel = self.module.solve_range
         if n == 0:
             kernel(0, 0, *arguments)  # compiles (or loads) the kernel
@@ -236,10 +252,26 @@ class _Job:
     atol: np.ndarray
     max_logged_events: int
     chunk_size: int
+    target: str
 
     @property
     def total(self) -> int:
         return self.table.shape[0]
+
+
+def _check_target(target: str) -> None:
+    if target not in TARGETS:
+        raise SolverOptionsError(f"target must be one of {', '.join(TARGETS)}, got {target!r}")
+    if target == "gpu" and not _gpu_available():
+        raise SolverOptionsError(
+            "target 'gpu' needs an NVIDIA GPU with its driver and numba's CUDA support "
+            "(pip install 'cartsim[gpu]'); numba.cuda.is_available() is False here")
+
+
+def _gpu_available() -> bool:
+    from cartsim.solvers import gpu
+
+    return gpu.gpu_available()
 
 
 def _thread_count(threads: int | None) -> int:

@@ -1,7 +1,8 @@
 """``cartsim demo``: a virtual population on the built-in 6-state CAR-T-like model.
 
 The main job on embedded defaults: compile the model (or load it from the disk cache), solve
-10,000 virtual patients for 100 days with daily output on all cores, and summarise.
+10,000 virtual patients for 100 days with daily output on all cores (or, with --target gpu,
+one GPU thread per patient), and summarise.
 """
 
 from __future__ import annotations
@@ -23,6 +24,9 @@ def register(subparsers) -> None:
     parser.add_argument("--seed", type=int, default=0, help="default: %(default)s")
     parser.add_argument("--threads", type=int, default=None, help="default: all cores")
     parser.add_argument("--rtol", type=float, default=1e-6, help="default: %(default)s")
+    parser.add_argument("--target", choices=("cpu", "gpu"), default="cpu",
+                        help="where to solve (gpu: an NVIDIA GPU and the gpu extra); "
+                             "default: %(default)s")
     parser.set_defaults(handler=run)
 
 
@@ -43,15 +47,16 @@ def run(args) -> int:
     params = cart6_population(args.patients, seed=args.seed)
     start = time.perf_counter()
     result = model.solve(t, params=params, rtol=args.rtol, atol=1e-9, seed=args.seed,
-                         threads=args.threads, progress=args.patients >= 100_000)
+                         threads=args.threads, progress=args.patients >= 100_000,
+                         target=args.target)
     seconds = time.perf_counter() - start
     ok = result.ok
     tumour_end = result.observable("tumour")[:, -1]
     cart = result.observable("cart")
     cleared = ok & (tumour_end == 0.0)
     escape = ok & (result.state("Tn")[:, -1] > result.state("Tn")[:, 0])
-    print(f"solved {args.patients:,} patients over {args.days:g} days in {seconds:.2f} s "
-          f"({args.patients / seconds:,.0f} patients/s)")
+    print(f"solved {args.patients:,} patients over {args.days:g} days on the {args.target} in "
+          f"{seconds:.2f} s ({args.patients / seconds:,.0f} patients/s)")
     print(f"  solver status ok: {ok.mean():.1%}; stiff switches in "
           f"{(result.stats('switches') > 0).mean():.1%} of patients")
     print(f"  tumour eradicated by day {args.days:g}: {cleared.mean():.1%}")

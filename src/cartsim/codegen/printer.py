@@ -1,4 +1,4 @@
-"""Print sympy expressions as scalar Python that numba compiles (and a GPU port could reuse)."""
+"""Print sympy expressions as scalar Python that numba compiles for the CPU and the GPU."""
 
 from __future__ import annotations
 
@@ -17,8 +17,10 @@ _DRAW_CALLS = {
 
 
 class KernelPrinter(PythonCodePrinter):
-    """Python printer with numba-friendly choices: float literals, math.* functions,
-    NaN instead of None for an unmatched Piecewise, random draws from the patient's stream."""
+    """Python printer with numba-friendly choices: float literals, math.* functions (no NumPy
+    ufuncs: they do not compile for the GPU; rounding goes through the kernel's model_floor,
+    model_ceil, model_sign), NaN instead of None for an unmatched Piecewise, random draws from
+    the patient's stream."""
 
     def _print_Float(self, expr):
         return repr(float(expr))
@@ -68,13 +70,13 @@ class KernelPrinter(PythonCodePrinter):
         return text
 
     def _print_floor(self, expr):
-        return f"np.floor({self._print(expr.args[0])})"
+        return f"model_floor({self._print(expr.args[0])})"
 
     def _print_ceiling(self, expr):
-        return f"np.ceil({self._print(expr.args[0])})"
+        return f"model_ceil({self._print(expr.args[0])})"
 
     def _print_sign(self, expr):
-        return f"np.sign({self._print(expr.args[0])})"
+        return f"model_sign({self._print(expr.args[0])})"
 
     def _print_Heaviside(self, expr):
         arg = self._print(expr.args[0])

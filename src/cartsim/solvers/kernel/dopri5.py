@@ -3,7 +3,6 @@
 # and stiffness detection: Hairer, Nørsett & Wanner, Solving ODEs I, 2nd ed., sections II.5-II.6.
 # Template text: uses model_rhs and N_STATES from the generated module.
 # ruff: noqa: F821
-import numpy as np
 
 from cartsim.codegen.jit import njit
 
@@ -62,7 +61,7 @@ def dp_step(t, y, h, p, k, y_new, err, ytmp):
         num += (k[6, i] - k[5, i]) ** 2
         den += (y_new[i] - ytmp[i]) ** 2
     if den > 0.0:
-        return h * np.sqrt(num / den)
+        return h * math.sqrt(num / den)
     return 0.0
 
 

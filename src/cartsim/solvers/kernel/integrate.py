@@ -6,8 +6,6 @@
 # ruff: noqa: F821
 import math
 
-import numpy as np
-
 from cartsim.codegen.jit import njit
 
 STATUS_OK = 0
@@ -35,6 +33,31 @@ NONSTIFF_COUNT = 10
 SAFETY = 0.9
 FAC_MIN = 0.2
 FAC_MAX = 10.0
+
+
+# Scratch layout: integrate_patient allocates nothing. Its arrays are views into two buffers the
+# caller owns (one per thread on the CPU, local memory per GPU thread), at these offsets.
+W_K = 0
+W_KR = W_K + DP_STAGES * N_STATES
+W_F0 = W_KR + ROS_STAGES * N_STATES
+W_YNEW = W_F0 + N_STATES
+W_YBEFORE = W_YNEW + N_STATES
+W_ERR = W_YBEFORE + N_STATES
+W_YTMP = W_ERR + N_STATES
+W_FTMP = W_YTMP + N_STATES
+W_DFDT = W_FTMP + N_STATES
+W_JAC = W_DFDT + N_STATES
+W_W = W_JAC + N_STATES * N_STATES
+W_DENSE_DP = W_W + N_STATES * N_STATES
+W_DENSE_ROS = W_DENSE_DP + DP_DENSE_ROWS * N_STATES
+W_OBS = W_DENSE_ROS + ROS_DENSE_ROWS * N_STATES
+W_G = W_OBS + N_OBS
+W_OCC = W_G + 5 * N_STATE_EVENTS
+WORK_SIZE = W_OCC + N_TIME_OCCURRENCES
+I_PIV = 0
+I_FIRED = I_PIV + N_STATES
+I_OCC = I_FIRED + N_STATE_EVENTS
+IWORK_SIZE = max(I_OCC + N_TIME_OCCURRENCES, 1)
 
 
 @njit(cache=True)
@@ -213,7 +236,7 @@ def fire_cascade(t, y, p, rng, log_t, log_k, info, g_sign, fired, g_tmp):
         more = False
         for j in range(N_STATE_EVENTS):
             if not fired[j] and crosses(g_sign[j], g_tmp[j], STATE_EVENT_DIRECTION[j]):
-                fired[j] = True
+                fired[j] = 1
                 more = True
                 terminated |= fire(STATE_EVENT_ID[j], t, y, p, rng, log_t, log_k, info)
         if not more:
@@ -249,6 +272,19 @@ def sorted_occurrences(p, times, order):
 
 
 @njit(cache=True)
+def next_up(x):
+    """The smallest float above x (finite x): np.nextafter(x, inf), written with frexp/ldexp
+    because the GPU target has no nextafter."""
+    if x == 0.0:
+        return 5e-324
+    mantissa, exponent = math.frexp(x)  # |mantissa| in [0.5, 1)
+    ulp = math.ldexp(1.0, exponent - 53)
+    if mantissa == -0.5:  # just above -2^k the spacing halves
+        ulp *= 0.5
+    return x + max(ulp, 5e-324)
+
+
+@njit(cache=True)
 def all_finite(values):
     for i in range(values.shape[0]):
         if not math.isfinite(values[i]):
@@ -258,37 +294,44 @@ def all_finite(values):
 
 @njit(cache=True)
 def integrate_patient(t_eval, y, p, rtol, atol, method, max_steps, h_first, h_max, rng,
-                      out_states, out_obs, log_t, log_k, info, t_stop):
+                      out_states, out_obs, log_t, log_k, info, t_stop, work, iwork):
     """Solve one patient from t_eval[0] to t_eval[-1]; y (initial state) and p are updated in
     place. Outputs at each t_eval are right limits (after any event at that time). Returns the
-    status code; t_stop[0] receives the time reached."""
+    status code; t_stop[0] receives the time reached. ``work`` (WORK_SIZE floats) and ``iwork``
+    (IWORK_SIZE integers) are the caller's scratch space."""
     n = N_STATES
     n_out = t_eval.shape[0]
     t = t_eval[0]
     t_end = t_eval[n_out - 1]
-    k = np.empty((DP_STAGES, n))
-    kr = np.empty((ROS_STAGES, n))
-    f0 = np.empty(n)
-    y_new = np.empty(n)
-    y_before = np.full(n, np.nan)  # the state before this time's events (NaN: the start)
-    err = np.empty(n)
-    ytmp = np.empty(n)
-    ftmp = np.empty(n)
-    dfdt = np.empty(n)
-    jac = np.empty((n, n))
-    w = np.empty((n, n))
-    piv = np.empty(n, dtype=np.int64)
-    dense_dp = np.empty((DP_DENSE_ROWS, n))
-    dense_ros = np.empty((ROS_DENSE_ROWS, n))
-    obs_tmp = np.empty(N_OBS)
-    g_prev = np.empty(N_STATE_EVENTS)
-    g_sign = np.zeros(N_STATE_EVENTS)
-    g_new = np.empty(N_STATE_EVENTS)
-    g_tmp = np.empty(N_STATE_EVENTS)
-    theta_event = np.empty(N_STATE_EVENTS)
-    fired_now = np.zeros(N_STATE_EVENTS, dtype=np.bool_)
-    occ_times = np.empty(N_TIME_OCCURRENCES)
-    occ_order = np.empty(N_TIME_OCCURRENCES, dtype=np.int64)
+    k = work[W_K:W_K + DP_STAGES * n].reshape((DP_STAGES, n))
+    kr = work[W_KR:W_KR + ROS_STAGES * n].reshape((ROS_STAGES, n))
+    f0 = work[W_F0:W_F0 + n]
+    y_new = work[W_YNEW:W_YNEW + n]
+    y_before = work[W_YBEFORE:W_YBEFORE + n]  # the state before this time's events
+    err = work[W_ERR:W_ERR + n]
+    ytmp = work[W_YTMP:W_YTMP + n]
+    ftmp = work[W_FTMP:W_FTMP + n]
+    dfdt = work[W_DFDT:W_DFDT + n]
+    jac = work[W_JAC:W_JAC + n * n].reshape((n, n))
+    w = work[W_W:W_W + n * n].reshape((n, n))
+    dense_dp = work[W_DENSE_DP:W_DENSE_DP + DP_DENSE_ROWS * n].reshape((DP_DENSE_ROWS, n))
+    dense_ros = work[W_DENSE_ROS:W_DENSE_ROS + ROS_DENSE_ROWS * n].reshape((ROS_DENSE_ROWS, n))
+    obs_tmp = work[W_OBS:W_OBS + N_OBS]
+    m = N_STATE_EVENTS
+    g_prev = work[W_G:W_G + m]
+    g_sign = work[W_G + m:W_G + 2 * m]
+    g_new = work[W_G + 2 * m:W_G + 3 * m]
+    g_tmp = work[W_G + 3 * m:W_G + 4 * m]
+    theta_event = work[W_G + 4 * m:W_G + 5 * m]
+    occ_times = work[W_OCC:W_OCC + N_TIME_OCCURRENCES]
+    piv = iwork[I_PIV:I_PIV + n]
+    fired_now = iwork[I_FIRED:I_FIRED + m]
+    occ_order = iwork[I_OCC:I_OCC + N_TIME_OCCURRENCES]
+    for i in range(n):
+        y_before[i] = math.nan  # NaN: the start, before any event
+    for j in range(m):
+        g_sign[j] = 0.0
+        fired_now[j] = 0
 
     info[:] = 0
     t_stop[0] = t
@@ -423,7 +466,7 @@ def integrate_patient(t_eval, y, p, rtol, atol, method, max_steps, h_first, h_ma
             for i in range(n):
                 y_before[i] = y[i]
             for j in range(N_STATE_EVENTS):
-                fired_now[j] = False
+                fired_now[j] = 0
         if hit_stop and stop_is_event:
             while i_occ < N_TIME_OCCURRENCES and occ_times[occ_order[i_occ]] <= t:
                 terminated |= fire(TIME_OCCURRENCE_EVENT[occ_order[i_occ]], t, y, p, rng,
@@ -431,13 +474,13 @@ def integrate_patient(t_eval, y, p, rtol, atol, method, max_steps, h_first, h_ma
                 i_occ += 1
             changed = True
             # Restart from the right limit: f may switch branch exactly at this time.
-            t_rhs = np.nextafter(t, math.inf)
+            t_rhs = next_up(t)
         if state_event:
             # Events that crossed in this step at the same time (within rounding) fire together.
             same_time = 8.0 * 2.220446049250313e-16 * max(abs(t), 1.0)
             for j in range(N_STATE_EVENTS):
                 if theta_event[j] <= 1.0 and (theta_event[j] - theta_first) * h_used <= same_time:
-                    fired_now[j] = True
+                    fired_now[j] = 1
                     terminated |= fire(STATE_EVENT_ID[j], t, y, p, rng, log_t, log_k, info)
         if events_due:
             terminated |= fire_cascade(t, y, p, rng, log_t, log_k, info, g_sign, fired_now,
