@@ -3,6 +3,7 @@ first run), so the engine tests share a handful of models through session fixtur
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 import cartsim as c
@@ -94,3 +95,29 @@ def robertson():
 @pytest.fixture(scope="session")
 def cart6():
     return compile_model(cart6_model())
+
+
+def peak(run, name, after=0.0):
+    """Largest value of a patient run's output ``name`` from day ``after`` on."""
+    return run[name][run.time >= after].max()
+
+
+def at(run, name, day):
+    """A patient run's output ``name`` on ``day`` (linear between output times)."""
+    return float(np.interp(day, run.time, run[name]))
+
+
+@pytest.fixture(scope="module")
+def tisa_all():
+    """The typical tisa-cel B-ALL patient, one year."""
+    from cartsim.therapy.simulate import simulate_patient
+
+    return simulate_patient("tisa-cel", "b-all", t_end=365)
+
+
+@pytest.fixture(scope="module")
+def axi_lbcl():
+    """The typical axi-cel LBCL patient, 120 days."""
+    from cartsim.therapy.simulate import simulate_patient
+
+    return simulate_patient("axi-cel", "lbcl", t_end=120)

@@ -2,31 +2,18 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
+from cartsim.engine import compile_model
 from cartsim.presets import disease
 from cartsim.presets.kimmel2021 import KIMMEL_2021
+from cartsim.sbml import import_sbml
 from cartsim.therapy.kinetics import kinetic_summary, onset_day
 from cartsim.therapy.simulate import compiled_therapy_model, preset_parameters, simulate_patient
-
-
-@pytest.fixture(scope="module")
-def tisa_all():
-    return simulate_patient("tisa-cel", "b-all", t_end=365)
-
-
-@pytest.fixture(scope="module")
-def axi_lbcl():
-    return simulate_patient("axi-cel", "lbcl", t_end=120)
-
-
-def peak(run, name, after=0.0):
-    return run[name][run.time >= after].max()
-
-
-def at(run, name, day):
-    return float(np.interp(day, run.time, run[name]))
+from tests.conftest import at, peak
 
 
 def test_tisa_cel_typical_kinetics_match_stein_2019(tisa_all):
@@ -112,6 +99,74 @@ def test_kimmel_configuration_reproduces_its_published_behaviour(kimmel):
     counts = res.observables[:, :, names.index("cart_cells_per_ul")]
     medians = np.median(counts[:, [7, 14, 28]], axis=0)
     np.testing.assert_allclose(medians, [27.5, 9.1, 2.1], rtol=0.35)
+
+
+KIMMEL_SBML = Path(__file__).resolve().parents[2] / "shared" / "biomodels" / "BIOMD0000001041.xml"
+# the therapy model's parameter for each of the SBML file's T-cell amounts (in 1e9 cells)
+KIMMEL_CELL_AMOUNTS = {"K_N": "K_N", "K_C": "K_C", "k_B": "K_E"}
+
+
+@pytest.mark.skipif(not KIMMEL_SBML.exists(), reason="../shared/biomodels not present")
+@pytest.mark.parametrize("growth", [0.01, 0.05, 0.2])
+def test_kimmel_configuration_is_the_published_sbml_model(growth):
+    """Deterministically (no stochastic last cells), the therapy model in its kimmel2021
+    configuration is BioModels' BIOMD0000001041 (imported by cartsim, itself checked against
+    libroadrunner): tumour, CAR-T and normal T cells agree within 1e-4 over 400 days (measured
+    2e-6) while the tumour is below 1e12 cells (the preset's logistic cap, 1e18 cells, stands
+    for Kimmel's unbounded growth and shows above that). The file counts T cells in units
+    twice the preset's (N0 6 vs 3, C0 0.36 vs 0.18, K_N 500 vs 250); its K_C 139 and k_B 4.05
+    are Table 1's 69.6 and 2.024 doubled to within 0.2% (rounding), so the run takes the
+    file's values to compare structure, not rounding."""
+    sbml = import_sbml(KIMMEL_SBML)
+    reference = compile_model(sbml.model)
+    file_values = dict(zip(reference.parameter_names, reference.defaults, strict=True))
+    initial = {s.name: float(s.initial) for s in sbml.model.resolve().states}
+    scale = file_values["K_N"] / KIMMEL_2021.values["K_N"][0]
+    assert scale == pytest.approx(initial["Normal_T_cells"] / KIMMEL_2021.values["N0"][0])
+    assert scale == pytest.approx(initial["CAR_T_cells"] / (KIMMEL_2021.values["dose_cells"][0]
+                                                            / 1e9))
+    overrides = {ours: file_values[theirs] / scale for theirs, ours in KIMMEL_CELL_AMOUNTS.items()}
+    for ours, value in overrides.items():
+        assert KIMMEL_2021.values[ours][0] == pytest.approx(value, rel=2e-3)
+    values = preset_parameters(disease("lbcl"), KIMMEL_2021, r_tumour=growth, n_stochastic=0.0,
+                               **overrides)
+    grid = np.arange(0.0, 401.0)
+    compiled = compiled_therapy_model()
+    ours = compiled.solve(grid, {k: np.array([v]) for k, v in values.items()}, rtol=1e-8)
+    theirs = reference.solve(grid, {"r_B": np.array([growth])}, rtol=1e-10)
+    assert (ours.status == 0).all() and (theirs.status == 0).all()
+    car_t = sum(ours.state(name)[0] for name in ("Cd", "Cm", "Ce", "Cx"))
+    pairs = [(ours.observable("tumour_cells")[0],
+              theirs.state("Antigen_presenting_tumour_cells")[0] * 1e9),
+             (car_t, theirs.state("CAR_T_cells")[0] / scale),
+             (ours.state("N")[0], theirs.state("Normal_T_cells")[0] / scale)]
+    realistic = pairs[0][1] < 1e12
+    assert realistic[:100].all()
+    for mine, published in pairs:
+        np.testing.assert_allclose(mine[realistic], published[realistic], rtol=1e-4)
+
+
+def test_cure_is_a_probability_for_one_patient():
+    """The same patient (kimmel2021 configuration, every parameter equal) treated 200 times,
+    each with its own random stream: the last 100 tumour cells live or die by chance, so some
+    are cured and others relapse, and the cure probability falls as the tumour grows faster
+    (measured: 74% at r 0.10/day, 27% at 0.12/day; the sampling SD is about 3 points)."""
+    compiled = compiled_therapy_model()
+    grid = np.arange(0.0, 366.0)
+    cure_share = {}
+    for growth in (0.10, 0.12):
+        values = preset_parameters(disease("lbcl"), KIMMEL_2021, r_tumour=growth)
+        res = compiled.solve(grid, {k: np.full(200, v) for k, v in values.items()}, seed=3,
+                             max_logged_events=0)
+        assert (res.status == 0).all()
+        tumour = res.observable("tumour_cells")
+        cured = (tumour == 0).any(axis=1)
+        nadir = tumour.min(axis=1)
+        assert np.all(nadir[~cured] < 1e3)  # the others came close to cure
+        assert np.all(tumour[~cured, -1] > 1e6)  # and relapsed
+        cure_share[growth] = cured.mean()
+    assert 0.55 < cure_share[0.10] < 0.9
+    assert 0.1 < cure_share[0.12] < 0.45
 
 
 def test_stochastic_cures_are_reproducible_in_any_layout(kimmel):
