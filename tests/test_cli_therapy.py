@@ -38,9 +38,14 @@ ISSUE_OBSERVABLES = (  # named by the therapy-model issue, whatever the CLI's ow
 )
 
 
-def test_patient_writes_trajectory_and_plot(tmp_path, capsys):
-    assert main(["patient", "--product", "axi-cel", "--disease", "lbcl", "--days", "30",
-                 "--out", str(tmp_path)]) == 0
+@pytest.mark.parametrize("product_name,disease_name,days", [("tisa-cel", "b-all", 60),
+                                                            ("axi-cel", "lbcl", 30)])
+def test_patient_writes_trajectory_and_plot(tmp_path, capsys, product_name, disease_name, days):
+    """The issue's own example and a second product: every named observable, finite, from
+    before lymphodepletion to the last day; a summary whose extinction days agree with the
+    trajectory; a plot with its six stacked panels (a figure taller than wide)."""
+    assert main(["patient", "--product", product_name, "--disease", disease_name, "--days",
+                 str(days), "--out", str(tmp_path)]) == 0
     with open(tmp_path / "trajectory.csv") as handle:
         rows = list(csv.reader(handle))
     assert rows[0] == ["time", *PATIENT_COLUMNS]
@@ -49,10 +54,16 @@ def test_patient_writes_trajectory_and_plot(tmp_path, capsys):
                for r in rows[1:])
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert summary["solver_status"] == "ok"
-    assert set(summary) >= {"tumour_extinct_day", "car_t_extinct_day"}
     times = [float(r[0]) for r in rows[1:]]
-    assert times[0] < 0 and times[-1] == 30 and 0.0 in times
-    assert (tmp_path / "patient.png").read_bytes()[:4] == b"\x89PNG"
+    assert times[0] < 0 and times[-1] == days and 0.0 in times
+    tumour = [float(r[rows[0].index("tumour_cells")]) for r in rows[1:]]
+    gone = [t for t, cells in zip(times, tumour, strict=True) if t >= 0 and cells == 0.0]
+    assert summary["tumour_extinct_day"] == (gone[0] if gone else None)
+    assert "car_t_extinct_day" in summary
+    png = (tmp_path / "patient.png").read_bytes()
+    assert png[:4] == b"\x89PNG"
+    width, height = int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
+    assert height > 1.5 * width
     assert "solver ok" in capsys.readouterr().out
 
 

@@ -23,10 +23,15 @@ from cartsim.journey.scenarios import scenario_path
 PATIENTS = 40
 
 
+# median CRS onset and its range, days after infusion (reference/trials_training.csv)
+CRS_ONSET = {"eliana-tisa-cel-b-all": (3.0, (1.0, 22.0)), "zuma1-axi-cel-lbcl": (2.0, (1.0, 12.0)),
+             "karmma-ide-cel-mm": (1.0, (1.0, 12.0))}
+
+
 def _toxicity_cohort(name: str):
-    """The scenario's first 60 days, every enrolled patient infused."""
+    """The summary of the scenario's first 60 days, every enrolled patient infused."""
     protocol = toxicity_protocol(load_protocol(scenario_path(name)))
-    return run_cohort(protocol, PATIENTS).summary()["endpoints"]
+    return run_cohort(protocol, PATIENTS).summary()
 
 
 def test_crs_grade_rises_with_il6_production():
@@ -52,7 +57,17 @@ def test_crs_grade_rises_with_il6_production():
                            "neutropenia_grade3plus": 20, "thrombocytopenia_grade3plus": 20}),
 ])
 def test_trial_toxicity_rates_within_bounds(name, bounds):
-    endpoints = _toxicity_cohort(name)
+    """Each rate within its bound, and the median CRS onset inside the trial's range; for
+    ZUMA-1, where the therapy-model issue asks for it, within 1.5 days of the trial's median
+    (measured 2.0 vs 2). Known deviation: the 4-1BB products' CRS starts about 3 days late
+    (measured ELIANA 5.75 vs 3, KarMMa 3.75 vs 1): their cytokines follow the slower
+    expansion, with no early burst at first contact with a large burden."""
+    summary = _toxicity_cohort(name)
+    median, (first, last) = CRS_ONSET[name]
+    assert first <= summary["crs_onset_median_day"] <= last
+    if name == "zuma1-axi-cel-lbcl":
+        assert abs(summary["crs_onset_median_day"] - median) <= 1.5
+    endpoints = summary["endpoints"]
     for key, bound in bounds.items():
         simulated = endpoints[key]["pct"]
         published = endpoints[key]["published"]["value"]

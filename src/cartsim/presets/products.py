@@ -3,7 +3,8 @@
 Costimulation is a parameter set of its own (CD28: faster expansion, more CRS, shorter
 persistence; 4-1BB: slower expansion, memory and long persistence), which each product builds
 on. Values marked "calibrated" were fitted once to the training data named in their source
-(``benchmarks`` and ``tests/test_therapy_calibration.py`` check them).
+(``tools/calibrate_therapy.py`` fits them; ``tests/test_therapy_behaviour.py`` and
+``tests/test_population.py`` check the kinetics they give).
 """
 
 from __future__ import annotations

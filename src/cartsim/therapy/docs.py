@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from cartsim.model import Model
-from cartsim.presets.citations import bibliography, cited_keys
+from cartsim.model import Model, TimeEvent
+from cartsim.presets import DISEASES, PRODUCTS, Preset
+from cartsim.presets.citations import UNCITED, bibliography, cited_keys, source_key
+from cartsim.presets.kimmel2021 import KIMMEL_2021
+from cartsim.presets.variability import DISEASE_VARIABILITY, PRODUCT_VARIABILITY, Variation
 from cartsim.therapy import therapy_model, therapy_parts
 
 HEADER = """# The cartsim therapy model
@@ -11,7 +14,10 @@ HEADER = """# The cartsim therapy model
 Generated from the model description by `cartsim model-docs --out docs/model.md`; a test fails
 when this file is out of date. Time is in days from the first infusion; cell populations are in
 Gcell (1e9 cells), total body. Each parameter's source starts with a citation key (listed at the
-end), `chosen:` where no published value exists (with the reason), or `definition:`.
+end), `chosen:` where no published value exists (with the reason), or `definition:`. The
+values in the submodel tables are the defaults; the product, disease and published-model presets
+that replace them, and the between-patient variability of virtual populations, follow the
+submodels.
 """
 
 
@@ -54,11 +60,54 @@ def submodel_markdown(model: Model) -> list[str]:
         lines.append("")
     if model.events:
         lines += ["Events:", ""]
-        lines += [f"- `{e.name}`: " + "; ".join(f"{a.target} {'=' if a.mode == 'set' else '+='} "
-                                              f"`{_cell(a.expression)}`" for a in e.actions)
-                  for e in model.events]
+        lines += [f"- `{e.name}` ({_trigger(e)}): " + "; ".join(
+            f"{a.target} {'=' if a.mode == 'set' else '+='} `{_cell(a.expression)}`"
+            for a in e.actions) for e in model.events]
         lines.append("")
     return lines
+
+
+def _trigger(event) -> str:
+    """When an event fires, in words."""
+    if isinstance(event, TimeEvent):
+        text = f"at t = `{_cell(event.at)}`"
+        if event.count > 1:
+            text += f", {event.count} times every `{_cell(event.every)}`"
+        return text
+    text = f"when `{_cell(event.when)}`"
+    if event.direction != "rising":
+        text += f" ({event.direction} crossing)"
+    return text + (", ends the simulation" if event.terminal else "")
+
+
+def preset_markdown(preset: Preset) -> list[str]:
+    """One preset: the values it sets, with their sources."""
+    lines = [f"### {preset.name}", "", f"{preset.description}.", "",
+             "| parameter | value | source |", "|---|---|---|"]
+    lines += [f"| `{name}` | {value:g} | {_cell(source)} |"
+              for name, (value, source) in sorted(preset.values.items())]
+    if preset.dose_per_kg is not None:
+        value, source = preset.dose_per_kg
+        cap = f" (at most {preset.dose_max:g} cells)" if preset.dose_max is not None else ""
+        lines.append(f"| dose per kg | {value:g} cells/kg{cap} | {_cell(source)} |")
+    return lines + [""]
+
+
+def variability_markdown(name: str, variations: tuple[Variation, ...]) -> list[str]:
+    """One product's or disease's between-patient variability."""
+    lines = [f"### {name}", "", "| parameter | omega | scale | source |", "|---|---|---|---|"]
+    lines += [f"| `{v.parameter}` | {v.omega:g} | {v.scale} | {_cell(v.source)} |"
+              for v in variations]
+    return lines + [""]
+
+
+def _preset_keys() -> set[str]:
+    """Citation keys of the presets' and variabilities' sources."""
+    sources = [source for preset in (*PRODUCTS.values(), *DISEASES.values(), KIMMEL_2021)
+               for _, source in preset.values.values()]
+    sources += [v.source for group in (*PRODUCT_VARIABILITY.values(),
+                                       *DISEASE_VARIABILITY.values()) for v in group]
+    return {source_key(s) for s in sources} - set(UNCITED)
 
 
 def model_markdown() -> str:
@@ -66,6 +115,16 @@ def model_markdown() -> str:
     lines = [HEADER]
     for part in therapy_parts():
         lines += submodel_markdown(part)
+    lines += ["## Presets", "", "Products and diseases (a patient takes one of each, the "
+              "product's values laid over the disease's) and published model configurations.", ""]
+    for preset in (*PRODUCTS.values(), *DISEASES.values(), KIMMEL_2021):
+        lines += preset_markdown(preset)
+    lines += ["## Between-patient variability", "", "Virtual populations draw each parameter "
+              "below around the preset's value: log-normal (`log`, omega the SD of the log) or "
+              "logit-normal (`logit`, omega the SD of the logit).", ""]
+    for name, variations in (*PRODUCT_VARIABILITY.items(), *DISEASE_VARIABILITY.items()):
+        lines += variability_markdown(name, variations)
+    keys = sorted(set(cited_keys(therapy_model())) | _preset_keys())
     lines += ["## References", ""]
-    lines += [f"- {entry}" for entry in bibliography(cited_keys(therapy_model()))]
+    lines += [f"- {entry}" for entry in bibliography(keys)]
     return "\n".join(lines) + "\n"

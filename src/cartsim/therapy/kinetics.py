@@ -10,12 +10,16 @@ import numpy as np
 @dataclass(frozen=True)
 class KineticSummary:
     """Tmax (days), Cmax, and log-linear decline rates (1/day) of the early contraction
-    (``alpha``, Tmax+5 to Tmax+20 days) and of the slow phase (``beta``, days 200 to 365)."""
+    (``alpha``, Tmax+5 to Tmax+20 days) and of the slow phase (``beta``, days 200 to 365); and
+    Stein 2019's F_B, the ``slow_fraction`` of Cmax that declines at beta: the slow phase
+    extrapolated back to Tmax, over Cmax. Rates and fraction are NaN where a level is 0 (or
+    the trajectory ends before day 365)."""
 
     tmax: float
     cmax: float
     alpha: float
     beta: float
+    slow_fraction: float
 
 
 def _value_at(time: np.ndarray, level: np.ndarray, day: float) -> float:
@@ -35,8 +39,10 @@ def kinetic_summary(time, level) -> KineticSummary:
         a, b = _value_at(time, level, start), _value_at(time, level, stop)
         return float(np.log(a / b) / (stop - start)) if a > 0 and b > 0 else float("nan")
 
-    return KineticSummary(tmax, cmax, rate(tmax + 5, tmax + 20),
-                          rate(200.0, 365.0) if time[-1] >= 365 else float("nan"))
+    beta = rate(200.0, 365.0) if time[-1] >= 365 else float("nan")
+    slow_fraction = (_value_at(time, level, 200.0) * np.exp(beta * (200.0 - tmax)) / cmax
+                     if np.isfinite(beta) else float("nan"))
+    return KineticSummary(tmax, cmax, rate(tmax + 5, tmax + 20), beta, float(slow_fraction))
 
 
 def onset_day(time, values, threshold: float) -> float:

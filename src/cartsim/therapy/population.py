@@ -83,13 +83,21 @@ class PopulationRun:
                          for t, e in zip(total, engrafted, strict=True)])
 
     def kinetic_spreads(self) -> dict[str, float]:
-        """Between-patient spreads (:func:`log_spread`) of Cmax, Tmax and fold expansion, the
-        statistics Stein 2019 gives omegas for. Tmax counts only patients who expand: one whose
-        cells never expand peaks at infusion (Tmax 0), which has no logarithm."""
+        """Between-patient spreads (:func:`log_spread`) of the statistics Stein 2019 gives
+        omegas for: Cmax, Tmax, fold expansion, and (for runs to day 365) alpha, beta and the
+        slow fraction F_B. Each counts the patients where it exists: Tmax those who expand
+        (one whose cells never expand peaks at infusion, Tmax 0, which has no logarithm), the
+        rates and F_B those whose cells are still there to measure."""
         ck = self.kinetics()
-        return {"cmax": log_spread([k.cmax for k in ck]),
-                "tmax": log_spread([k.tmax for k in ck if k.tmax > 0]),
-                "fold": log_spread(self.fold_expansions())}
+        spreads = {"cmax": log_spread([k.cmax for k in ck]),
+                   "tmax": log_spread([k.tmax for k in ck if k.tmax > 0]),
+                   "fold": log_spread(self.fold_expansions())}
+        for name in ("alpha", "beta", "slow_fraction"):
+            values = np.array([getattr(k, name) for k in ck])
+            measured = values[np.isfinite(values) & (values > 0)]
+            if measured.size:
+                spreads[name] = log_spread(measured)
+        return spreads
 
 
 def simulate_population(product_name: str, disease_name: str, n: int, *, t_end: float = 365.0,
