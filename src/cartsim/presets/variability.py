@@ -34,7 +34,9 @@ class Variation:
 
 
 STEIN_SPREAD = ("chosen: calibrated (tools/calibrate_variability.py) so tisa-cel B-ALL patients "
-                "spread like stein2019 Table 1 (omega^2 Cmax 0.65, Tmax 0.38, fold expansion 2.4)")
+                "spread like stein2019 Table 1 (omega^2 Cmax 0.65, Tmax 0.38, fold expansion 2.4, "
+                "alpha 0.91, beta 0.86, F_B 0.8); the six omegas fitted together, since no "
+                "parameter alone sets one statistic")
 ZUMA1_SPREAD = ("chosen: calibrated (tools/calibrate_variability.py) so axi-cel LBCL patients "
                 "reproduce the zuma1 interquartile ranges of blood CAR-T counts at days 7-90 "
                 "(kimmel2021: obs_CAR_count)")
@@ -46,18 +48,19 @@ SELF_RENEWAL_SPREAD = ("chosen: products differ in how stem-like their memory ce
                        "whose memory drains into effectors lose their CAR-T cells and relapse "
                        "CD19-positive")
 VARIABILITY_41BB = (
-    Variation("rho_max", 0.5, STEIN_SPREAD),
-    Variation("engraft_fraction", 1.1, STEIN_SPREAD),
-    Variation("d_eff", 0.95, "stein2019: Table 1 omega^2 0.91 of alpha (d_eff sets alpha)"),
-    Variation("eps_mem", 0.89, "stein2019: Table 1 omega^2 0.8 of F_B (eps_mem sets F_B)"),
-    Variation("mu_mem", 0.93, "stein2019: Table 1 omega^2 0.86 of beta (mu_mem sets beta)"),
+    Variation("rho_max", 0.429, STEIN_SPREAD),
+    Variation("engraft_fraction", 1.331, STEIN_SPREAD),
+    Variation("d_eff", 0.893, STEIN_SPREAD + "; mostly alpha's"),
+    Variation("eps_mem", 0.518, STEIN_SPREAD + "; mostly F_B's"),
+    Variation("mu_mem", 0.98, STEIN_SPREAD + "; mostly beta's"),
     Variation("memory_self_renewal", 2.0, SELF_RENEWAL_SPREAD, "logit"),
 )
 
 VARIABILITY_CD28 = (
     Variation("rho_max", 0.98, ZUMA1_SPREAD),
-    Variation("engraft_fraction", 1.1, "chosen: as calibrated for 4-1BB products (stein2019 "
-                                       "spreads); no CD28 value in reference/"),
+    Variation("engraft_fraction", 1.1, "chosen: an earlier calibration of the 4-1BB spread "
+                                       "(stein2019 Cmax, Tmax and fold expansion), kept with "
+                                       "the zuma1 fit; no CD28 value in reference/"),
     Variation("d_eff", 0.571, ZUMA1_SPREAD),
     Variation("K_C", 0.143, ZUMA1_SPREAD + "; kimmel2021: K_C among the most sensitive parameters"),
     Variation("niche_weight", 0.286, ZUMA1_SPREAD),
@@ -66,9 +69,9 @@ VARIABILITY_CD28 = (
 VARIABILITY_IDE_CEL = (
     Variation("rho_max", 0.22, "singh2021: omega 0.22 of Kexp_max"),
     Variation("kill_max", 0.50, "singh2021: omega 0.50 of Kkill_max"),
-    Variation("engraft_fraction", 1.1, STEIN_SPREAD + " (4-1BB products alike)"),
-    Variation("d_eff", 0.95, "stein2019: Table 1 omega^2 0.91 of alpha (4-1BB products alike)"),
-    Variation("mu_mem", 0.93, "stein2019: Table 1 omega^2 0.86 of beta (4-1BB products alike)"),
+    Variation("engraft_fraction", 1.331, STEIN_SPREAD + " (4-1BB products alike)"),
+    Variation("d_eff", 0.893, STEIN_SPREAD + " (4-1BB products alike)"),
+    Variation("mu_mem", 0.98, STEIN_SPREAD + " (4-1BB products alike)"),
 )
 
 PRODUCT_VARIABILITY = {"tisa-cel": VARIABILITY_41BB, "axi-cel": VARIABILITY_CD28,
@@ -95,7 +98,7 @@ ESCAPE_SPREAD = ("chosen: whether a tumour already holds an antigen-escape subcl
                  "magnitude between patients")
 DISEASE_VARIABILITY = {
     "b-all": (
-        Variation("T0", 0.4, STEIN_SPREAD + "; with rho_max and engraft_fraction"),
+        Variation("T0", 0.584, STEIN_SPREAD + "; with the tisa-cel omegas"),
         Variation("r_tumour", 0.3, "chosen: leukaemias differ in doubling time"),
         Variation("frac_neg", 3.0, ESCAPE_SPREAD, "logit"),
     ),

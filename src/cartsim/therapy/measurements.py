@@ -18,8 +18,11 @@ MEASUREMENT_PARAMETERS = (
     par("blood_ul_per_kg", 70000.0, "uL/kg", "chosen: 70 mL of blood per kg body weight",
         "blood volume per body weight"),
     par("f_blood", 0.01, "", "kimmel2021: BIOMD0000001041 maps K_C 6.96e10 cells to 139 "
-        "cells/uL, i.e. 1% of CAR-T cells in 5 L of blood", "share of lymphocytes (CAR-T and "
-        "B cells) in the blood"),
+        "cells/uL, i.e. 1% of CAR-T cells in 5 L of blood; a fixed share because blood and "
+        "tissue exchange T cells within about a day (singh2021: K12 1.71/day, K21 0.176/day), "
+        "so a separate blood compartment would only add the distribution phase of the first "
+        "hours after infusion, which no training trial measures", "share of lymphocytes "
+        "(CAR-T and B cells) in the blood"),
     par("copies_per_cell_conc", 2000.0, "copy/ug/(cell/uL)", "singh2021: TransC 0.002 "
         "(copies/ug)/(cells/L)", "transgene copies per ug genomic DNA per CAR-T cell per uL"),
     par("marrow_normal", 500.0, "Gcell", "chosen: normal marrow cellularity of order 5e11 "
