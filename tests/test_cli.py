@@ -22,6 +22,15 @@ def test_demo_runs_a_small_population(capsys, cart6):
     assert "solver status ok: 100.0%" in out
 
 
+def test_demo_on_a_gpu_needs_one(capsys):
+    from cartsim.solvers.gpu import gpu_available
+
+    if gpu_available():
+        pytest.skip("this machine has a GPU")
+    assert main(["demo", "--target", "gpu", "--patients", "10"]) == 2
+    assert "needs an NVIDIA GPU" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("argv", [["demo", "--patients", "0"], ["demo", "--days", "-1"]])
 def test_demo_bad_input_exits_2(argv, capsys):
     assert main(argv) == 2
