@@ -32,6 +32,8 @@ from cartsim.solvers.result import INFO_FIELDS, EnsembleResult
 
 EVENT_PURPOSE = "model-events"
 CHUNK_BYTES = 256 * 2**20
+# A GPU needs many patients at once to fill it (an H200 holds some 270,000 resident threads).
+GPU_CHUNK_BYTES = 2 * 2**30
 BLOCK = 64  # patients per task on the thread pool: small enough to balance uneven patients
 TARGETS = ("cpu", "gpu")
 
@@ -75,6 +77,14 @@ class CompiledModel:
     def kernel_cache_hit(self) -> bool:
         """Whether numba loaded the ensemble kernel from its disk cache."""
         return bool(sum(self.module.solve_range.stats.cache_hits.values()))
+
+    def compile_gpu(self) -> float:
+        """Compile the GPU kernel now (once per process; a solve with ``target="gpu"`` does it
+        at its first chunk otherwise); returns the seconds it took, 0 if already compiled."""
+        _check_target("gpu")
+        from cartsim.solvers import gpu
+
+        return gpu.compile_kernel(self.module)
 
     # -- inputs -------------------------------------------------------------------------------
     def parameter_table(self, params=None, n_patients: int | None = None) -> np.ndarray:
@@ -172,7 +182,8 @@ class CompiledModel:
             raise SolverOptionsError("max_logged_events must be >= 0")
         return _Job(opts, grid, table, self._initial_table(y0, total),
                     opts.atol_vector(self.resolved.states), max_logged_events,
-                    self._chunk_size(chunk_size, grid.size, total, max_logged_events), target)
+                    self._chunk_size(chunk_size, grid.size, total, max_logged_events, target),
+                    target)
 
     def _allocate(self, job: _Job, n: int, first: int) -> EnsembleResult:
         """An unfilled result for patients first .. first + n - 1."""
@@ -182,7 +193,7 @@ class CompiledModel:
             np.empty((n, job.grid.size, len(self.observable_names))),
             np.empty(n, dtype=np.int64), np.empty(n), np.zeros((n, len(INFO_FIELDS)),
                                                                 dtype=np.int64),
-            np.full((n, n_log), np.nan), np.full((n, n_log), -1, dtype=np.int64),
+            np.empty((n, n_log)), np.empty((n, n_log), dtype=np.int64),
             self.state_names, self.observable_names, self.event_names, first)
 
     def _run(self, job: _Job, seed, threads, progress, allocate) -> Iterator[EnsembleResult]:
@@ -207,14 +218,15 @@ class CompiledModel:
                     print(f"cartsim: solved {last:,}/{job.total:,} patients ({rate:,.0f}/s)",
                           file=sys.stderr, flush=True)
 
-    def _chunk_size(self, chunk_size, n_times, total, n_log) -> int:
+    def _chunk_size(self, chunk_size, n_times, total, n_log, target) -> int:
         if chunk_size is not None:
             if not (isinstance(chunk_size, int | np.integer) and chunk_size > 0):
                 raise SolverOptionsError(f"chunk_size must be a positive integer, got {chunk_size}")
             return int(chunk_size)
         per_patient = 8 * (n_times * (len(self.state_names) + len(self.observable_names))
                            + 2 * n_log + len(INFO_FIELDS) + len(self.parameter_names) + 2)
-        return max(1, min(max(total, 1), CHUNK_BYTES // per_patient))
+        budget = GPU_CHUNK_BYTES if target == "gpu" else CHUNK_BYTES
+        return max(1, min(max(total, 1), budget // per_patient))
 
     def _kernel_arguments(self, job: _Job, first, last, seed, out: EnsembleResult) -> tuple:
         """The ensemble kernel's arguments for patients first .. last - 1, filling ``out``."""

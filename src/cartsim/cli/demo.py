@@ -43,6 +43,8 @@ def run(args) -> int:
     print(f"model {model.model.name}: {len(model.state_names)} states, "
           f"{len(model.parameter_names)} parameters; kernels {cache} in "
           f"{model.compile_seconds:.2f} s")
+    if args.target == "gpu":
+        print(f"GPU kernel compiled in {model.compile_gpu():.1f} s")
     t = np.linspace(0.0, args.days, int(round(args.days)) + 1)
     params = cart6_population(args.patients, seed=args.seed)
     start = time.perf_counter()

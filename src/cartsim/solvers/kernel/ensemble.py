@@ -11,6 +11,7 @@ import numpy as np
 from cartsim.codegen.jit import njit
 
 N_STREAMS = max(N_EVENTS, 1)
+PARAM_SCRATCH = max(N_PARAMS, 1)  # a patient's parameters (one slot at least: no empty local array)
 
 
 @njit(cache=True)
@@ -30,6 +31,8 @@ def solve_patient(i, t_eval, params, y0, use_model_init, rtol, atol, method, max
             y[j] = y0[i, j]
     out_states[i, :, :] = np.nan
     out_obs[i, :, :] = np.nan
+    log_t[i, :] = np.nan  # unused slots of the event log: NaN time, event -1
+    log_k[i, :] = -1
     for k in range(purposes.shape[0]):
         rng_seed(rng[k], seed, first_patient + i, purposes[k])
     status[i] = integrate_patient(t_eval, y, p, rtol, atol, method, max_steps, h_first, h_max,
@@ -44,7 +47,7 @@ def solve_range(start, stop, t_eval, params, y0, use_model_init, rtol, atol, met
     """Solve patients start..stop-1 of the arrays, one after another in this thread's
     buffers."""
     y = np.empty(N_STATES)
-    p = np.empty(max(N_PARAMS, 1))
+    p = np.empty(PARAM_SCRATCH)
     rng = np.zeros((N_STREAMS, RNG_STATE_SIZE), dtype=np.uint64)
     work = np.empty(WORK_SIZE)
     iwork = np.empty(IWORK_SIZE, dtype=np.int64)

@@ -1,7 +1,7 @@
 # Per-patient integrator: adaptive steps with DOPRI5 or the Rosenbrock method, automatic
 # switching on stiffness, time events, located state events, non-negativity, dense output at the
-# requested times, an event log and a status. Scalar code, one patient at a time: the ensemble
-# driver runs many in parallel, and a GPU port can reuse the structure.
+# requested times, an event log and a status. Scalar code, one patient at a time, allocating
+# nothing: the CPU driver runs many in parallel on threads, the GPU kernel one per thread.
 # Template text: uses the generated model_* functions and the dp_* / ros_* steppers.
 # ruff: noqa: F821
 import math

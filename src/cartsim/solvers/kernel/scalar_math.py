@@ -1,7 +1,8 @@
-# Scalar rounding functions for generated model code. NumPy's ufuncs on scalars (np.floor,
-# np.sign) do not compile for the GPU target, and math.floor returns an integer, so these keep
-# floats: every float of magnitude >= 2^52 is already an integer (and math.floor of it could
-# overflow int64), and NaN passes through.
+# Scalar rounding functions for generated model code, equal to np.floor, np.ceil and np.sign
+# on every float. NumPy's ufuncs on scalars do not compile for the GPU target, and math.floor
+# returns an integer, so these keep floats: every float of magnitude >= 2^52 is already an
+# integer (and math.floor of it could overflow int64), NaN and infinities pass through, and a
+# zero result keeps the argument's sign, as NumPy's does.
 # Template text.
 import math
 
@@ -12,19 +13,25 @@ INTEGRAL_ABOVE = 4503599627370496.0  # 2^52
 
 @njit(cache=True)
 def model_floor(x):
-    return float(math.floor(x)) if abs(x) < INTEGRAL_ABOVE else x
+    if not abs(x) < INTEGRAL_ABOVE:
+        return x
+    return math.copysign(float(math.floor(x)), x)
 
 
 @njit(cache=True)
 def model_ceil(x):
-    return float(math.ceil(x)) if abs(x) < INTEGRAL_ABOVE else x
+    if not abs(x) < INTEGRAL_ABOVE:
+        return x
+    return math.copysign(float(math.ceil(x)), x)
 
 
 @njit(cache=True)
 def model_sign(x):
-    """-1, 0 or 1 as a float (0 keeps its sign bit; NaN stays NaN)."""
+    """-1, 0 or 1 as a float (NaN stays NaN)."""
     if x > 0.0:
         return 1.0
     if x < 0.0:
         return -1.0
+    if x == 0.0:
+        return 0.0
     return x
