@@ -56,6 +56,19 @@ def test_weight_based_dose_follows_disease_weight():
     assert model.parameter("dose_cells").default == pytest.approx(3.1e6 * 40)
 
 
+def test_an_overridden_weight_rescales_the_dose_per_kg():
+    """tisa-cel's 3.1e6 cells/kg follows a child's weight set by hand, up to its 2.5e8 cap; a
+    dose given by hand wins over the rule."""
+    from cartsim.therapy.simulate import preset_parameters
+
+    def dose(**overrides):
+        return preset_parameters(disease("b-all"), product("tisa-cel"), **overrides)["dose_cells"]
+
+    assert dose(weight_kg=20.0) == pytest.approx(3.1e6 * 20)
+    assert dose(weight_kg=100.0) == pytest.approx(2.5e8)
+    assert dose(weight_kg=20.0, dose_cells=1e8) == 1e8
+
+
 def test_unknown_preset_names_the_choices():
     with pytest.raises(PresetError, match="tisa-cel"):
         product("kymriah-x")

@@ -30,7 +30,12 @@ def preset_model(*presets: Preset) -> Model:
 
 
 def preset_parameters(*presets: Preset, **overrides: float) -> dict[str, float]:
-    """Parameter values after presets and explicit overrides, for the compiled model."""
+    """Parameter values after presets and explicit overrides, for the compiled model. An
+    overridden ``weight_kg`` also rescales a product's weight-based dose (unless ``dose_cells``
+    is overridden too), as a label's cells/kg dose follows the patient."""
+    if "weight_kg" in overrides and "dose_cells" not in overrides:
+        presets = (*presets, Preset("weight", "patient", "the patient's weight",
+                                    {"weight_kg": (float(overrides["weight_kg"]), "override")}))
     model = preset_model(*presets)
     values = {p.name: p.default for p in model.parameters}
     unknown = sorted(set(overrides) - set(values))
