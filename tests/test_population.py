@@ -133,15 +133,16 @@ def test_tisa_cel_population_response_rate_near_eliana(tisa_population):
 def test_axi_cel_population_reproduces_zuma1_quartiles(axi_population):
     """ZUMA-1 (Kimmel 2021, n = 19-23 per day): quartiles of blood CAR-T cells/uL at days 7,
     14, 28, 90. With about 20 patients per day the observed quartiles are themselves uncertain
-    by a factor of about 2, so each simulated quartile must lie within a factor 3 and each
-    median within a factor 2."""
+    by a factor of about 2, so each simulated quartile must lie within a factor 3, and each
+    median (the issue's 27.5, 9.1, 2.1 and 0.1) within a factor 1.6. Measured medians 29.1,
+    9.8, 2.0, 0.15."""
     for day, (q25, q75) in ZUMA1_QUARTILES.items():
         counts = [np.interp(day, axi_population.time, c)
                   for c in axi_population["cart_cells_per_ul"]]
         low, median, high = np.percentile(counts, [25, 50, 75])
         assert abs(math.log(low / q25)) < math.log(3), day
         assert abs(math.log(high / q75)) < math.log(3), day
-        assert abs(math.log(median / ZUMA1_MEDIANS[day])) < math.log(2), day
+        assert abs(math.log(median / ZUMA1_MEDIANS[day])) < math.log(1.6), day
 
 
 def test_every_patient_solves(tisa_population, axi_population):
