@@ -7,10 +7,10 @@ patients) and prints, per trial, CRS of any grade and grade >= 3 on the trial's 
 thrombocytopenia (CTCAE), beside the published values in each scenario's ``published:``
 section. The physiology and marrow parameters marked "calibrated (tools/calibrate_toxicity.py)"
 in docs/model.md were chosen by hand with this table; ``--set NAME=VALUE`` tries other values
-for every patient, ``--set-for PRODUCT:NAME=VALUE`` for one product's patients (a product
-preset's value, such as tisa-cel:cytokine_potency=0.2).
+for every patient, ``--set-for KEY:NAME=VALUE`` only for the trials whose product, disease or
+name is KEY (a product or disease preset's value, such as tisa-cel:cytokine_potency=0.2).
 Usage: ``python tools/calibrate_toxicity.py [PATIENTS] [--set NAME=VALUE ...]
-[--set-for PRODUCT:NAME=VALUE ...]``.
+[--set-for KEY:NAME=VALUE ...]``.
 """
 
 from __future__ import annotations
@@ -32,25 +32,27 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("patients", type=int, nargs="?", default=60)
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE")
-    parser.add_argument("--set-for", action="append", default=[], metavar="PRODUCT:NAME=VALUE")
+    parser.add_argument("--set-for", action="append", default=[], metavar="KEY:NAME=VALUE")
     args = parser.parse_args()
     overrides = parse_overrides(args.set)
-    per_product = product_overrides(parser, args.set_for)
+    keyed = keyed_overrides(parser, args.set_for)
     for name in TRIALS:
         protocol = load_protocol(scenario_path(name))
-        protocol = toxicity_protocol(protocol, **overrides,
-                                     **per_product.get(protocol["product"], {}))
+        chosen = dict(overrides)
+        for key in (protocol["product"], protocol["disease"], name):
+            chosen.update(keyed.get(key, {}))
+        protocol = toxicity_protocol(protocol, **chosen)
         print_table(name, run_cohort(protocol, args.patients).summary(), SHOWN)
 
 
-def product_overrides(parser: argparse.ArgumentParser, items: list[str]) -> dict:
-    """``PRODUCT:NAME=VALUE`` items as {product: {name: value}}."""
+def keyed_overrides(parser: argparse.ArgumentParser, items: list[str]) -> dict:
+    """``KEY:NAME=VALUE`` items as {key: {name: value}}."""
     result: dict[str, dict[str, float]] = {}
     for item in items:
-        product, sep, setting = item.partition(":")
+        key, sep, setting = item.partition(":")
         if not sep:
-            parser.error(f"--set-for wants PRODUCT:NAME=VALUE, got {item!r}")
-        result.setdefault(product, {}).update(parse_overrides([setting]))
+            parser.error(f"--set-for wants KEY:NAME=VALUE, got {item!r}")
+        result.setdefault(key, {}).update(parse_overrides([setting]))
     return result
 
 
