@@ -90,14 +90,22 @@ GASTRIC = Preset("gastric", "disease", "CLDN18.2-positive advanced gastric cance
                       "enrolled CLDN18.2-positive, not uniformly positive, tumours)"),
     "frac_neg": (0.01, "chosen: a pre-existing antigen-negative minority, the usual route of "
                        "progression after a partial response"),
-    "tme_suppression": (0.5, "chosen: half of engagement and killing is lost in the "
-                             "immunosuppressive microenvironment (leontriana2021: CAR-T "
-                             "inactivation by solid tumours)"),
+    "tme_suppression": (0.0, "chosen: calibrated (tools/calibrate_response.py, "
+                             "tools/calibrate_toxicity.py) to ct041: CAR-T cells meeting the "
+                             "tumour are activated (CRS in 95%) while responses stay partial, so "
+                             "the microenvironment's toll is put on killing (susceptibility), "
+                             "not on engagement; 0.5 (half of both lost, leontriana2021's "
+                             "inactivation) gave CRS 32%"),
+    "susceptibility": (0.2, "chosen: calibrated (tools/calibrate_response.py) to the ct041 ORR "
+                            "57% with engagement intact (61.7% in 100 patients; CRS 63% in 60): "
+                            "solid-tumour cells resist CAR-T killing in their microenvironment "
+                            "(leontriana2021: immunosuppression)"),
     "K_act": (2.0, "chosen: calibrated (tools/calibrate_response.py) to the ct041 gastric ORR "
                    "57%: CAR-T cells homing to a solid tumour meet its antigen at tissue "
                    "density, so a smaller recognised load engages them than antigen spread "
                    "through blood and marrow (14.4 Gcell, the haematological calibration); "
-                   "14.4 gave ORR 42% and CRS 8% against the published 57% and 95%"),
+                   "14.4 gave ORR 42% and CRS 8% against the published 57% and 95%; kept "
+                   "when the microenvironment's toll moved from engagement to killing"),
     "dens_TAA_H": (0.0, "chosen: CLDN18.2 in normal gastric mucosa sits in tight junctions, out "
                         "of CAR-T reach (the rationale of the target); any accessible healthy "
                         "antigen gives this model chronic CRS, so none is modelled"),
@@ -120,8 +128,6 @@ NEUROBLASTOMA = replace(GASTRIC.merged(Preset("", "", "", {
                             "antigen TAA; no density in reference/"),
     "frac_low": (0.1, "chosen: GD2 is expressed more uniformly on neuroblastoma than CLDN18.2 "
                       "on gastric cancer; no value in reference/"),
-    "tme_suppression": (0.5, "chosen: as for the other solid tumour (leontriana2021: "
-                             "immunosuppressive inactivation)"),
     "dens_TAA_H": (0.0, "chosen: GD2 on peripheral nerves is not modelled as an antigen sink "
                         "(neuropathic pain is not simulated); as for gastric cancer"),
     "weight_kg": (20.0, "chosen: children (trials_design_only: GD2-CART01 in children)"),
