@@ -90,22 +90,20 @@ GASTRIC = Preset("gastric", "disease", "CLDN18.2-positive advanced gastric cance
                       "enrolled CLDN18.2-positive, not uniformly positive, tumours)"),
     "frac_neg": (0.01, "chosen: a pre-existing antigen-negative minority, the usual route of "
                        "progression after a partial response"),
-    "tme_suppression": (0.0, "chosen: calibrated (tools/calibrate_response.py, "
-                             "tools/calibrate_toxicity.py) to ct041: CAR-T cells meeting the "
-                             "tumour are activated (CRS in 95%) while responses stay partial, so "
-                             "the microenvironment's toll is put on killing (susceptibility), "
-                             "not on engagement; 0.5 (half of both lost, leontriana2021's "
-                             "inactivation) gave CRS 32%"),
-    "susceptibility": (0.2, "chosen: calibrated (tools/calibrate_response.py) to the ct041 ORR "
-                            "57% with engagement intact (61.7% in 100 patients; CRS 63% in 60): "
-                            "solid-tumour cells resist CAR-T killing in their microenvironment "
-                            "(leontriana2021: immunosuppression)"),
-    "K_act": (2.0, "chosen: calibrated (tools/calibrate_response.py) to the ct041 gastric ORR "
-                   "57%: CAR-T cells homing to a solid tumour meet its antigen at tissue "
-                   "density, so a smaller recognised load engages them than antigen spread "
-                   "through blood and marrow (14.4 Gcell, the haematological calibration); "
-                   "14.4 gave ORR 42% and CRS 8% against the published 57% and 95%; kept "
-                   "when the microenvironment's toll moved from engagement to killing"),
+    "tme_suppression": (0.0, "chosen: calibrated with K_act and susceptibility "
+                             "(tools/calibrate_response.py, tools/calibrate_toxicity.py) to "
+                             "ct041: CAR-T cells meeting the tumour are activated (CRS in 95%) "
+                             "while responses stay partial, so the microenvironment's toll is "
+                             "put on killing, not on engagement; 0.5 (half of both lost, "
+                             "leontriana2021's inactivation) gave CRS 32%"),
+    "susceptibility": (0.07, "chosen: calibrated with K_act to the ct041 ORR 57% and CRS 95% "
+                             "(ORR 59.6% in 100 patients, CRS 93% in 60; K_act 0.5 with 0.1 or "
+                             "0.05 gave ORR 65 or 56): solid-tumour cells resist CAR-T killing "
+                             "in their microenvironment (leontriana2021: immunosuppression)"),
+    "K_act": (0.5, "chosen: calibrated with susceptibility to the ct041 ORR and CRS: CAR-T cells "
+                   "homing to a solid tumour meet its antigen at tissue density, so a small "
+                   "recognised load engages them (the haematological calibration's 14.4 Gcell "
+                   "gave ORR 42% and CRS 8%; 2.0 with half of engagement lost gave CRS 32%)"),
     "dens_TAA_H": (0.0, "chosen: CLDN18.2 in normal gastric mucosa sits in tight junctions, out "
                         "of CAR-T reach (the rationale of the target); any accessible healthy "
                         "antigen gives this model chronic CRS, so none is modelled"),
