@@ -85,5 +85,6 @@ def test_cd19_cars_drive_more_neurotoxicity_at_the_same_inflammation():
 
     bcma_low, il6_low = peak_injury("ide-cel", "mm", 0.2)
     bcma_full, il6_full = peak_injury("ide-cel", "mm", 1.0)
-    assert bcma_low < 0.5 * bcma_full and il6_low == pytest.approx(il6_full)
+    # IL-6 is the same up to the solver's tolerance (the CNS state changes the step sizes)
+    assert bcma_low < 0.5 * bcma_full and il6_low == pytest.approx(il6_full, rel=1e-4)
     assert peak_injury("axi-cel", "lbcl", 0.2) == peak_injury("axi-cel", "lbcl", 1.0)
