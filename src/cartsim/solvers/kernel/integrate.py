@@ -26,8 +26,13 @@ INFO_STIFF_STEPS = 5
 INFO_TERMINATED = 6
 INFO_SIZE = 7
 
-STIFF_RATIO = 3.25  # h|λ| beyond DOPRI5's stability boundary (Hairer & Wanner, IV.2)
-STIFF_COUNT = 5  # consecutive-ish stiff steps before switching to Rosenbrock
+# Switch to Rosenbrock when h|λ| (Hairer & Wanner's estimate, IV.2) passes STIFF_RATIO on
+# STIFF_COUNT steps. Hairer's DOPRI5 waits for 3.25, DOPRI5's stability boundary; switching
+# nearer it pays on CAR-T models, whose explicit steps sit at the boundary: on the benchmark
+# model 2.5 on 3 steps took 502 steps a patient instead of 613 (3.25 on 5), 10% faster, with
+# the same error against a 1e-12 reference.
+STIFF_RATIO = 2.5
+STIFF_COUNT = 3
 NONSTIFF_RATIO = 2.0  # h·||J||∞ bound under which explicit steps are stable again
 NONSTIFF_COUNT = 10
 SAFETY = 0.9
