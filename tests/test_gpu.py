@@ -22,6 +22,7 @@ from cartsim.engine import compile_model
 from cartsim.errors import SolverOptionsError
 from cartsim.examples import cart6_model, cart6_population
 from cartsim.model import Model, TimeEvent, add_to
+from cartsim.solvers.gpu import gpu_available
 from tests.conftest import birth_death_model
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -102,18 +103,12 @@ def test_gpu_target_without_a_gpu_is_a_clear_error():
     compiled = compile_model(cart6_model())
     with pytest.raises(SolverOptionsError, match="target must be one of cpu, gpu"):
         compiled.solve(TIMES, n_patients=2, target="tpu")
-    if compiled_gpu_available():
+    if gpu_available():
         pytest.skip("this machine has a GPU")
     with pytest.raises(SolverOptionsError, match="needs an NVIDIA GPU"):
         compiled.solve(TIMES, n_patients=2, target="gpu")
     with pytest.raises(SolverOptionsError, match="needs an NVIDIA GPU"):
         compiled.compile_gpu()
-
-
-def compiled_gpu_available() -> bool:
-    from cartsim.solvers.gpu import gpu_available
-
-    return gpu_available()
 
 
 def _ptx_compiler_missing() -> str | None:

@@ -11,7 +11,12 @@ from cartsim.engine import compile_model
 from cartsim.presets import disease
 from cartsim.presets.kimmel2021 import KIMMEL_2021
 from cartsim.sbml import import_sbml
-from cartsim.therapy.kinetics import fold_expansion, kinetic_summary, onset_day
+from cartsim.therapy.kinetics import (
+    engrafted_and_total,
+    fold_expansion,
+    kinetic_summary,
+    onset_day,
+)
 from cartsim.therapy.simulate import compiled_therapy_model, preset_parameters, simulate_patient
 from tests.conftest import at, peak
 
@@ -25,8 +30,7 @@ def test_tisa_cel_typical_kinetics_match_stein_2019(tisa_all):
     niche)."""
     ck = kinetic_summary(tisa_all.time, tisa_all["cart_copies_per_ug"])
     assert 9.0 <= ck.tmax <= 10.5
-    engrafted = tisa_all.states["Cm"] + tisa_all.states["Ce"]
-    total = engrafted + tisa_all.states["Cd"] + tisa_all.states["Cx"]
+    engrafted, total = engrafted_and_total(tisa_all.states)
     assert fold_expansion(tisa_all.time, total, engrafted) == pytest.approx(3900, rel=0.3)
     assert 24000 / 2 <= ck.cmax <= 24000 * 2
     assert ck.alpha == pytest.approx(0.16, rel=0.15)

@@ -52,6 +52,13 @@ def onset_day(time, values, threshold: float) -> float:
     return float(time[np.argmax(hit)]) if hit.any() else float("nan")
 
 
+def engrafted_and_total(states) -> tuple[np.ndarray, np.ndarray]:
+    """Engrafted CAR-T cells (memory and effector) and all CAR-T cells (with those not yet
+    engrafted and the exhausted) from a run's ``states`` (one patient's rows or many's)."""
+    engrafted = states["Cm"] + states["Ce"]
+    return engrafted, engrafted + states["Cd"] + states["Cx"]
+
+
 def fold_expansion(time, total, engrafted) -> float:
     """Peak CAR-T number after infusion over the engrafted number at infusion (Stein 2019's
     fold expansion from the baseline level); ``time`` must include the infusion time 0."""

@@ -14,7 +14,12 @@ import numpy as np
 from cartsim.presets import PresetError, disease, product
 from cartsim.presets.variability import Variation, variability
 from cartsim.rng.philox import normal_draws
-from cartsim.therapy.kinetics import KineticSummary, fold_expansion, kinetic_summary
+from cartsim.therapy.kinetics import (
+    KineticSummary,
+    engrafted_and_total,
+    fold_expansion,
+    kinetic_summary,
+)
 from cartsim.therapy.simulate import compiled_therapy_model, default_grid, preset_parameters
 
 POPULATION_PURPOSE = "population"
@@ -77,8 +82,7 @@ class PopulationRun:
 
     def fold_expansions(self) -> np.ndarray:
         """Each patient's peak CAR-T number over the engrafted number at infusion."""
-        engrafted = self.states["Cm"] + self.states["Ce"]
-        total = engrafted + self.states["Cd"] + self.states["Cx"]
+        engrafted, total = engrafted_and_total(self.states)
         return np.array([fold_expansion(self.time, t, e)
                          for t, e in zip(total, engrafted, strict=True)])
 
