@@ -9,6 +9,10 @@ IL-6 and IL-10. Corticosteroids suppress production. Tocilizumab blocks the IL-6
 also removes receptor-mediated IL-6 clearance: serum IL-6 rises while its signalling falls.
 Elimination rates are Hardiansyah 2019's; production constants are chosen so peaks span the
 published range (tens of pg/mL at low burden to thousands at high burden).
+Concentrations and macrophage signals scale with body size: the constants are for a reference
+adult, and the same number of engaged CAR-T cells or killed cells meets a child's smaller
+plasma volume and macrophage pool, so it gives a child higher cytokine levels and a larger share
+of activated macrophages (the fully activated pool itself makes the same concentration).
 """
 
 from __future__ import annotations
@@ -41,12 +45,20 @@ CYTOKINE_PARAMETERS = (
         "activation rate at full drive"),
     par("k_mac_off", 0.7, "1/day", "chosen: activation resolves over days", "macrophage "
         "deactivation rate"),
+    par("weight_ref", 70.0, "kg", "chosen: the adult whose plasma volume and macrophage pool "
+        "the production constants and signal thresholds are for", "reference body weight of "
+        "the cytokine constants"),
     par("K_damp", 20.0, "Gcell/day", "chosen: damage from killing 2e10 cells a day gives half "
         "the DAMP drive", "killing flux for half-maximal DAMP activation"),
-    par("K_cd40", 2.0, "Gcell", "chosen: half-maximal contact activation at 2e9 engaged "
-        "CAR-T cells", "engaged CAR-T cells for half-maximal CD40-CD40L activation"),
-    par("ec50_ifng", 100.0, "pg/mL", "chosen: IFN-γ activates macrophages at a hundred pg/mL",
-        "IFN-γ for half-maximal macrophage activation and fever"),
+    par("K_cd40", 0.7, "Gcell", "chosen: calibrated by hand (tools/calibrate_toxicity.py) "
+        "with ec50_il6 to the CRS of eliana, zuma1, cibmtr and karmma (2 Gcell gave karmma "
+        "fewer CRS than published, 73%, and a later onset); half-maximal contact activation "
+        "at 7e8 engaged CAR-T cells in a reference adult", "engaged CAR-T cells for "
+        "half-maximal CD40-CD40L activation"),
+    par("ec50_ifng", 300.0, "pg/mL", "chosen: calibrated by hand (tools/calibrate_toxicity.py) "
+        "with ec50_il6: IFN-γ activates macrophages and adds to fever at a few hundred pg/mL "
+        "(hardiansyah2019 peaks ~700 pg/mL at high burden)", "IFN-γ for half-maximal "
+        "macrophage activation and fever"),
     par("cytokine_potency", 1.0, "", "chosen: reference value for CD28 costimulation; "
         "costimulation presets set it", "cytokine secretion and CD40L contact signal per "
         "engaged CAR-T cell, relative to a CD28 CAR"),
@@ -63,7 +75,8 @@ CYTOKINE_PARAMETERS = (
 
 
 def cytokines_model() -> Model:
-    signals = ("(w_damp*killing_flux/(killing_flux + K_damp) + w_cd40*engaged/(engaged + K_cd40)"
+    signals = ("(w_damp*killing_flux/(killing_flux + K_damp*body_size) + "
+               "w_cd40*engaged/(engaged + K_cd40*body_size)"
                " + w_ifng_mac*ifng_excess/(ifng_excess + ec50_ifng))/(w_damp + w_cd40 + "
                "w_ifng_mac)")
     drive = f"({signals})**2"
@@ -81,16 +94,18 @@ def cytokines_model() -> Model:
             Assignment("engaged", "cytokine_potency*activation*armed_cells", "Gcell",
                        "CAR-T cells engaged with antigen, weighted by their costimulation's "
                        "cytokine potency"),
+            Assignment("body_size", "weight_kg/weight_ref", "", "body size relative to the "
+                       "reference adult (plasma volume and macrophage pool)"),
             Assignment("secretion", "1 - steroid_effect", "", "cytokine secretion left by "
                        "steroids"),
             Assignment("macrophage_drive", drive, "", "activation signals for macrophages"),
         ],
         equations={
-            "ifng": "d_ifng*ifng_base + p_ifng*engaged*(a_G + (1 - a_G)*b_G/(il10 + b_G))"
-                    "*secretion - d_ifng*ifng",
+            "ifng": "d_ifng*ifng_base + p_ifng*engaged/body_size*(a_G + (1 - a_G)*b_G/(il10 + "
+                    "b_G))*secretion - d_ifng*ifng",
             "mac": "k_mac_on*macrophage_drive*secretion*(1 - mac) - k_mac_off*mac",
             "il6": "d_il6*il6_base + "
-                   "(p_il6_mac*mac + p_il6_t*engaged)*secretion - "
+                   "(p_il6_mac*mac + p_il6_t*engaged/body_size)*secretion - "
                    "d_il6*(1 - f_il6_receptor_clearance*toci_occupancy)*il6",
             "il10": "d_il10*il10_base + p_il10*mac*secretion - d_il10*il10",
         },
