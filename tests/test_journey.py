@@ -348,6 +348,16 @@ def test_journey_reports_when_the_last_tumour_cell_died():
     assert untreated.outcome["tumour_extinct_day"] is None
 
 
+def test_a_visit_on_the_last_day_of_follow_up_is_assessed():
+    """The 12-month visit of a 365-day follow-up counts (a relapse found there is an event
+    within 12 months): visits run up to and including the last day."""
+    journey = run_journey(protocol_from_mapping({
+        "product": "axi-cel", "disease": "lbcl", "seed": 2, **SHORT,
+        "visits": {"days": [28.0, 30.0]}}))
+    visits = [day for day, kind, _ in journey.events if kind == "response"]
+    assert visits == [28.0, 30.0]
+
+
 def test_a_later_line_replaces_the_counterfactual_rest_of_the_first():
     """Drugs and grades after a rescue starts are not part of the first line (its simulation
     ran on to follow-up, counterfactually): the schedule and grades are cut there, a steroid

@@ -348,11 +348,12 @@ def _criteria(journey: Journey) -> str:
 def _respond(journey: Journey, run: PatientRun, values: dict[str, float], end: float, *,
              baseline_day: float, offset: float = 0.0, label: str = "",
              therapy: str | None = None) -> Failure | None:
-    """Assess at the visits from ``offset`` (the line's start) before ``end``; record best
-    response, its duration, progression and failure (``therapy``: a line that is not CAR-T)."""
+    """Assess at the visits from ``offset`` (the line's start) up to ``end`` (a visit on the
+    last day of follow-up counts); record best response, its duration, progression and failure
+    (``therapy``: a line that is not CAR-T)."""
     p = journey.protocol
     criteria = _criteria(journey)
-    days = [offset + d for d in p["visits"]["days"] if offset + d < end]
+    days = [offset + d for d in p["visits"]["days"] if offset + d <= end]
     found = assess_mod.assess(run, criteria, days, baseline_day=baseline_day,
                               n_lesions=values["n_lesions"])
     stop = next((i for i, a in enumerate(found) if assess_mod.progressed(a)), None)
