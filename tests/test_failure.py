@@ -21,7 +21,7 @@ class Trajectory:
     """The few series classification reads, constant unless given."""
 
     def __init__(self, **series):
-        base = {"Tp": 1.0, "Tl": 0.0, "Tn": 0.0, "cart_cells_per_ul": 20.0, "dex": 0.0,
+        base = {"Tp": 1.0, "Tl": 0.0, "Tn": 0.0, "Ts": 0.0, "cart_cells_per_ul": 20.0, "dex": 0.0,
                 "Cm": 1.0, "Ce": 1.0, "Cx": 0.0}
         self.time = DAYS
         self.series = {k: np.broadcast_to(np.asarray(series.get(k, v), float), DAYS.shape)
@@ -85,6 +85,9 @@ def test_never_responding_is_primary_refractory_and_partial_without_progression_
      "short persistence"),
     ({"Cx": 3.0}, "antigen-positive", "exhaustion"),
     ({}, "antigen-positive", "tumour outgrowth despite persisting CAR-T"),
+    # a sanctuary's antigen-positive cells outnumber the negatives: not an escape
+    ({"Tp": 0.0, "Ts": 0.6, "Tn": 0.4}, "antigen-positive",
+     "tumour outgrowth despite persisting CAR-T"),
 ])
 def test_mechanisms_in_their_order(series, antigen, mechanism):
     found = course((28, "PR"), (120, "PD"))

@@ -232,6 +232,17 @@ def test_antigen_negative_clone_grows_through_cd19_therapy(tisa_all):
     assert at(tisa_all, "tumour_cells", 28) < 1e-3 * at(tisa_all, "tumour_cells", 0)
 
 
+def test_sanctuary_cells_outlast_the_expansion_and_regrow_antigen_positive(tisa_all):
+    """B-ALL's sanctuary share (CNS, testis) is reached by few CAR-T cells: it survives the
+    expansion that clears the reachable blasts and regrows with its antigen; full access
+    would clear it."""
+    assert at(tisa_all, "Tp", 28) < 1e-6 * at(tisa_all, "Tp", 0)
+    assert at(tisa_all, "Ts", 28) > 0.05 * at(tisa_all, "Ts", 0)
+    assert at(tisa_all, "Ts", 365) > 100 * at(tisa_all, "Ts", 0)
+    reached = simulate_patient("tisa-cel", "b-all", t_end=365, sanctuary_access=1.0)
+    assert at(reached, "Ts", 365) < 1e-3 * at(tisa_all, "Ts", 365)
+
+
 def test_on_target_off_tumour_b_cells_and_plasma_cells():
     cd19 = simulate_patient("tisa-cel", "b-all", t_end=120)
     bcma = simulate_patient("ide-cel", "mm", t_end=120)

@@ -12,7 +12,7 @@ from cartsim.errors import CartsimError
 
 PATIENT_COLUMNS = (
     "cart_cells_per_ul", "cart_copies_per_ug", "tumour_cells", "antigen_low_cells",
-    "antigen_negative_cells",
+    "antigen_negative_cells", "sanctuary_cells",
     "marrow_blasts_pct", "spd_mm2", "m_protein_g_dl", "sld_mm", "b_cells_per_ul", "igg_g_l",
     "il6_pg_ml", "ifng_pg_ml", "il10_pg_ml", "crp_mg_l", "ferritin_ng_ml",
     "macrophage_activation", "ldh_u_l", "temperature_c", "map_mmhg", "vasopressors",

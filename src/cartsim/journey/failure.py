@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from cartsim.journey.assessment import Assessment, progressed, responded
+from cartsim.therapy.targets import SANCTUARY, TUMOUR_CLONES
 
 POOR_EXPANSION_CELLS_PER_UL = 5.0
 """Chosen: a blood CAR-T peak below 5 cells/uL, well under the ZUMA-1 day-7 median of 27.5."""
@@ -67,7 +68,7 @@ class Failure:
 
 
 def antigen_status(run, day: float) -> str:
-    total = sum(run.at(clone, day) for clone in ("Tp", "Tl", "Tn"))
+    total = sum(run.at(clone, day) for clone in (*TUMOUR_CLONES, SANCTUARY))
     if total <= 0:
         return "antigen-positive"
     if run.at("Tn", day) / total > ESCAPE_SHARE:

@@ -32,8 +32,17 @@ B_ALL = Preset("b-all", "disease", "relapsed/refractory B-ALL, paediatric and yo
     "dens_CD19_Tp": CD19_DENSITY,
     "dens_CD19_Tl": CD19_LOW,
     **second_antigen("CD22", CD22),
-    "frac_neg": (1e-7, "chosen: CD19-negative relapse is 41% of relapses (Lamble 2023 in "
-                       "trials_training); pre-existing negatives are rare"),
+    "frac_neg": (3e-8, "chosen: calibrated by hand (eliana cohorts of 300 with "
+                       "frac_sanctuary) to CD19-negative relapse being 41% of relapses "
+                       "(Lamble 2023 in trials_training); pre-existing negatives are rare"),
+    "frac_sanctuary": (3e-6, "chosen: calibrated by hand with sanctuary_access to the eliana "
+                             "EFS at 12 months (50%) and its CD19-positive relapses; "
+                             "central nervous system and testicular involvement are common "
+                             "in relapsed B-ALL"),
+    "K_E": (0.078, "leontriana2020: alpha, CAR-T killing of healthy and leukaemic B cells by "
+                   "mass action (as K_E_blood): blasts in blood and marrow are met like B "
+                   "cells, so persisting CAR-T cells that keep B-cell aplasia also hold "
+                   "residual leukaemia"),
     "weight_kg": (40.0, "chosen: eliana median age 12 years"),
     "flu_days": (4.0, "eliana: fludarabine 30 mg/m2 x 4 days"),
     "cy_days": (2.0, "eliana: cyclophosphamide 500 mg/m2 x 2 days"),

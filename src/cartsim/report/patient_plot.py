@@ -23,7 +23,7 @@ def plot_patient(run, title: str, path: str | Path) -> None:
     axes[0].semilogy(t, positive(run["b_cells_per_ul"]), label="B cells/µL")
     axes[0].set_ylabel("cells/µL blood")
     for name, label in (("Tp", "antigen-positive"), ("Tl", "antigen-low"),
-                        ("Tn", "antigen-negative")):
+                        ("Tn", "antigen-negative"), ("Ts", "sanctuary (antigen-positive)")):
         axes[1].semilogy(t, positive(run[name] * 1e9), label=label)
     axes[1].set_ylabel("tumour cells")
     for name in ("il6_pg_ml", "ifng_pg_ml", "il10_pg_ml"):

@@ -52,6 +52,8 @@ def measurements_model() -> Model:
                        "antigen-negative tumour cells"),
             Observable("antigen_low_cells", "Tl*cells_per_gcell", "cell",
                        "antigen-low tumour cells"),
+            Observable("sanctuary_cells", "Ts*cells_per_gcell", "cell",
+                       "antigen-positive tumour cells in a sanctuary CAR-T cells reach poorly"),
             Observable("marrow_blasts_pct", "100*tumour_total/(tumour_total + marrow_normal)",
                        "", "marrow blasts, % of nucleated marrow cells (B-ALL)"),
             Observable("spd_mm2", f"n_lesions*({lesion_mm})**2", "",

@@ -31,6 +31,10 @@ antigen escape."""
 TUMOUR_CLONES = ("Tp", "Tl", "Tn")
 """Antigen-positive, antigen-low and antigen-negative tumour clones (for the targeted antigen)."""
 
+SANCTUARY = "Ts"
+"""Antigen-positive tumour cells in a sanctuary: recognised as ``Tp``, reached by a share
+``sanctuary_access`` of the effectors."""
+
 HEALTHY_TARGETS = ("B", "P", "PL", "H")
 """Normal B cells, short- and long-lived plasma cells, healthy tissue carrying the TAA."""
 
@@ -104,6 +108,10 @@ TARGET_PARAMETERS = (
     par("infiltration", 1.0, "", "chosen: haematological tumours are fully reachable; solid "
         "presets lower it (Brown 2021 delivery bounds, models.md section 19)",
         "fraction of effectors that reach tumour cells"),
+    par("sanctuary_access", 0.05, "", "chosen: calibrated by hand with the b-all "
+        "frac_sanctuary to the eliana EFS at 12 months: CAR-T cells reach the central nervous "
+        "system and testis poorly (no value in reference/), so sanctuary cells are held only "
+        "while CAR-T cells persist", "share of effectors that reach sanctuary tumour cells"),
     par("susceptibility", 1.0, "", "chosen: leukaemic blasts die at the full rate; lymphoma "
         "and myeloma presets lower it", "fraction of the maximal CAR-T killing rate a "
         "recognised tumour cell suffers (tumour-intrinsic resistance such as impaired death-"
@@ -126,7 +134,8 @@ def targets_model() -> Model:
     cells = TUMOUR_CLONES + HEALTHY_TARGETS
     assignments = [Assignment(f"w_{c}", _recognition(c), "", f"recognition weight of {c} cells")
                    for c in cells]
-    tumour_load = " + ".join(f"w_{c}*{c}" for c in TUMOUR_CLONES)
+    tumour_load = " + ".join(f"w_{c}*{c}" for c in TUMOUR_CLONES) + \
+        f" + sanctuary_access*w_Tp*{SANCTUARY}"
     healthy_load = " + ".join(f"w_{c}*{c}" for c in HEALTHY_TARGETS)
     assignments += [
         Assignment("tumour_load", f"infiltration*({tumour_load})", "Gcell",
@@ -151,11 +160,15 @@ def targets_model() -> Model:
     assignments += [Assignment(f"kill_{c}", f"w_{c}*{per_target[c]}"
                                + (tumour_factor if c in TUMOUR_CLONES else ""), "1/day",
                                f"CAR-T killing rate per {c} cell") for c in cells]
+    assignments.append(Assignment(f"kill_{SANCTUARY}", "sanctuary_access*kill_Tp", "1/day",
+                                  "CAR-T killing rate per sanctuary tumour cell"))
+    killed = [f"kill_{c}*{c}" for c in (*TUMOUR_CLONES, SANCTUARY)]
     assignments.append(Assignment(
-        "tumour_killing", " + ".join(f"kill_{c}*{c}" for c in TUMOUR_CLONES), "Gcell/day",
+        "tumour_killing", " + ".join(killed), "Gcell/day",
         "tumour cells killed per day by CAR-T cells"))
     assignments.append(Assignment(
-        "killing_flux", " + ".join(f"kill_{c}*{c}" for c in cells), "Gcell/day",
+        "killing_flux", " + ".join(killed + [f"kill_{c}*{c}" for c in HEALTHY_TARGETS]),
+        "Gcell/day",
         "cells killed per day by CAR-T cells (drives DAMP release)"))
     return Model("targets", parameters=TARGET_PARAMETERS, assignments=assignments,
                  description=__doc__.splitlines()[0])

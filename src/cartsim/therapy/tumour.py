@@ -2,10 +2,13 @@
 
 Three clones for the targeted antigen(s): antigen-positive ``Tp``, antigen-low ``Tl`` and
 antigen-negative ``Tn`` (their antigen densities are parameters of :mod:`.targets`, so a second
-antigen needs no new equations). All grow logistically in a shared space; a dividing cell loses
-antigen with a small probability (mutation or lineage switch), so pre-existing negatives are
-selected and new ones arise under CD19- or BCMA-directed pressure. The last few cells of each
-clone are simulated stochastically (:mod:`.small_numbers`). Myeloma cells secrete M-protein.
+antigen needs no new equations), and antigen-positive cells in a sanctuary ``Ts`` (central
+nervous system, testis, protective niches) that CAR-T cells reach poorly: they survive the
+expansion and regrow, with their antigen, when the CAR-T cells wane. All grow logistically
+in a shared space; a dividing cell loses antigen with a small probability (mutation or lineage
+switch), so pre-existing negatives are selected and new ones arise under CD19- or BCMA-directed
+pressure. The last few cells of each clone are simulated stochastically
+(:mod:`.small_numbers`). Myeloma cells secrete M-protein.
 """
 
 from __future__ import annotations
@@ -22,6 +25,8 @@ TUMOUR_PARAMETERS = (
         "antigen-low fraction of the tumour at start"),
     par("frac_neg", 1e-5, "", "chosen: rare pre-existing antigen-negative cells (selection of "
         "pre-existing negatives, seeds)", "antigen-negative fraction of the tumour at start"),
+    par("frac_sanctuary", 0.0, "", "chosen: none unless a disease preset sets it",
+        "share of the tumour in a sanctuary CAR-T cells reach poorly"),
     par("r_tumour", 0.05, "1/day", "kimmel2021: Table 1 r_B range 0.01-0.50/day (low end)",
         "tumour growth rate at low density"),
     par("K_T", 5000.0, "Gcell", "chosen: 5e12 cells (about 5 kg), beyond any survivable "
@@ -44,12 +49,15 @@ TUMOUR_PARAMETERS = (
 )
 
 CLONES = {"Tp": ("1", "antigen-positive"), "Tl": ("fit_Tl", "antigen-low"),
-          "Tn": ("fit_Tn", "antigen-negative")}
+          "Tn": ("fit_Tn", "antigen-negative"), "Ts": ("1", "sanctuary antigen-positive")}
 
-INFLOW = {"Tp": "0", "Tl": "mu_low*r_tumour*Tp", "Tn": "mu_neg*r_tumour*(Tp + Tl)"}
-OUTFLOW = {"Tp": "(mu_low + mu_neg)*r_tumour", "Tl": "mu_neg*r_tumour", "Tn": "0"}
-RESCUE_KILL = {"Tp": "rescue_kill_pos", "Tl": "rescue_kill_pos", "Tn": "rescue_kill_neg"}
-INITIAL = {"Tp": "T0*(1 - frac_low - frac_neg)", "Tl": "T0*frac_low", "Tn": "T0*frac_neg"}
+# The sanctuary's few cells lose antigen too rarely to matter: no flows in or out.
+INFLOW = {"Tp": "0", "Tl": "mu_low*r_tumour*Tp", "Tn": "mu_neg*r_tumour*(Tp + Tl)", "Ts": "0"}
+OUTFLOW = {"Tp": "(mu_low + mu_neg)*r_tumour", "Tl": "mu_neg*r_tumour", "Tn": "0", "Ts": "0"}
+RESCUE_KILL = {"Tp": "rescue_kill_pos", "Tl": "rescue_kill_pos", "Tn": "rescue_kill_neg",
+               "Ts": "rescue_kill_pos"}
+INITIAL = {"Tp": "T0*(1 - frac_low - frac_neg - frac_sanctuary)", "Tl": "T0*frac_low",
+           "Tn": "T0*frac_neg", "Ts": "T0*frac_sanctuary"}
 
 
 def other_kill(clone: str) -> str:
@@ -80,7 +88,7 @@ def tumour_model() -> Model:
         "tumour",
         states=states,
         parameters=TUMOUR_PARAMETERS,
-        assignments=[Assignment("tumour_total", "Tp + Tl + Tn", "Gcell", "all tumour cells"),
+        assignments=[Assignment("tumour_total", "Tp + Tl + Tn + Ts", "Gcell", "all tumour cells"),
                      Assignment("crowding", "1 - tumour_total/K_T", "",
                                 "logistic crowding of tumour growth")],
         equations=equations,
