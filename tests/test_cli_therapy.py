@@ -89,3 +89,28 @@ def test_presets_and_cite_list_what_a_run_uses(capsys):
     assert main(["cite", "--product", "ide-cel", "--disease", "mm"]) == 0
     cited = capsys.readouterr().out
     assert "[singh2021]" in cited and "[stein2019]" in cited
+
+
+def test_patient_figure_shows_the_issue_panels(tisa_all):
+    """The plot's panels carry the series the issue names: CAR-T kinetics, tumour by clone,
+    cytokines, temperature with MAP, and the ICE score with oxygen need."""
+    import matplotlib.pyplot as plt
+
+    from cartsim.report.patient_plot import patient_figure
+
+    fig = patient_figure(tisa_all, "tisa-cel in b-all")
+    try:
+        labels = [{line.get_label() for line in ax.get_lines()} for ax in fig.axes]
+    finally:
+        plt.close(fig)
+    wanted = [{"CAR-T cells/µL"},
+              {"antigen-positive", "antigen-low", "antigen-negative",
+               "sanctuary (antigen-positive)"},
+              {"IL6", "IFNG", "IL10"},
+              {"temperature (°C)"},
+              {"ICE score", "oxygen need (0-4)", "vasopressors (0-3)"},
+              {"ANC (10⁹/L)", "platelets (10⁹/L)"},
+              {"MAP (mmHg)"}]  # the twin axis of the temperature panel comes last
+    assert len(labels) == len(wanted)
+    for shown, names in zip(labels, wanted, strict=True):
+        assert names <= shown

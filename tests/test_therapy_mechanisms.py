@@ -43,6 +43,19 @@ def test_killing_saturates_in_effectors_and_shares_them_among_targets():
     assert rate(1.0, 100.0) < 0.2 * rate(1.0, 1.0)
 
 
+def test_engagement_needs_a_threshold_of_antigen_and_saturates_in_targets():
+    """The engaged share of CAR-T cells is sigmoidal in the recognised target load: under 1%
+    at a tenth of K_act, half at K_act, and it levels off at 1 - tme_suppression."""
+    expression = next(a.expression for a in targets_model().assignments
+                      if a.name == "engagement")
+    share = sp.lambdify("target_load", sp.sympify(expression).subs(
+        {"K_act": 10.0, "tme_suppression": 0.2}))
+    assert share(1.0) < 0.01
+    assert share(10.0) == pytest.approx(0.4)
+    assert share(1.0) < share(10.0) < share(100.0) < share(1e3) < 0.8
+    assert share(1e5) == pytest.approx(0.8, rel=1e-6)
+
+
 def test_chronic_antigen_exhausts_car_t_cells():
     """A lymphoma that resists killing keeps its antigen, and half the CAR-T cells are
     exhausted by day 28 (measured 53%), against 12% where the lymphoma is cleared."""
@@ -105,3 +118,41 @@ def test_lymphodepletion_empties_the_niche_and_kills_some_tumour(axi_lbcl):
     assert at(axi_lbcl, "normal_t_cells_per_ul", 0) < 0.1 * at(without,
                                                                "normal_t_cells_per_ul", 0)
     assert at(axi_lbcl, "tumour_cells", 0) < 0.99 * at(without, "tumour_cells", 0)
+
+
+def test_crp_follows_il6_and_falls_when_tocilizumab_blocks_its_receptor(axi_lbcl):
+    """CRP is made on IL-6 signalling: it peaks after IL-6 (measured day 8 vs 6, 240 mg/L)
+    and stays low when tocilizumab on day 1.5 blocks the receptor (measured 15 mg/L)."""
+    day = {name: axi_lbcl.time[np.argmax(axi_lbcl[name])] for name in ("il6_pg_ml", "crp_mg_l")}
+    assert day["il6_pg_ml"] < day["crp_mg_l"]
+    assert peak(axi_lbcl, "crp_mg_l") > 10 * at(axi_lbcl, "crp_mg_l", -1)
+    toci = simulate_patient("axi-cel", "lbcl", t_end=30, toci_t1=1.5)
+    assert peak(toci, "crp_mg_l", 2.0) < 0.25 * peak(axi_lbcl, "crp_mg_l")
+
+
+def test_il10_rises_with_the_tumour_killed(burden_pair):
+    """IL-10 (regulatory, from activated macrophages) hardly moves for a small tumour
+    (measured 5.0 -> 5.04 pg/mL) and rises many-fold for a large one (92)."""
+    rise = {t0: peak(run, "il10_pg_ml") / at(run, "il10_pg_ml", 0.0)
+            for t0, run in burden_pair.items()}
+    assert rise[3.0] < 1.2
+    assert rise[300.0] > 5
+
+
+def test_lymphoma_spd_falls_with_the_tumour(axi_lbcl):
+    """The sum of products of diameters follows the lymphoma: from thousands of mm² at
+    infusion to nothing measurable once it is cleared."""
+    assert at(axi_lbcl, "spd_mm2", 0) > 1000
+    assert at(axi_lbcl, "tumour_cells", 28) < 1e-6 * at(axi_lbcl, "tumour_cells", 0)
+    assert at(axi_lbcl, "spd_mm2", 28) < 0.01 * at(axi_lbcl, "spd_mm2", 0)
+
+
+def test_support_scales_climb_with_the_endothelial_leak(burden_pair):
+    """Oxygen need (0-4) and vasopressors (0-3) are graded steps of one leak: none for a small
+    tumour, and an untreated large one reaches positive pressure and several vasopressors."""
+    small, large = burden_pair[3.0], burden_pair[300.0]
+    assert small["oxygen_need"].max() == 0 and small["vasopressors"].max() == 0
+    assert large["oxygen_need"].max() >= 3 and large["vasopressors"].max() == 3
+    assert set(np.unique(large["oxygen_need"])) <= {0, 1, 2, 3, 4}
+    order = [large.time[np.argmax(large["oxygen_need"] >= level)] for level in (1, 2, 3)]
+    assert order == sorted(order)

@@ -10,6 +10,15 @@ import numpy as np
 
 def plot_patient(run, title: str, path: str | Path) -> None:
     """Write a six-panel PNG of ``run`` (a :class:`~cartsim.therapy.simulate.PatientRun`)."""
+    import matplotlib.pyplot as plt
+
+    fig = patient_figure(run, title)
+    fig.savefig(path, dpi=90, format="png")
+    plt.close(fig)
+
+
+def patient_figure(run, title: str):
+    """The six stacked panels of ``run`` as a matplotlib figure (the caller closes it)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -47,5 +56,4 @@ def plot_patient(run, title: str, path: str | Path) -> None:
         ax.legend(loc="upper right", fontsize=8)
     axes[0].set_title(title)
     fig.tight_layout()
-    fig.savefig(path, dpi=90, format="png")
-    plt.close(fig)
+    return fig
