@@ -37,10 +37,12 @@ TUMOUR_PARAMETERS = (
         "relative growth of the antigen-negative clone"),
     par("mu_low", 1e-6, "", "chosen: per-division probability of becoming antigen-low "
         "(order of a gene-level mutation rate)", "antigen-low conversion per division"),
-    par("mu_neg", 1e-10, "", "chosen: per-division probability of losing surface antigen, "
-        "which needs both alleles hit (a gene-level mutation rate of about 1e-6 times a "
-        "second hit of about 1e-4) or a lineage switch; escape then comes mostly from "
-        "pre-existing subclones (frac_neg, which varies between patients)",
+    par("mu_neg", 1e-12, "", "chosen: per-division probability of losing surface antigen, "
+        "which needs both alleles hit (two gene-level hits of about 1e-6) or a lineage switch; "
+        "calibrated by hand to zuma1's PFS at 2 years (39%): at 1e-10 a 1e11-cell lymphoma "
+        "made a new antigen-negative cell every two days, so every lymphoma relapsed (PFS at "
+        "2 years 4%). Escape comes from pre-existing subclones (frac_neg, which varies between "
+        "patients)",
         "antigen-negative conversion per division"),
     par("mprot_per_cell", 0.0, "g/dL/Gcell/day", "chosen: 0 unless a myeloma preset sets it",
         "serum M-protein secreted per tumour cell"),
