@@ -9,6 +9,7 @@ import pytest
 import sympy as sp
 
 from cartsim.presets import disease, product
+from cartsim.therapy.car_t import CAR_T_ASSIGNMENTS
 from cartsim.therapy.simulate import preset_parameters, simulate_patient
 from cartsim.therapy.targets import targets_model
 from tests.conftest import at, peak
@@ -73,6 +74,18 @@ def test_cd4_help_drives_expansion(tisa_all):
     at the peak) than the 1:1 product."""
     few_cd4 = simulate_patient("tisa-cel", "b-all", t_end=60, cd4_fraction=0.1)
     assert peak(few_cd4, "cart_cells_per_ul") < 0.5 * peak(tisa_all, "cart_cells_per_ul")
+
+
+def test_cd8_cells_kill_more_than_cd4_and_effectors_more_than_memory_cells():
+    """Cytotoxic weight of the CAR-T pool: an all-CD4 pool kills at cd4_kill_rel of an all-CD8
+    one, memory cells at memory_kill_rel of armed (effector and transit) cells, exhausted cells
+    not at all."""
+    expression = next(a.expression for a in CAR_T_ASSIGNMENTS if a.name == "killer_effectors")
+    weight = sp.lambdify(("armed_cells", "Cm", "cd4_fraction"), sp.sympify(expression).subs(
+        {"cd4_kill_rel": 0.5, "memory_kill_rel": 0.3}))
+    assert weight(1.0, 0.0, 1.0) == pytest.approx(0.5 * weight(1.0, 0.0, 0.0))
+    assert weight(0.0, 1.0, 0.0) == pytest.approx(0.3 * weight(1.0, 0.0, 0.0))
+    assert "Cx" not in expression
 
 
 def test_steroids_suppress_cytokine_production(axi_lbcl):
