@@ -84,9 +84,11 @@ def kimmel():
 def test_kimmel_configuration_reproduces_its_published_behaviour(kimmel):
     """Kimmel 2021: cures between days 20 and 80 (rarely to 140), progressions between days
     200 and 500, and the ZUMA-1 medians it was fitted to. The cohort spans Kimmel's r_B range
-    0.01-0.5/day log-uniformly (the paper's sampling is not in reference/); fast growers
-    relapse earlier, so half the relapses (not all) fall in 150-550 days and their median
-    does."""
+    0.01-0.5/day log-uniformly (the paper's sampling is not in reference/). Cures: 90% must
+    fall in days 20-80 (measured 97%, days 44-78 for 90% of them). Progressions depend on
+    r_B: those of r_B 0.08-0.18/day fall in 200-500 days, the fastest growers' earlier (5-95%
+    over the range: days 69-345), so half the relapses fall in 150-550 days and their median
+    does (measured 159)."""
     grid, res, names = kimmel
     assert (res.status == 0).all()
     tumour = res.observables[:, :, names.index("tumour_cells")]
@@ -94,7 +96,7 @@ def test_kimmel_configuration_reproduces_its_published_behaviour(kimmel):
     cure_day = grid[(tumour == 0).argmax(axis=1)][cured]
     assert 0.2 < cured.mean() < 0.9
     assert cure_day.min() >= 20 and cure_day.max() <= 140
-    assert 20 <= np.median(cure_day) <= 80
+    assert np.mean((cure_day >= 20) & (cure_day <= 80)) >= 0.9
     baseline = tumour[:, 0]
     responded = (tumour < 0.5 * baseline[:, None]).any(axis=1)
     relapsed = responded & ~cured & (tumour[:, -1] > 1.2 * baseline)
