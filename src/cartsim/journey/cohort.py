@@ -161,6 +161,8 @@ ENDPOINTS: tuple[Endpoint, ...] = (
              _infused(_progression_free_at(12))),
     Endpoint("pfs_24mo", "alive without progression 24 months after infusion, of infused",
              _infused(_progression_free_at(24))),
+    Endpoint("efs_6mo", "responded, alive and without progression at 6 months, of infused",
+             _infused(_event_free_at(6))),
     Endpoint("efs_12mo", "responded, alive and without progression at 12 months, of infused",
              _infused(_event_free_at(12))),
     Endpoint("os_6mo", "alive 6 months after infusion, of infused", _infused(_alive_at(6))),
@@ -177,7 +179,8 @@ ENDPOINTS: tuple[Endpoint, ...] = (
              _antigen_negative_of(("early relapse", "late relapse", "primary refractory"))),
 )
 ENDPOINT_NAMES = tuple(e.name for e in ENDPOINTS)
-FOLLOW_UP_MONTHS = {"pfs_6mo": 6, "os_6mo": 6, "pfs_12mo": 12, "efs_12mo": 12, "os_12mo": 12,
+FOLLOW_UP_MONTHS = {"pfs_6mo": 6, "os_6mo": 6, "pfs_12mo": 12, "efs_6mo": 6, "efs_12mo": 12,
+                    "os_12mo": 12,
                     "os_18mo": 18, "pfs_24mo": 24}
 
 

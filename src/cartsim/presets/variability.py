@@ -101,7 +101,12 @@ ESCAPE_SPREAD = ("chosen: whether a tumour already holds an antigen-escape subcl
 DISEASE_VARIABILITY = {
     "b-all": (
         Variation("T0", 0.584, STEIN_SPREAD + "; with the tisa-cel omegas"),
-        Variation("r_tumour", 0.3, "chosen: leukaemias differ in doubling time"),
+        Variation("r_tumour", 0.45, "chosen: leukaemias differ in doubling time; calibrated by "
+                  "hand to eliana's EFS and OS (150 patients: EFS 6 mo 79 (73), 12 mo 46 (50), "
+                  "OS 12 mo 80 (76)); with 0.3 hardly a responder relapsed before 6 months "
+                  "(OS 12 mo 93), as leukaemia below ELIANA's MRD limit (about 5e7 cells) needs "
+                  "over 6 months at 0.033/day to reach 5% blasts; 0.6 fitted EFS at 6 months "
+                  "(72) but widened Stein's F_B spread past its bound (1.21; Stein 0.89)"),
         Variation("frac_neg", 3.0, ESCAPE_SPREAD, "logit"),
         Variation("frac_sanctuary", 1.0, "chosen: how much leukaemia sits in the central "
                   "nervous system or testis differs between patients; 1 rather than 2, which "
