@@ -102,7 +102,7 @@ def test_tisa_cel_population_spreads_like_stein_2019(tisa_population):
 def test_tisa_cel_population_declines_like_stein_2019():
     """Stein 2019 Table 1 over a year: the spreads of alpha (omega 0.95), beta (0.93) and the
     slow fraction F_B (0.89), and their medians 0.16/day, 0.0032/day and 0.0079. Measured (300
-    patients): spreads 0.62, 0.81 and 1.11; medians 0.122, 0.0031 and 0.0093. Bounds: beta's
+    patients): spreads 0.64, 0.83 and 1.01; medians 0.118, 0.0029 and 0.0090. Bounds: beta's
     spread within 25%, F_B's within 30% (the fit on 200 other patients gave 1.05); alpha's is
     narrower than Stein's, a known deviation (the early decline here mixes effector death with
     memory conversion and the antigen left, and widening d_eff's spread widens Cmax's too),

@@ -11,8 +11,9 @@ reproduced within 20 points. ELIANA's CR (60%, CRi 21%) was not used: the blood 
 separate CR from CRi were calibrated on KarMMa's cytopenias alone. The share of progressions that
 are CD19-negative rests on 21 ZUMA-1 biopsies (95% interval 15-57%), so its bound is 25 points.
 ELIANA's share of CD19-negative relapses (41%, Lamble 2023's 166 relapses, but about 20
-simulated relapses here) is bounded by 25 points too. ZUMA-1's PFS at 2 years (39%) and OS at 18 months (52%) check durability: measured 23% and 46%
-in these 60 patients (cures need a lymphoma without CD19-negative cells, mu_neg and frac_neg).
+simulated relapses here) is bounded by 25 points too (measured 30%). ZUMA-1's PFS at 2 years
+(39%) and OS at 18 months (52%) check durability: measured 29% and 54% in these 60 patients
+(cures need a lymphoma without CD19-negative cells, mu_neg and frac_neg).
 """
 
 from __future__ import annotations

@@ -32,10 +32,11 @@ B_ALL = Preset("b-all", "disease", "relapsed/refractory B-ALL, paediatric and yo
     "dens_CD19_Tp": CD19_DENSITY,
     "dens_CD19_Tl": CD19_LOW,
     **second_antigen("CD22", CD22),
-    "frac_neg": (3e-8, "chosen: calibrated by hand (eliana cohorts of 300 with "
-                       "frac_sanctuary) to CD19-negative relapse being 41% of relapses "
-                       "(Lamble 2023 in trials_training); pre-existing negatives are rare"),
-    "frac_sanctuary": (3e-6, "chosen: calibrated by hand with sanctuary_access to the eliana "
+    "frac_neg": (1.5e-8, "chosen: calibrated by hand (eliana cohorts of 150 with "
+                         "frac_sanctuary and memory_kill_rel) to CD19-negative relapse being "
+                         "41% of relapses (Lamble 2023 in trials_training; 47% simulated); "
+                         "pre-existing negatives are rare"),
+    "frac_sanctuary": (4e-6, "chosen: calibrated by hand with sanctuary_access to the eliana "
                              "EFS at 12 months (50%) and its CD19-positive relapses; "
                              "central nervous system and testicular involvement are common "
                              "in relapsed B-ALL"),
