@@ -53,6 +53,7 @@ class Endpoint:
     name: str
     description: str
     counts: Callable[[dict, dict], bool | None]
+    months: float | None = None   # a time-point endpoint: needs this much follow-up
 
 
 def _infused(test: Callable[[dict, dict], bool]) -> Callable[[dict, dict], bool | None]:
@@ -125,6 +126,20 @@ def _escape_relapse_with_b_cell_aplasia(o: dict, ctx: dict) -> bool | None:
     return bool(o["failure"]["b_cell_aplasia"]) if _relapse_escape(o, ctx) else None
 
 
+_TIME_POINTS = {
+    "pfs": ("alive without progression {} months after infusion", _progression_free_at),
+    "efs": ("responded, alive and without progression at {} months", _event_free_at),
+    "os": ("alive {} months after infusion", _alive_at),
+}
+
+
+def _at_month(kind: str, months: int) -> Endpoint:
+    """PFS, EFS or OS at ``months`` after infusion, of infused (e.g. ``pfs_12mo``)."""
+    text, test = _TIME_POINTS[kind]
+    return Endpoint(f"{kind}_{months}mo", text.format(months) + ", of infused",
+                    _infused(test(months)), months)
+
+
 ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint("infused", "enrolled patients who were infused (ITT)", lambda o, ctx: o["infused"]),
     Endpoint("orr_itt", "best response a responder category, of all enrolled (ITT)",
@@ -155,19 +170,9 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint("tumour_eradicated", "every tumour cell died (all clones extinct) after the "
              "infusion, before any rescue, of infused",
              _infused(lambda o, ctx: o["tumour_extinct_day"] is not None)),
-    Endpoint("pfs_6mo", "alive without progression 6 months after infusion, of infused",
-             _infused(_progression_free_at(6))),
-    Endpoint("pfs_12mo", "alive without progression 12 months after infusion, of infused",
-             _infused(_progression_free_at(12))),
-    Endpoint("pfs_24mo", "alive without progression 24 months after infusion, of infused",
-             _infused(_progression_free_at(24))),
-    Endpoint("efs_6mo", "responded, alive and without progression at 6 months, of infused",
-             _infused(_event_free_at(6))),
-    Endpoint("efs_12mo", "responded, alive and without progression at 12 months, of infused",
-             _infused(_event_free_at(12))),
-    Endpoint("os_6mo", "alive 6 months after infusion, of infused", _infused(_alive_at(6))),
-    Endpoint("os_12mo", "alive 12 months after infusion, of infused", _infused(_alive_at(12))),
-    Endpoint("os_18mo", "alive 18 months after infusion, of infused", _infused(_alive_at(18))),
+    *(_at_month("pfs", m) for m in (6, 12, 24)),
+    *(_at_month("efs", m) for m in (6, 12)),
+    *(_at_month("os", m) for m in (6, 12, 18)),
     Endpoint("relapse_antigen_negative", "antigen-negative or -low at relapse, of relapses",
              _relapse_escape),
     Endpoint("escape_relapse_with_b_cell_aplasia", f"B cells below "
@@ -179,9 +184,6 @@ ENDPOINTS: tuple[Endpoint, ...] = (
              _antigen_negative_of(("early relapse", "late relapse", "primary refractory"))),
 )
 ENDPOINT_NAMES = tuple(e.name for e in ENDPOINTS)
-FOLLOW_UP_MONTHS = {"pfs_6mo": 6, "os_6mo": 6, "pfs_12mo": 12, "efs_6mo": 6, "efs_12mo": 12,
-                    "os_12mo": 12,
-                    "os_18mo": 18, "pfs_24mo": 24}
 
 
 def _blank_if_none(value):
@@ -233,8 +235,8 @@ class Cohort:
         outcomes = [o for o in self.outcomes if FAILED not in o]
         endpoints = {}
         for endpoint in ENDPOINTS:
-            months = FOLLOW_UP_MONTHS.get(endpoint.name)
-            if months is not None and self.protocol["follow_up_days"] < month_days(months):
+            if (endpoint.months is not None
+                    and self.protocol["follow_up_days"] < month_days(endpoint.months)):
                 continue
             flags = [endpoint.counts(o, ctx) for o in outcomes]
             counted = [f for f in flags if f is not None]
