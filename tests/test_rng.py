@@ -13,6 +13,8 @@ from cartsim.rng.philox import (
     purpose_id,
     rng_binomial,
     rng_exponential,
+    rng_gamma,
+    rng_negbinomial,
     rng_poisson,
     rng_seed,
     uniform_draws,
@@ -66,6 +68,10 @@ def _sample(kind, a, b, n, seed):
             out[i] = rng_poisson(state, a)
         elif kind == 1:
             out[i] = rng_binomial(state, a, b)
+        elif kind == 3:
+            out[i] = rng_negbinomial(state, a, b)
+        elif kind == 4:
+            out[i] = rng_gamma(state, a)
         else:
             out[i] = rng_exponential(state, a)
     return out
@@ -110,6 +116,19 @@ def test_poisson_and_binomial_goodness_of_fit():
     assert chi_square_pvalue(binom, lambda k: stats.binom.pmf(k, 200, 0.3), range(35, 90)) > 1e-3
 
 
+@pytest.mark.parametrize("k,p", [(1, 0.5), (3, 0.9), (50, 0.3), (200, 0.999)])
+def test_negative_binomial_moments(k, p):
+    check_moments(_sample(3, k, p, N, np.uint64(8)), k * (1 - p) / p, k * (1 - p) / p ** 2)
+
+
+def test_negative_binomial_and_gamma_goodness_of_fit():
+    nb = _sample(3, 4, 0.4, N, np.uint64(9))
+    assert chi_square_pvalue(nb, lambda x: stats.nbinom.pmf(x, 4, 0.4), range(30)) > 1e-3
+    for shape in (1.0, 7.5):
+        x = _sample(4, shape, 0.0, N, np.uint64(10))
+        assert stats.kstest(x, "gamma", args=(shape,)).pvalue > 1e-3
+
+
 def test_exponential_distribution():
     x = _sample(2, 2.5, 0.0, N, np.uint64(6))
     assert stats.kstest(x, "expon", args=(0, 1 / 2.5)).pvalue > 1e-3
@@ -120,3 +139,5 @@ def test_edge_cases():
     assert np.all(_sample(1, 10, 0.0, 10, np.uint64(7)) == 0)
     assert np.all(_sample(1, 10, 1.0, 10, np.uint64(7)) == 10)
     assert np.all(_sample(1, 0, 0.5, 10, np.uint64(7)) == 0)
+    assert np.all(_sample(3, 0, 0.5, 10, np.uint64(7)) == 0)
+    assert np.all(_sample(3, 5, 1.0, 10, np.uint64(7)) == 0)

@@ -140,25 +140,33 @@ class CompiledModel:
 
     # -- solving ------------------------------------------------------------------------------
     def solve(self, t_eval, params=None, *, n_patients: int | None = None, y0=None,
-              seed: int = 0, chunk_size: int | None = None, threads: int | None = None,
-              max_logged_events: int = 32, progress: bool = False, target: str = "cpu",
-              **options) -> EnsembleResult:
+              seed=0, streams=None, windows=None, chunk_size: int | None = None,
+              threads: int | None = None, max_logged_events: int = 32, progress: bool = False,
+              target: str = "cpu", **options) -> EnsembleResult:
         """Solve every patient and return all results in memory.
 
         ``options`` are :class:`SolverOptions` fields (rtol, atol, method, max_steps, ...).
         ``target`` is "cpu" or "gpu" (``threads`` applies to the CPU only). Chunks are solved
         into slices of one preallocated result (no joining copies).
+
+        Patient i's random streams are keyed by (seed, i) by default; ``seed`` may also be a
+        (patients,) array of per-patient seeds and ``streams`` a (patients,) array of stream
+        keys, so that a patient solved in any batch draws what it draws alone. ``windows``, a
+        (patients, 2) array of [first, last) indices into ``t_eval``, solves each patient over
+        its own part of the output times (from its window's first time; other rows are NaN),
+        so patients with different start and end times share one solve.
         """
         job = self._job(t_eval, params, n_patients, y0, chunk_size, max_logged_events, target,
-                        options)
+                        options, seed, streams, windows)
         result = self._allocate(job, job.total, 0)
-        for _ in self._run(job, seed, threads, progress, result.rows):
+        for _ in self._run(job, threads, progress, result.rows):
             pass
         return result
 
     def solve_chunks(self, t_eval, params=None, *, n_patients: int | None = None, y0=None,
-                     seed: int = 0, chunk_size: int | None = None, threads: int | None = None,
-                     max_logged_events: int = 32, progress: bool = False, target: str = "cpu",
+                     seed=0, streams=None, windows=None, chunk_size: int | None = None,
+                     threads: int | None = None, max_logged_events: int = 32,
+                     progress: bool = False, target: str = "cpu",
                      **options) -> Iterator[EnsembleResult]:
         """Solve chunk by chunk, yielding each chunk's result (bounded memory for streaming).
 
@@ -166,12 +174,12 @@ class CompiledModel:
         only on its own inputs and on its global index (its random stream).
         """
         job = self._job(t_eval, params, n_patients, y0, chunk_size, max_logged_events, target,
-                        options)
-        yield from self._run(job, seed, threads, progress,
+                        options, seed, streams, windows)
+        yield from self._run(job, threads, progress,
                              lambda first, last: self._allocate(job, last - first, first))
 
     def _job(self, t_eval, params, n_patients, y0, chunk_size, max_logged_events, target,
-             options) -> _Job:
+             options, seed, streams, windows) -> _Job:
         """Checked inputs of one solve."""
         _check_target(target)
         opts = SolverOptions(**options)
@@ -180,10 +188,11 @@ class CompiledModel:
         total = table.shape[0]
         if max_logged_events < 0:
             raise SolverOptionsError("max_logged_events must be >= 0")
+        seeds, stream_keys = _stream_keys(seed, streams, total)
         return _Job(opts, grid, table, self._initial_table(y0, total),
                     opts.atol_vector(self.resolved.states), max_logged_events,
                     self._chunk_size(chunk_size, grid.size, total, max_logged_events, target),
-                    target)
+                    target, seeds, stream_keys, _windows(windows, total, grid.size))
 
     def _allocate(self, job: _Job, n: int, first: int) -> EnsembleResult:
         """An unfilled result for patients first .. first + n - 1."""
@@ -196,7 +205,7 @@ class CompiledModel:
             np.empty((n, n_log)), np.empty((n, n_log), dtype=np.int64),
             self.state_names, self.observable_names, self.event_names, first)
 
-    def _run(self, job: _Job, seed, threads, progress, allocate) -> Iterator[EnsembleResult]:
+    def _run(self, job: _Job, threads, progress, allocate) -> Iterator[EnsembleResult]:
         """Solve chunk after chunk into ``allocate(first, last)``, yielding each filled part."""
         workers = _thread_count(threads)
         start = time.perf_counter()
@@ -204,7 +213,7 @@ class CompiledModel:
             for first in range(0, max(job.total, 1), job.chunk_size):
                 last = min(first + job.chunk_size, job.total)
                 part = allocate(first, last)
-                arguments = self._kernel_arguments(job, first, last, seed, part)
+                arguments = self._kernel_arguments(job, first, last, part)
                 if job.target == "gpu":
                     if last > first:
                         from cartsim.solvers import gpu  # imports numba.cuda: only when used
@@ -228,7 +237,7 @@ class CompiledModel:
         budget = GPU_CHUNK_BYTES if target == "gpu" else CHUNK_BYTES
         return max(1, min(max(total, 1), budget // per_patient))
 
-    def _kernel_arguments(self, job: _Job, first, last, seed, out: EnsembleResult) -> tuple:
+    def _kernel_arguments(self, job: _Job, first, last, out: EnsembleResult) -> tuple:
         """The ensemble kernel's arguments for patients first .. last - 1, filling ``out``."""
         use_init = job.initial is None
         y0 = (np.empty((0, len(self.state_names))) if use_init
@@ -238,7 +247,8 @@ class CompiledModel:
             job.grid, job.table[first:last], y0, use_init, float(opts.rtol), job.atol,
             opts.method_code, int(opts.max_steps), float(opts.first_step),
             float(opts.max_step) if math.isfinite(opts.max_step) else 1e300,
-            np.uint64(seed), np.int64(first), self._event_purposes, out.states, out.observables,
+            job.seeds[first:last], job.streams[first:last], job.windows[first:last],
+            self._event_purposes, out.states, out.observables,
             out.status, out.info, out.t_stop, out.event_times, out.event_ids,
         )
 
@@ -265,10 +275,44 @@ class _Job:
     max_logged_events: int
     chunk_size: int
     target: str
+    seeds: np.ndarray
+    streams: np.ndarray
+    windows: np.ndarray
 
     @property
     def total(self) -> int:
         return self.table.shape[0]
+
+
+def _stream_keys(seed, streams, total: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per-patient (seed, stream) keys of the random streams: by default the run's seed and
+    each patient's global index."""
+    seeds = np.asarray(seed)
+    if seeds.ndim == 0:
+        seeds = np.full(total, seed)
+    if seeds.shape != (total,) or not np.issubdtype(seeds.dtype, np.integer):
+        raise SolverOptionsError(f"seed must be an integer or {total} integers, one per patient")
+    if streams is None:
+        keys = np.arange(total, dtype=np.int64)
+    else:
+        keys = np.asarray(streams)
+        if keys.shape != (total,) or not np.issubdtype(keys.dtype, np.integer):
+            raise SolverOptionsError(f"streams must be {total} integers, one per patient")
+    return (np.ascontiguousarray(seeds.astype(np.uint64)),
+            np.ascontiguousarray(keys.astype(np.int64)))
+
+
+def _windows(windows, total: int, n_times: int) -> np.ndarray:
+    """Each patient's [first, last) output indices: all output times by default."""
+    if windows is None:
+        return np.tile(np.array([0, n_times], dtype=np.int64), (total, 1))
+    table = np.asarray(windows)
+    if table.shape != (total, 2) or not np.issubdtype(table.dtype, np.integer):
+        raise SolverOptionsError(f"windows must be a ({total}, 2) integer array")
+    if np.any(table[:, 0] < 0) or np.any(table[:, 1] > n_times) or np.any(
+            table[:, 1] <= table[:, 0]):
+        raise SolverOptionsError(f"each window must satisfy 0 <= first < last <= {n_times}")
+    return np.ascontiguousarray(table, dtype=np.int64)
 
 
 def _check_target(target: str) -> None:

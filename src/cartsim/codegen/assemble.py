@@ -30,7 +30,7 @@ import numpy as np
 from cartsim.codegen.jit import njit
 from cartsim.rng.philox import (
     RNG_STATE_SIZE, rng_seed, rng_uniform, rng_normal, rng_exponential, rng_poisson,
-    rng_binomial,
+    rng_binomial, rng_negbinomial,
 )
 '''
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import sympy as sp
 
 from cartsim.codegen.printer import print_expr
+from cartsim.codegen.sparsity import lu_schedule
 from cartsim.model.resolved import ResolvedModel
 
 INDENT = "    "
@@ -116,6 +117,8 @@ def generate_source(resolved: ResolvedModel) -> str:
 
     jac = resolved.jacobian()
     nonzero = [(i, j) for i in range(n) for j in range(n) if jac[i, j] != 0]
+    for name, values in lu_schedule(n, nonzero).flat().items():
+        w.emit(f"{name} = " + _array_literal(values, "int64"), 0)
     w.function("model_jac(t, y, p, J)", "Exact Jacobian ∂f/∂y (row i: ∂f_i).")
     w.emit("J[:, :] = 0.0", 1)
     if nonzero:

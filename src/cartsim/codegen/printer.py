@@ -13,6 +13,7 @@ _DRAW_CALLS = {
     "rand_exponential": "rng_exponential",
     "rand_poisson": "rng_poisson",
     "rand_binomial": "rng_binomial",
+    "rand_negbinomial": "rng_negbinomial",
 }
 
 

@@ -53,9 +53,15 @@ class rand_binomial(RandomDraw):  # noqa: N801
     """Binomial count: ``rand_binomial(n, p)``."""
 
 
+class rand_negbinomial(RandomDraw):  # noqa: N801
+    """Negative binomial count: failures before ``k`` successes of probability ``p``,
+    ``rand_negbinomial(k, p)`` (mean k(1 - p)/p)."""
+
+
 RANDOM_DRAWS: dict[str, type[RandomDraw]] = {
     cls.__name__: cls
-    for cls in (rand_uniform, rand_normal, rand_exponential, rand_poisson, rand_binomial)
+    for cls in (rand_uniform, rand_normal, rand_exponential, rand_poisson, rand_binomial,
+                rand_negbinomial)
 }
 
 

@@ -263,6 +263,37 @@ def rng_binomial(state, n, p):
     return trials - x if flipped else x
 
 
+@njit(cache=True)
+def rng_gamma(state, shape):
+    """Gamma variate of unit scale, shape >= 1 (Marsaglia & Tsang 2000, ACM TOMS 26:363)."""
+    d = shape - 1.0 / 3.0
+    c = 1.0 / math.sqrt(9.0 * d)
+    while True:
+        x = rng_normal(state)
+        v = 1.0 + c * x
+        if v <= 0.0:
+            continue
+        v = v * v * v
+        u = rng_uniform(state)
+        if u < 1.0 - 0.0331 * x * x * x * x:
+            return d * v
+        if math.log(max(u, 1e-300)) < 0.5 * x * x + d * (1.0 - v + math.log(v)):
+            return d * v
+
+
+@njit(cache=True)
+def rng_negbinomial(state, k, p):
+    """Failures before ``k`` successes of probability ``p`` (exact): a Poisson count whose
+    mean is Gamma(k) * (1 - p) / p."""
+    successes = np.int64(k)
+    p = float(p)
+    if successes <= 0 or p >= 1.0:
+        return np.int64(0)
+    if p <= 0.0:
+        return np.int64(9223372036854775807)
+    return rng_poisson(state, rng_gamma(state, float(successes)) * (1.0 - p) / p)
+
+
 def purpose_id(purpose: str | int) -> int:
     """Stable 63-bit id of a purpose name ("population", "model-events", ...)."""
     if isinstance(purpose, int | np.integer):

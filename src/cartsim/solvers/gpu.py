@@ -27,8 +27,9 @@ OUTPUTS = ("out_states", "out_obs", "status", "info", "t_stop", "log_t", "log_k"
 # stop (C-contiguous arrays, as the engine allocates them).
 _F64, _I64 = types.float64, types.int64
 SIGNATURE = (_I64, _F64[::1], _F64[:, ::1], _F64[:, ::1], types.boolean, _F64, _F64[::1], _I64,
-             _I64, _F64, _F64, types.uint64, _I64, types.uint64[::1], _F64[:, :, ::1],
-             _F64[:, :, ::1], _I64[::1], _I64[:, ::1], _F64[::1], _F64[:, ::1], _I64[:, ::1])
+             _I64, _F64, _F64, types.uint64[::1], _I64[::1], _I64[:, ::1], types.uint64[::1],
+             _F64[:, :, ::1], _F64[:, :, ::1], _I64[::1], _I64[:, ::1], _F64[::1], _F64[:, ::1],
+             _I64[:, ::1])
 
 
 def gpu_available() -> bool:
@@ -56,7 +57,7 @@ def _kernel_function(module: ModuleType):
     iwork_size = module.IWORK_SIZE
 
     def solve_kernel(n, t_eval, params, y0, use_model_init, rtol, atol, method, max_steps,
-                     h_first, h_max, seed, first_patient, purposes, out_states, out_obs, status,
+                     h_first, h_max, seeds, streams, windows, purposes, out_states, out_obs, status,
                      info, t_stop, log_t, log_k):
         i = cuda.grid(1)
         if i < n:
@@ -66,7 +67,7 @@ def _kernel_function(module: ModuleType):
             work = cuda.local.array(work_size, float64)
             iwork = cuda.local.array(iwork_size, int64)
             solve_patient(i, t_eval, params, y0, use_model_init, rtol, atol, method, max_steps,
-                          h_first, h_max, seed, first_patient, purposes, out_states, out_obs,
+                          h_first, h_max, seeds, streams, windows, purposes, out_states, out_obs,
                           status, info, t_stop, log_t, log_k, y, p, rng, work, iwork)
 
     return solve_kernel

@@ -1,10 +1,76 @@
-# Dense LU factorisation with partial pivoting for the small per-patient systems of the
-# Rosenbrock method (n up to a few dozen states). Template text, assembled into each model module;
-# loops run to the module constant N_STATES so the compiler knows their length.
+# LU factorisation of the per-patient Rosenbrock matrix W = I/(γh) - J. First along the model's
+# sparse schedule (generated constants LU_ORDER, LU_ROW_START, LU_ROWS, LU_COL_START, LU_COLS:
+# a fill-reducing order and the structural nonzeros after fill, cartsim/codegen/sparsity.py),
+# without pivoting; if a pivot is zero, tiny (below 1e-12 of the identity part 1/(γh)) or not
+# finite, W is rebuilt and factored densely with partial pivoting. piv[0] == -1 marks a sparse
+# factorisation for the solves. Template text, assembled into each model module; loops run to
+# the module constant N_STATES so the compiler knows their length.
 # ruff: noqa: F821
 import math
 
 from cartsim.codegen.jit import njit
+
+
+@njit(cache=True)
+def build_w(J, inv_gh, W):
+    """W = I/(γh) - J."""
+    for i in range(N_STATES):
+        for j in range(N_STATES):
+            W[i, j] = -J[i, j]
+        W[i, i] += inv_gh
+
+
+@njit(cache=True)
+def sparse_lu_factor(a, tiny):
+    """Factor a in place along the sparse schedule (same storage as lu_factor); returns 1 if
+    a pivot's magnitude is not above ``tiny``."""
+    for s in range(N_STATES):
+        k = LU_ORDER[s]
+        pivot = a[k, k]
+        if not (abs(pivot) > tiny and math.isfinite(pivot)):
+            return 1
+        inv = 1.0 / pivot
+        a[k, k] = inv
+        for r in range(LU_ROW_START[s], LU_ROW_START[s + 1]):
+            i = LU_ROWS[r]
+            factor = a[i, k] * inv
+            a[i, k] = factor
+            if factor != 0.0:
+                for c in range(LU_COL_START[s], LU_COL_START[s + 1]):
+                    j = LU_COLS[c]
+                    a[i, j] -= factor * a[k, j]
+    return 0
+
+
+@njit(cache=True)
+def factor_w(J, inv_gh, W, piv):
+    """Build and factor W = I/(γh) - J: sparse schedule first, dense pivoting as fallback.
+    Returns 0 on success, 1 if W is singular."""
+    build_w(J, inv_gh, W)
+    if sparse_lu_factor(W, 1e-12 * inv_gh) == 0:
+        piv[0] = -1
+        return 0
+    build_w(J, inv_gh, W)
+    return lu_factor(W, piv)
+
+
+@njit(cache=True)
+def sparse_lu_solve(a, b):
+    """Solve with a sparse factorisation, in place on b."""
+    for s in range(N_STATES):
+        k = LU_ORDER[s]
+        bk = b[k]
+        if bk != 0.0:
+            for r in range(LU_ROW_START[s], LU_ROW_START[s + 1]):
+                i = LU_ROWS[r]
+                b[i] -= a[i, k] * bk
+    for s in range(N_STATES - 1, -1, -1):
+        k = LU_ORDER[s]
+        acc = b[k]
+        for c in range(LU_COL_START[s], LU_COL_START[s + 1]):
+            j = LU_COLS[c]
+            acc -= a[k, j] * b[j]
+        b[k] = acc * a[k, k]
 
 
 @njit(cache=True)
@@ -41,6 +107,9 @@ def lu_factor(a, piv):
 def lu_solve(a, piv, b):
     """Solve (the factored) a·x = b in place on b."""
     n = N_STATES
+    if piv[0] < 0:
+        sparse_lu_solve(a, b)
+        return
     for i in range(n):
         j = piv[i]
         if j != i:

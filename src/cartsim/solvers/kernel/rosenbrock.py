@@ -7,7 +7,7 @@
 # 4th-order one, so k_6 is the error estimate. Coefficient values (c_i, d_i, a_ij, c_ij and the
 # dense-output d_2j, d_3j, here RO_H2j, RO_H3j) as in Hairer's rodas.f (METH = 1) and the Rodas4
 # tableau of OrdinaryDiffEq.jl; checked by tests/test_rosenbrock.py's order tests.
-# Template text: uses model_rhs, N_STATES and lu_factor/lu_solve from the assembled module.
+# Template text: uses model_rhs, N_STATES and factor_w/lu_solve from the assembled module.
 # ruff: noqa: F821
 import math
 
@@ -45,11 +45,7 @@ def ros_step(t, y, h, p, f0, J, dfdt, W, piv, k, y_new, err, ytmp, ftmp):
     success, 1 if I/(γh) - J is singular, 2 if the result is not finite."""
     n = N_STATES
     inv_gh = 1.0 / (RO_GAMMA * h)
-    for i in range(n):
-        for j in range(n):
-            W[i, j] = -J[i, j]
-        W[i, i] += inv_gh
-    if lu_factor(W, piv) != 0:
+    if factor_w(J, inv_gh, W, piv) != 0:
         return 1
     inv_h = 1.0 / h
     for i in range(n):
