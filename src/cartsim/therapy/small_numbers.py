@@ -2,13 +2,16 @@
 
 A population followed by this module switches to a stochastic birth-death description when it
 falls below ``n_stochastic`` cells (Kimmel 2021: 100 tumour cells) and back once it exceeds twice
-that. In stochastic mode its deterministic drift is switched off and, every ``dt_leap`` days, a
-tau-leap of the binary branching process replaces it: each of the ``n`` cells dies or divides
-(at most one event per leap, competing risks), and ``Poisson(inflow*dt)`` cells arrive from
-other populations (mutation). The step is exact to first order in ``rate*dt`` (the test bounds
-its error on extinction probabilities against the exact birth-death process); extinction
-becomes a per-patient random event drawn from the engine's counter-based streams, so cure
-versus relapse is a probability that is reproducible in any parallel layout.
+that. In stochastic mode its deterministic drift is switched off and leaps of the linear
+birth-death process replace it: over a leap of ``tau`` days with the per-cell rates frozen at
+its start, each cell's lineage dies out or grows to a geometric number of cells, which is the
+exact transition of the process (Kendall 1948), and ``Poisson(inflow*tau)`` cells arrive from
+other populations (mutation). Because the transition is exact for constant rates, a leap may be
+long: ``tau`` is the time until each cell expects ``leap_events`` births or deaths, at most
+``dt_leap``, so the only error is the rates' drift within a leap (the tests bound the
+extinction probabilities against the exact process). Extinction is a per-patient random event
+drawn from the engine's counter-based streams, so cure versus relapse is a probability that is
+reproducible in any parallel layout.
 """
 
 from __future__ import annotations
@@ -26,9 +29,16 @@ SMALL_NUMBER_PARAMETERS = (
     par("one_cell", 1e-9, "Gcell", "definition: one cell in Gcell", "a single cell"),
     par("n_stochastic", 100.0, "", "kimmel2021: Table 1 stoch_threshold (100 cells)",
         "population size below which a population is simulated stochastically"),
-    par("dt_leap", 0.05, "day", "chosen: the first-order leap underestimates extinction by "
-        "about 0.06 at 0.25 day and 0.02 at 0.05 day (tests/test_small_numbers.py)",
-        "time between stochastic leaps"),
+    par("dt_leap", 1.0, "day", "chosen: the per-cell rates of CAR-T and tumour cells drift "
+        "over days; leaps of at most 1 day give the cure, CAR-T loss and response rates of "
+        "20-times finer leaps within sampling error (benchmarks/small_numbers.py)",
+        "longest time between stochastic leaps"),
+    par("leap_events", 0.25, "", "chosen: the usual tau-leap rule (Cao, Gillespie & Petzold "
+        "2006) of a bounded expected change per leap, here a quarter of an event per cell, so "
+        "a leap is short while cells are killed fast and their rates change fast",
+        "expected births and deaths per cell in one leap"),
+    par("dt_leap_min", 0.01, "day", "chosen: a floor that keeps leaps from chattering when "
+        "killing is very fast (rate above 25/day)", "shortest time between stochastic leaps"),
 )
 
 
@@ -58,25 +68,30 @@ class StochasticPopulation:
         """Multiplies the population's deterministic equation: 0 in stochastic mode."""
         return f"(1 - {self.flag})"
 
-    def leap_actions(self) -> tuple[Action, ...]:
-        """At a leap: draw the new size if stochastic, and leave stochastic mode if large.
+    def event_rate(self) -> str:
+        """Births and deaths per cell per day while stochastic (0 otherwise)."""
+        return f"{self.flag}*(({self.birth}) + ({self.death}))"
 
-        Each cell has at most one event per leap: it dies with probability
-        ``d/(b+d)*(1 - exp(-(b+d)*dt))`` or divides with ``b/(b+d)*(...)``; deaths are drawn
-        first and divisions among the survivors, so the two are exclusive (one draw object is
-        used twice, which code generation evaluates once).
+    def leap_actions(self) -> tuple[Action, ...]:
+        """At a leap of ``leap_clock`` days: draw the new size if stochastic, and leave
+        stochastic mode if large.
+
+        With birth rate b, death rate d, r = b - d and phi = (exp(r*tau) - 1)/r, one cell's
+        lineage is extinct after tau with probability d*phi/(1 + b*phi) and otherwise holds
+        1 + Geometric cells, each further cell with probability b*phi/(1 + b*phi). The n cells'
+        surviving lineages are a binomial draw, their extra cells a negative binomial draw
+        (one draw object used twice, which code generation evaluates once).
         """
-        rate = f"(({self.birth}) + ({self.death}))"
-        event = f"(1 - exp(-{rate}*dt_leap))"
-        p_die = f"ifelse({rate} > 0, ({self.death})/{rate}*{event}, 0)"
-        p_divide = f"ifelse({rate} > 0, ({self.birth})/{rate}*{event}/(1 - {p_die}), 0)"
-        cells = _sympy(f"floor({self.state}/one_cell + 0.5)")
-        deaths = _sympy(f"rand_binomial(floor({self.state}/one_cell + 0.5), {p_die})")
-        survivors = cells - deaths
-        divisions = _sympy(f"rand_binomial(survivors_, {p_divide})").subs(
+        rate = f"(({self.birth}) - ({self.death}))"
+        phi = (f"ifelse(abs({rate}*leap_clock) < 1e-6, leap_clock*(1 + {rate}*leap_clock/2), "
+               f"(exp({rate}*leap_clock) - 1)/{rate})")
+        p_survive = f"(1 - ({self.death})*{phi}/(1 + ({self.birth})*{phi}))"
+        p_stop = f"(1/(1 + ({self.birth})*{phi}))"
+        survivors = _sympy(f"rand_binomial(floor({self.state}/one_cell + 0.5), {p_survive})")
+        extra = _sympy(f"rand_negbinomial(survivors_, {p_stop})").subs(
             sp.Symbol("survivors_"), survivors)
-        arrivals = _sympy(f"rand_poisson(({self.inflow})*dt_leap/one_cell)")
-        drawn = (survivors + divisions + arrivals) * sp.Symbol("one_cell")
+        arrivals = _sympy(f"rand_poisson(({self.inflow})*leap_clock/one_cell)")
+        drawn = (survivors + extra + arrivals) * sp.Symbol("one_cell")
         stochastic = _sympy(f"({self.flag} > 0.5) & "
                             f"({self.state} <= 2*n_stochastic*one_cell)")
         large = f"{self.state} > 2*n_stochastic*one_cell"
@@ -103,14 +118,21 @@ def small_numbers_model(populations: tuple[StochasticPopulation, ...]) -> Model:
                          f"{p.state} < {p.threshold}", (set_value(p.flag, 1),))
               for p in populations]
     leap = tuple(a for p in populations for a in p.leap_actions())
-    events.append(StateEvent("stochastic_leap", "leap_clock > dt_leap",
-                             (set_value("leap_clock", 0), *leap)))
+    # the clock is reset after the populations are drawn: their actions read the leap's length
+    events.append(StateEvent("stochastic_leap", "leap_clock > leap_interval",
+                             (*leap, set_value("leap_clock", 0))))
+    fastest = "max(" + ", ".join(p.event_rate() for p in populations) + ", 0)" \
+        if len(populations) > 1 else f"max({populations[0].event_rate()}, 0)"
     return Model(
         "small_numbers",
         states=states,
         parameters=SMALL_NUMBER_PARAMETERS,
         assignments=[Assignment("stochastic_activity", active, "Gcell",
-                                "cells (or arrivals) in stochastic populations")],
+                                "cells (or arrivals) in stochastic populations"),
+                     Assignment("leap_interval",
+                                f"min(dt_leap, max(dt_leap_min, leap_events/max({fastest}, "
+                                "1e-300)))", "day",
+                                "length of the next stochastic leap")],
         # the clock runs while a stochastic population holds or expects more than a millionth
         # of a cell per leap: rounding residue in a state that should be exactly zero (1e-20
         # cells from a stiff step's linear solve) would otherwise start and stop it over and
