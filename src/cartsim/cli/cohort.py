@@ -7,14 +7,9 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import os
 from pathlib import Path
 
 from cartsim.cli.output import atomic_path
-
-MAX_WORKERS = 8
-"""Default cap on worker processes: each holds its own compiled model (about 0.2 GB,
-measured)."""
 
 
 def register(subparsers) -> None:
@@ -31,10 +26,9 @@ def register(subparsers) -> None:
     cohort.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                         help="override a model parameter for every patient (the typical "
                              "value around which patients vary; see docs/model.md); repeatable")
-    cohort.add_argument("--workers", type=int, default=min(os.cpu_count() or 1, MAX_WORKERS),
-                        help="processes running journeys (results do not depend on it; each "
-                             "needs about 0.2 GB); default: the cores, at most "
-                             f"{MAX_WORKERS} (%(default)s)")
+    cohort.add_argument("--workers", type=int, default=None,
+                        help="threads solving the batched journeys (results do not depend on "
+                             "it); default: every core")
     cohort.set_defaults(handler=run_cohort_command)
 
 
@@ -57,7 +51,7 @@ def run_cohort_command(args: argparse.Namespace) -> int:
 
     if args.patients < 1:
         raise CartsimError(f"--patients must be >= 1, got {args.patients}")
-    if args.workers < 1:
+    if args.workers is not None and args.workers < 1:
         raise CartsimError(f"--workers must be >= 1, got {args.workers}")
     protocol = load_protocol(scenario_path(args.scenario))
     patient = {**protocol["patient"], "parameters": {**protocol["patient"]["parameters"],

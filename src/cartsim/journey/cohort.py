@@ -9,13 +9,10 @@ trials in ``reference/trials_training.csv`` report them, each with a Wilson 95% 
 
 from __future__ import annotations
 
-import contextlib
 import math
-import multiprocessing
 import sys
 from collections import Counter
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -23,9 +20,10 @@ import numpy as np
 from cartsim.clinical.response import RESPONDERS
 from cartsim.errors import SimulationError
 from cartsim.journey import assessment as assess_mod
+from cartsim.journey.batch import run_journeys
 from cartsim.journey.failure import B_CELL_APLASIA_SHARE
 from cartsim.journey.protocol import protocol_from_mapping
-from cartsim.journey.run import journey_parameters, run_journey
+from cartsim.journey.run import Journey, journey_parameters
 from cartsim.presets.variability import variability
 from cartsim.therapy.population import sample_population
 
@@ -318,47 +316,52 @@ def toxicity_protocol(protocol: dict, days: float = 60.0, **overrides: float) ->
                     "parameters": {**patient["parameters"], **overrides}}})
 
 
-def _outcome(protocol: dict) -> dict:
+COHORT_CHUNK = 256
+"""Patients whose journeys are batched together (a chunk's results hold some 2 MB each)."""
+
+
+def outcome_of(journey: Journey | SimulationError) -> dict:
     """The journey's outcome, or the reason its simulation failed (failure is data: the
     cohort goes on, and the summary counts the patient as failed)."""
-    try:
-        return run_journey(protocol).outcome
-    except SimulationError as error:
-        return {FAILED: str(error)}
+    if isinstance(journey, SimulationError):
+        return {FAILED: str(journey)}
+    return journey.outcome
+
+
+def cohort_protocols(protocol: dict, first: int, last: int) -> tuple[list[dict],
+                                                                      dict[str, np.ndarray]]:
+    """The protocols of cohort patients ``first .. last - 1`` (each with the presets'
+    variability and its own journey seed) and their varied parameters."""
+    variations = variability(protocol["product"], protocol["disease"])
+    typical = journey_parameters(protocol)
+    table = sample_population(typical, variations, last - first, seed=protocol["seed"],
+                              first_patient=first)
+    varied = {v.parameter: table[v.parameter] for v in variations}
+    protocols = []
+    for j, i in enumerate(range(first, last)):
+        patient = {**protocol["patient"], "parameters": {
+            **protocol["patient"]["parameters"],
+            **{name: float(values[j]) for name, values in varied.items()}}}
+        protocols.append(protocol_from_mapping({**protocol, "patient": patient,
+                                                "seed": patient_seed(protocol["seed"], i)}))
+    return protocols, varied
 
 
 def run_cohort(protocol: dict, n: int, *, progress: bool = False,
-               workers: int = 1) -> Cohort:
-    """``n`` patients of ``protocol`` (validated), each with the presets' variability.
-
-    With ``workers`` > 1 the journeys run in that many processes (each loads the compiled
-    model from the disk cache, about 2 s); the outcomes are the same as with one. The
-    processes are spawned, so a script that asks for them needs the
-    ``if __name__ == "__main__":`` guard.
-    """
-    if workers < 1:
+               workers: int | None = None) -> Cohort:
+    """``n`` patients of ``protocol`` (validated), each with the presets' variability, in
+    chunks of :data:`COHORT_CHUNK` whose journeys are solved together on ``workers`` threads
+    (default: every core); the outcomes do not depend on either."""
+    if workers is not None and workers < 1:
         raise ValueError(f"workers must be >= 1, got {workers}")
-    variations = variability(protocol["product"], protocol["disease"])
-    typical = journey_parameters(protocol)
-    table = sample_population(typical, variations, n, seed=protocol["seed"])
-    varied = {v.parameter: table[v.parameter] for v in variations}
-    protocols = []
-    for i in range(n):
-        patient = {**protocol["patient"], "parameters": {
-            **protocol["patient"]["parameters"],
-            **{name: float(values[i]) for name, values in varied.items()}}}
-        protocols.append(protocol_from_mapping({**protocol, "patient": patient,
-                                                "seed": patient_seed(protocol["seed"], i)}))
-    outcomes = []
-    with contextlib.ExitStack() as stack:
-        if workers > 1 and n > workers:
-            pool = stack.enter_context(ProcessPoolExecutor(
-                workers, mp_context=multiprocessing.get_context("spawn")))
-            done = pool.map(_outcome, protocols, chunksize=max(1, n // (8 * workers)))
-        else:
-            done = map(_outcome, protocols)
-        for i, outcome in enumerate(done):
-            outcomes.append(outcome)
-            if progress and (i + 1) % max(1, n // 10) == 0:
-                print(f"cohort: {i + 1}/{n} patients", file=sys.stderr, flush=True)
-    return Cohort(protocol, varied, outcomes)
+    outcomes: list[dict] = []
+    varied: dict[str, list[np.ndarray]] = {}
+    for first in range(0, n, COHORT_CHUNK):
+        last = min(first + COHORT_CHUNK, n)
+        protocols, values = cohort_protocols(protocol, first, last)
+        outcomes += [outcome_of(j) for j in run_journeys(protocols, threads=workers)]
+        for name, column in values.items():
+            varied.setdefault(name, []).append(column)
+        if progress:
+            print(f"cohort: {last}/{n} patients", file=sys.stderr, flush=True)
+    return Cohort(protocol, {k: np.concatenate(v) for k, v in varied.items()}, outcomes)

@@ -12,6 +12,7 @@ death) come from streams keyed by (seed, purpose), so a journey is reproducible.
 from __future__ import annotations
 
 import math
+from collections.abc import Generator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -26,11 +27,7 @@ from cartsim.journey.protocol import BRIDGING_OPTIONS
 from cartsim.journey.rescue import RescueTherapy, choose_rescue, rescue_parameters
 from cartsim.presets import Preset, disease, product
 from cartsim.therapy.car_t import CAR_T_STATE_NAMES
-from cartsim.therapy.simulate import (
-    PatientRun,
-    preset_parameters,
-    simulate_values,
-)
+from cartsim.therapy.simulate import PatientRun, preset_parameters
 
 TREATMENT_DEATH_GRADE4_DAYS = 3.0
 """Chosen: CRS or ICANS held at grade 4 for 3 days counts as a treatment-related death (grade
@@ -61,6 +58,23 @@ class Journey:
 
     def sorted_events(self) -> list[tuple[float, str, str]]:
         return sorted(self.events, key=lambda e: e[0])
+
+
+@dataclass(frozen=True)
+class SimulationRequest:
+    """One therapy-model solve a journey needs: parameter ``values`` on the time ``grid``, from
+    the model's initial state or from the state vector ``y0``, with the journey's ``seed``
+    (its random streams are keyed by the seed alone, so any batch gives the same run)."""
+
+    values: dict[str, float]
+    grid: np.ndarray
+    seed: int
+    y0: np.ndarray | None = None
+
+
+JourneySteps = Generator[SimulationRequest, PatientRun, None]
+"""A journey as a generator: it yields each solve it needs and is sent the solved run, so a
+batch driver (:mod:`cartsim.journey.batch`) can solve many journeys' requests together."""
 
 
 def _rng(seed: int, purpose: str) -> np.random.Generator:
@@ -105,12 +119,21 @@ def _first_day(time: np.ndarray, mask: np.ndarray) -> float | None:
 
 
 def run_journey(protocol: dict) -> Journey:
-    """Simulate one patient through ``protocol`` (validated, see ``load_protocol``)."""
-    journey = Journey(protocol)
-    values = journey_parameters(protocol)
-    if _before_manufacturing(journey, values):
-        _simulate_from_apheresis(journey, values)
+    """Simulate one patient through ``protocol`` (validated, see ``load_protocol``): a batch
+    of one; raises :class:`SimulationError` when the therapy model fails."""
+    from cartsim.journey.batch import run_journeys
+
+    (journey,) = run_journeys([protocol])
+    if isinstance(journey, SimulationError):
+        raise journey
     return journey
+
+
+def journey_steps(journey: Journey) -> JourneySteps:
+    """The journey of ``journey.protocol``, filling ``journey`` as it goes."""
+    values = journey_parameters(journey.protocol)
+    if _before_manufacturing(journey, values):
+        yield from _simulate_from_apheresis(journey, values)
 
 
 def _before_manufacturing(journey: Journey, values: dict[str, float]) -> bool:
@@ -195,7 +218,8 @@ def _set_pre_infusion_values(journey: Journey, values: dict[str, float]) -> None
 
 def _managed_run(journey: Journey, values: dict[str, float], grid: np.ndarray, *, seed: int,
                  y0: np.ndarray | None = None, start: float = 0.0,
-                 ) -> tuple[PatientRun, Schedule, GradeSeries]:
+                 ) -> Generator[SimulationRequest, PatientRun,
+                                tuple[PatientRun, Schedule, GradeSeries]]:
     """Simulate under the policy: re-simulate after each decision, in time order."""
     policy = resolve_policy(journey.protocol["policy"])
     # a rescue segment starts without prophylaxis (it is relative to the first infusion)
@@ -204,7 +228,7 @@ def _managed_run(journey: Journey, values: dict[str, float], grid: np.ndarray, *
     graded = grid[grid >= start]
     last = start - 1e-9
     for _ in range(MAX_POLICY_DECISIONS):
-        run = simulate_values({**values, **schedule.parameters()}, grid, seed=seed, y0=y0)
+        run = yield SimulationRequest({**values, **schedule.parameters()}, grid, seed, y0)
         if not run.status.startswith("ok"):
             raise SimulationError(f"the therapy model failed from day {start:g}: {run.status}",
                                   element=f"journey of '{journey.protocol['name']}', seed "
@@ -217,12 +241,12 @@ def _managed_run(journey: Journey, values: dict[str, float], grid: np.ndarray, *
     return run, schedule, grades
 
 
-def _simulate_from_apheresis(journey: Journey, values: dict[str, float]) -> None:
+def _simulate_from_apheresis(journey: Journey, values: dict[str, float]) -> JourneySteps:
     p = journey.protocol
     _set_pre_infusion_values(journey, values)
     step = p["monitoring"]["grading_interval_hours"] / 24.0
     grid = _grid(journey.outcome["apheresis_day"], p["follow_up_days"], step)
-    run, schedule, grades = _managed_run(journey, values, grid, seed=p["seed"])
+    run, schedule, grades = yield from _managed_run(journey, values, grid, seed=p["seed"])
     lethal = p["wait"]["lethal_tumour_cells"]
     deaths = _death_times(journey, run, grades, lethal)
     before = {cause: day for cause, day in deaths.items() if day < 0}
@@ -265,7 +289,7 @@ def _simulate_from_apheresis(journey: Journey, values: dict[str, float]) -> None
     _record_cytopenias(journey, first_line)
     journey.runs.append(first_line)
     if line_end < end:
-        _rescue(journey, run, values, schedule, therapy, line_end, step)
+        yield from _rescue(journey, run, values, schedule, therapy, line_end, step)
         return
     _record_death(journey, deaths, "after infusion")
 
@@ -390,7 +414,7 @@ def _respond(journey: Journey, run: PatientRun, values: dict[str, float], end: f
 
 
 def _rescue(journey: Journey, run: PatientRun, values: dict[str, float], schedule: Schedule,
-            therapy: RescueTherapy, start: float, step: float) -> None:
+            therapy: RescueTherapy, start: float, step: float) -> JourneySteps:
     """Simulate ``therapy`` onward from the patient's state on day ``start``."""
     p = journey.protocol
     start = float(run.time[run.index(start)])
@@ -408,8 +432,8 @@ def _rescue(journey: Journey, run: PatientRun, values: dict[str, float], schedul
     end = start + p["rescue"]["follow_up_days"]
     grid = _grid(start, end, step)
     grid = grid[grid >= start]
-    second, second_schedule, grades = _managed_run(journey, rescue_values, grid,
-                                                   seed=p["seed"] + 1, y0=y0, start=start)
+    second, second_schedule, grades = yield from _managed_run(
+        journey, rescue_values, grid, seed=p["seed"] + 1, y0=y0, start=start)
     for day, kind, detail in second_schedule.log:
         journey.add(day, kind, f"{detail} (rescue)")
     infusion_day = rescue_values.get("t_infusion", start) if therapy.kind == "car-t" else start

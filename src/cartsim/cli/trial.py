@@ -1,0 +1,99 @@
+"""``cartsim trial SCENARIO --patients N --seed S --out DIR``: a one-arm virtual trial through
+the batched engine into a Parquet store (resumable), with endpoints computed from the store;
+``cartsim query DIR "SQL"``: DuckDB over a trial folder."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+from pathlib import Path
+
+from cartsim.cli.output import atomic_path
+
+
+def register(subparsers) -> None:
+    trial = subparsers.add_parser(
+        "trial", help="run a scenario as a one-arm virtual trial into a Parquet store",
+        description="Simulate --patients patients of a scenario (built-in name or YAML file) "
+                    "with batched journeys, chunk by chunk into DIR/patients/ (Parquet). "
+                    "Started again with the same command, a killed run resumes where it "
+                    "stopped; a folder holding another trial is refused.")
+    trial.add_argument("scenario", help="YAML file or built-in scenario name "
+                                        "(see `cartsim journey --list`)")
+    trial.add_argument("--patients", type=int, required=True)
+    trial.add_argument("--out", required=True, help="trial folder (created if missing)")
+    trial.add_argument("--seed", type=int, help="override the scenario's seed")
+    trial.add_argument("--chunk-size", type=int, default=256,
+                       help="patients per chunk, the unit of resumption (default %(default)s)")
+    where = trial.add_mutually_exclusive_group()
+    where.add_argument("--dask", metavar="ADDRESS",
+                       help="run the chunks on a Dask scheduler at ADDRESS, or 'local' to "
+                            "start a LocalCluster")
+    where.add_argument("--gpu", action="store_true", help="solve on one NVIDIA GPU")
+    trial.add_argument("--workers", type=int,
+                       help="threads (in-process) or local Dask workers; default: every core")
+    trial.add_argument("--quiet", action="store_true", help="no progress output")
+    trial.set_defaults(handler=run_trial_command)
+
+    query = subparsers.add_parser(
+        "query", help="SQL (DuckDB) over a trial folder's patients",
+        description="Run SQL over the view `patients` (one row per patient, every outcome "
+                    "column, the partition columns arm and chunk) of a trial folder.")
+    query.add_argument("folder")
+    query.add_argument("sql", help='e.g. "SELECT best_response, count(*) FROM patients '
+                                   'GROUP BY 1"')
+    query.add_argument("--csv", action="store_true", help="print CSV instead of a table")
+    query.set_defaults(handler=run_query_command)
+
+
+def run_trial_command(args: argparse.Namespace) -> int:
+    from cartsim.errors import CartsimError
+    from cartsim.trial import run_trial
+    from cartsim.trial.backends import make_backend
+    from cartsim.trial.execution import ENDPOINT_COLUMNS, endpoint_rows
+
+    if args.workers is not None and args.workers < 1:
+        raise CartsimError(f"--workers must be >= 1, got {args.workers}")
+    backend = make_backend(dask=args.dask, target="gpu" if args.gpu else "cpu",
+                           threads=args.workers, workers=args.workers)
+    try:
+        trial = run_trial(args.scenario, args.patients, out=args.out, seed=args.seed,
+                          chunk_size=args.chunk_size, backend=backend, progress=not args.quiet)
+    finally:
+        backend.close()
+    out = Path(args.out)
+    with atomic_path(out / "summary.json") as tmp:
+        tmp.write_text(json.dumps(trial.summary, indent=2), encoding="utf-8")
+    rows = endpoint_rows(trial.summary)
+    with atomic_path(out / "endpoints.csv") as tmp, open(tmp, "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(ENDPOINT_COLUMNS))
+        writer.writeheader()
+        writer.writerows(rows)
+    run = trial.summary["run"]
+    print(f"{trial.summary['scenario']}: {trial.summary['patients']} patients "
+          f"({run['resumed_chunks']} of {run['chunks']} chunks resumed), "
+          f"{run['patients_per_s']:g} patients/s on {run['backend']}")
+    for row in rows:
+        published = "" if row["published"] is None else (
+            f"   published {row['published']:.2f} ({'inside' if row['within_ci'] else 'outside'}"
+            " the interval)")
+        print(f"  {row['endpoint']:26s} {row['value']:.3f} [{row['ci_low']:.3f}-"
+              f"{row['ci_high']:.3f}]{published}")
+    print(f"wrote {out}/patients/ (Parquet), summary.json, endpoints.csv")
+    return 0
+
+
+def run_query_command(args: argparse.Namespace) -> int:
+    import sys
+
+    from cartsim.trial.store import query
+
+    relation = query(args.folder, args.sql)
+    if args.csv:
+        writer = csv.writer(sys.stdout)
+        writer.writerow(relation.columns)
+        writer.writerows(relation.fetchall())
+    else:
+        relation.show(max_rows=100)
+    return 0

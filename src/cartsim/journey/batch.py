@@ -1,0 +1,137 @@
+"""Many journeys at once: their therapy-model solves batched in the compiled ensemble.
+
+Each journey (:func:`cartsim.journey.run.journey_steps`) is a generator that yields the solves
+it needs. The driver advances every journey to its next request, solves all pending requests
+together (one ensemble call per batch, on every core or the GPU), sends each journey its run,
+and repeats until all have finished. A request is solved exactly as it would be alone: its
+random streams are keyed by the journey's seed (never by its place in the batch) and it is
+integrated over its own part of a shared time grid, so a journey's outcome does not depend on
+which other journeys share its batches.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from cartsim.errors import SimulationError
+from cartsim.journey.run import Journey, JourneySteps, SimulationRequest, journey_steps
+from cartsim.therapy.simulate import PatientRun, compiled_therapy_model
+
+RTOL = 1e-6
+"""Relative tolerance of every journey solve (as ``therapy.simulate.simulate_values``)."""
+BATCH_BYTES = 512 * 2**20
+"""Output memory of one ensemble call; a larger set of requests is solved in several calls."""
+
+
+@dataclass
+class _Pending:
+    """A journey waiting for the run of ``request``."""
+
+    index: int
+    steps: JourneySteps
+    request: SimulationRequest
+
+
+def run_journeys(protocols: Sequence[dict], *, target: str = "cpu",
+                 threads: int | None = None) -> list[Journey | SimulationError]:
+    """Simulate every protocol's journey; a journey whose solve fails is its
+    :class:`SimulationError` in the list, at its place."""
+    done: list[Journey | SimulationError | None] = [None] * len(protocols)
+    pending: list[_Pending] = []
+    for index, protocol in enumerate(protocols):
+        journey = Journey(protocol)
+        done[index] = journey
+        _advance(_Pending(index, journey_steps(journey), None), None, pending, done)
+    while pending:
+        waiting, pending = pending, []
+        for item, run in zip(waiting, _solve([w.request for w in waiting], target, threads),
+                             strict=True):
+            _advance(item, run, pending, done)
+    return done
+
+
+def _advance(item: _Pending, run: PatientRun | None, pending: list[_Pending],
+             done: list) -> None:
+    """Send ``run`` to the journey (start it when None) and queue its next request."""
+    try:
+        item.request = item.steps.send(run) if run is not None else next(item.steps)
+    except StopIteration:
+        return
+    except SimulationError as error:
+        done[item.index] = error
+        return
+    pending.append(item)
+
+
+def _solve(requests: list[SimulationRequest], target: str,
+           threads: int | None) -> list[PatientRun]:
+    """Runs of ``requests``, in order: grouped by start (initial state or ``y0``) and by time
+    step, each group solved on its union grid in calls of bounded memory."""
+    runs: list[PatientRun | None] = [None] * len(requests)
+    groups: dict[tuple, list[int]] = {}
+    for i, request in enumerate(requests):
+        groups.setdefault(_group_key(request), []).append(i)
+    compiled = compiled_therapy_model()
+    per_patient = 8 * (len(compiled.state_names) + len(compiled.observable_names))
+    for members in groups.values():
+        grid, windows = _union_grid([requests[i].grid for i in members])
+        size = max(1, BATCH_BYTES // (per_patient * grid.size))
+        for first in range(0, len(members), size):
+            part = members[first:first + size]
+            for i, run in zip(part, _solve_group([requests[i] for i in part], grid,
+                                                 windows[first:first + size], target, threads),
+                              strict=True):
+                runs[i] = run
+    return runs
+
+
+def _group_key(request: SimulationRequest) -> tuple:
+    grid = request.grid
+    step = round(float(grid[1] - grid[0]), 9) if grid.size > 1 else 0.0
+    return (request.y0 is None, step)
+
+
+def _union_grid(grids: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """A grid holding each of ``grids`` as a contiguous part, and each one's [first, last)
+    indices in it. Journey grids are one lattice anchored on day 0 (``run._grid``), so their
+    union is; a grid that is not found exactly as a part gets a window of its own."""
+    union = np.unique(np.concatenate(grids))
+    windows = np.empty((len(grids), 2), dtype=np.int64)
+    for j, grid in enumerate(grids):
+        first = int(np.searchsorted(union, grid[0]))
+        last = first + grid.size
+        if last > union.size or not np.array_equal(union[first:last], grid):
+            raise SimulationError("journey time grids are not parts of one lattice",
+                                  element="batched journeys")
+        windows[j] = (first, last)
+    return union, windows
+
+
+def _solve_group(requests: list[SimulationRequest], grid: np.ndarray, windows: np.ndarray,
+                 target: str, threads: int | None) -> list[PatientRun]:
+    compiled = compiled_therapy_model()
+    names = compiled.parameter_names
+    for request in requests:
+        unknown = request.values.keys() - set(names)
+        if unknown:
+            raise SimulationError(f"unknown parameter(s) {sorted(unknown)}",
+                                  element="journey solve")
+    table = np.array([[r.values[name] for name in names] for r in requests], dtype=float)
+    y0 = None if requests[0].y0 is None else np.array([r.y0 for r in requests])
+    seeds = np.array([r.seed for r in requests], dtype=np.uint64)
+    result = compiled.solve(grid, table, y0=y0, seed=seeds,
+                            streams=np.zeros(len(requests), dtype=np.int64), windows=windows,
+                            rtol=RTOL, max_logged_events=0, target=target, threads=threads)
+    runs = []
+    for j, (first, last) in enumerate(windows):
+        runs.append(PatientRun(
+            time=grid[first:last],
+            observables={n: result.observables[j, first:last, k]
+                         for k, n in enumerate(compiled.observable_names)},
+            states={n: result.states[j, first:last, k]
+                    for k, n in enumerate(compiled.state_names)},
+            status=result.message(j), events=[]))
+    return runs

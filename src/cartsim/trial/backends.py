@@ -1,0 +1,124 @@
+"""Where chunks of patients are simulated: one interface, three backends.
+
+A backend maps a chunk function over chunk tasks and yields each result as it completes. The
+in-process backend (default) solves each chunk's batched journeys on every core of this
+machine, the GPU backend on one GPU, and the Dask backend on the workers of a Dask cluster
+(a running scheduler, or a ``distributed.LocalCluster`` it starts), which recomputes the chunks
+of a worker that dies. Results never depend on the backend: every patient's random streams
+are its own.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import signal
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Protocol, TypeVar
+
+from distributed.diagnostics.plugin import WorkerPlugin
+
+from cartsim.errors import CartsimError
+
+Task = TypeVar("Task")
+Result = TypeVar("Result")
+
+
+class Backend(Protocol):
+    """Runs ``function`` over ``tasks``, yielding results in completion order."""
+
+    name: str
+
+    def map(self, function: Callable[[Task], Result], tasks: Sequence[Task]) -> Iterator[Result]:
+        ...
+
+    def close(self) -> None:
+        ...
+
+
+@dataclass
+class InProcessBackend:
+    """Chunks one after another in this process, each solved on every core (or ``target``
+    "gpu": one GPU)."""
+
+    target: str = "cpu"
+    threads: int | None = None
+
+    @property
+    def name(self) -> str:
+        return "gpu" if self.target == "gpu" else "cpu"
+
+    def map(self, function, tasks):
+        for task in tasks:
+            yield function(task)
+
+    def close(self) -> None:
+        pass
+
+
+class DaskBackend:
+    """Chunks as tasks on a Dask cluster: ``address`` of a running scheduler, or "local" to
+    start a ``distributed.LocalCluster`` of ``workers`` processes (one thread each, so a
+    worker's solve uses its own core), which ends with this process."""
+
+    name = "dask"
+
+    def __init__(self, address: str, workers: int | None = None):
+        from distributed import Client, LocalCluster
+
+        self._cluster = None
+        if address == "local":
+            self._cluster = LocalCluster(n_workers=workers or 2, threads_per_worker=1,
+                                         processes=True, dashboard_address=None,
+                                         silence_logs=40)
+            self.client = Client(self._cluster)
+            self.client.register_plugin(_EndWithParent())
+        else:
+            try:
+                self.client = Client(address, timeout="10s")
+            except OSError as error:
+                raise CartsimError(f"cannot reach the Dask scheduler at {address}: {error}",
+                                   element="--dask") from None
+
+    def map(self, function, tasks):
+        from distributed import as_completed
+
+        futures = [self.client.submit(function, task, pure=False, retries=2) for task in tasks]
+        for future in as_completed(futures):
+            yield future.result()
+            future.release()
+
+    def close(self) -> None:
+        self.client.close()
+        if self._cluster is not None:
+            self._cluster.close()
+
+
+class _EndWithParent(WorkerPlugin):
+    """A Dask worker plugin: on Linux a local worker gets SIGKILL when the process that
+    started it dies, so a killed run leaves no worker behind."""
+
+    idempotent = True
+    name = "cartsim-end-with-parent"
+
+    def setup(self, worker) -> None:
+        end_with_parent()
+
+
+def end_with_parent() -> None:
+    """Ask Linux to kill this process when its parent dies (PR_SET_PDEATHSIG)."""
+    if sys.platform.startswith("linux"):
+        pr_set_pdeathsig = 1
+        ctypes.CDLL(None).prctl(pr_set_pdeathsig, int(signal.SIGKILL))
+
+
+def make_backend(*, dask: str | None = None, target: str = "cpu", threads: int | None = None,
+                 workers: int | None = None) -> Backend:
+    """The backend a user asked for: Dask when ``dask`` is an address or "local", else this
+    process on ``target``."""
+    if dask is not None:
+        if target != "cpu":
+            raise CartsimError("--dask and --gpu cannot be combined")
+        return DaskBackend(dask, workers)
+    return InProcessBackend(target, threads)

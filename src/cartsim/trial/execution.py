@@ -1,0 +1,205 @@
+"""Run a trial: its chunks of patients on a backend, into the store, then its summary.
+
+A one-arm trial is a scenario (built-in name or YAML file). Patient i of the trial is cohort
+patient i of that scenario (:func:`cartsim.journey.cohort.cohort_protocols`): the same
+varied parameters and journey seed whatever the chunking or backend, so a resumed, re-chunked
+or distributed run gives the same patients. The summary is computed from the store, so it is
+the same whether or not the run was interrupted.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow as pa
+
+from cartsim import __version__
+from cartsim.journey import load_protocol, protocol_from_mapping
+from cartsim.journey.batch import run_journeys
+from cartsim.journey.cohort import Cohort, cohort_protocols, outcome_of
+from cartsim.journey.scenarios import scenario_path
+from cartsim.trial.backends import Backend, InProcessBackend
+from cartsim.trial.store import Manifest, TrialStore
+
+ARM = "A"
+"""The arm name of a one-arm trial (the trial-spec issue adds named arms)."""
+DEFAULT_CHUNK = 256
+OUTCOME_COLUMN = "outcome_json"
+"""The whole outcome of a patient as JSON, from which endpoints are computed."""
+_TEXT, _INT, _REAL, _FLAG = pa.string(), pa.int64(), pa.float64(), pa.bool_()
+ROW_TYPES = {
+    "patient": _INT, "simulation_failed": _TEXT, "infused": _FLAG,
+    "not_infused_reason": _TEXT, "best_response": _TEXT, "crs_max": _INT,
+    "crs_onset_day": _REAL, "icans_max": _INT, "anc_nadir_10e9_l": _REAL,
+    "platelets_nadir_10e9_l": _REAL, "tocilizumab_doses": _INT, "steroid_courses": _INT,
+    "progression_day": _REAL, "failure": _TEXT, "relapse_antigen": _TEXT,
+    "b_cell_aplasia_at_failure": _FLAG, "tumour_extinct_day": _REAL,
+    "car_t_extinct_day": _REAL, "rescue": _TEXT, "death_day": _REAL, "death_cause": _TEXT,
+    OUTCOME_COLUMN: _TEXT,
+}
+"""Column types of a patient row (``Cohort.rows`` plus the outcome); every other column is a
+sampled parameter (float). One schema for every chunk, whatever its patients lacked."""
+
+
+@dataclass(frozen=True)
+class ChunkTask:
+    """Patients ``first .. last - 1`` of one arm, to simulate where a backend puts it."""
+
+    protocol: dict
+    arm: str
+    index: int
+    first: int
+    last: int
+    target: str = "cpu"
+    threads: int | None = None
+
+
+@dataclass(frozen=True)
+class ChunkResult:
+    arm: str
+    index: int
+    table: pa.Table
+
+
+def simulate_chunk(task: ChunkTask) -> ChunkResult:
+    """The rows of one chunk: its patients' batched journeys, one row each."""
+    protocols, varied = cohort_protocols(task.protocol, task.first, task.last)
+    outcomes = [outcome_of(j) for j in run_journeys(protocols, target=task.target,
+                                                    threads=task.threads)]
+    rows = Cohort(task.protocol, varied, outcomes).rows()
+    for j, (row, outcome) in enumerate(zip(rows, outcomes, strict=True)):
+        row["patient"] = task.first + j
+        row[OUTCOME_COLUMN] = json.dumps(outcome, sort_keys=True)
+    schema = pa.schema([(name, ROW_TYPES.get(name, _REAL)) for name in rows[0]])
+    columns = {name: [None if r[name] == "" else r[name] for r in rows] for name in rows[0]}
+    return ChunkResult(task.arm, task.index, pa.table(columns, schema=schema))
+
+
+@dataclass(frozen=True)
+class TrialRun:
+    """A finished trial: its folder, the protocol, the store's rows and the summary."""
+
+    folder: Path
+    protocol: dict
+    table: pa.Table
+    summary: dict
+    resumed_chunks: int
+    seconds: float
+
+
+def trial_protocol(scenario: str | Path | dict, seed: int | None = None) -> dict:
+    """The validated protocol of a built-in scenario name, a YAML file or a mapping."""
+    protocol = (protocol_from_mapping(scenario) if isinstance(scenario, dict)
+                else load_protocol(scenario_path(str(scenario))))
+    if seed is not None:
+        protocol = protocol_from_mapping({**protocol, "seed": int(seed)})
+    return protocol
+
+
+def run_trial(scenario: str | Path | dict, patients: int, *, out: str | Path,
+              seed: int | None = None, chunk_size: int = DEFAULT_CHUNK,
+              backend: Backend | None = None, progress: bool = False) -> TrialRun:
+    """Simulate ``patients`` patients of ``scenario`` as a one-arm trial into ``out``,
+    resuming a run of the same trial found there; returns the summary from the store."""
+    from cartsim.errors import CartsimError
+
+    if patients < 1:
+        raise CartsimError(f"patients must be >= 1, got {patients}")
+    if chunk_size < 1:
+        raise CartsimError(f"chunk size must be >= 1, got {chunk_size}")
+    protocol = trial_protocol(scenario, seed)
+    manifest = Manifest(protocol, (ARM,), patients, protocol["seed"], chunk_size, __version__)
+    store = TrialStore(out, manifest)
+    backend = backend or InProcessBackend()
+    chunks = manifest.chunks()
+    todo = [ChunkTask(protocol, ARM, i, first, last, getattr(backend, "target", "cpu"),
+                      getattr(backend, "threads", None))
+            for i, (first, last) in enumerate(chunks) if not store.done(ARM, i)]
+    resumed = len(chunks) - len(todo)
+    meter = Progress(patients, sum(t.last - t.first for t in todo), enabled=progress)
+    start = time.perf_counter()
+    for result in backend.map(simulate_chunk, todo):
+        store.write_chunk(result.arm, result.index, result.table)
+        meter.advance(result.table.num_rows)
+    meter.close()
+    seconds = time.perf_counter() - start
+    table = store.read()
+    summary = summary_from_table(protocol, table)
+    summary["run"] = {"backend": backend.name, "chunks": len(chunks),
+                      "resumed_chunks": resumed, "seconds": round(seconds, 2),
+                      "patients_per_s": round(sum(t.last - t.first for t in todo)
+                                              / max(seconds, 1e-9), 1)}
+    return TrialRun(Path(out), protocol, table, summary, resumed, seconds)
+
+
+def summary_from_table(protocol: dict, table: pa.Table) -> dict:
+    """The cohort summary (endpoints with 95% intervals beside the published values) of the
+    patients in the store."""
+    outcomes = [json.loads(text) for text in table.column(OUTCOME_COLUMN).to_pylist()]
+    return Cohort(protocol, {}, outcomes).summary()
+
+
+ENDPOINT_COLUMNS = ("arm", "endpoint", "value", "ci_low", "ci_high", "n", "published",
+                    "within_ci")
+
+
+def endpoint_rows(summary: dict, arm: str = ARM) -> list[dict]:
+    """One row per endpoint: rates as fractions, the published value and whether it lies
+    inside the simulated 95% interval."""
+    rows = []
+    for name, entry in summary["endpoints"].items():
+        if entry["pct"] is None:
+            continue
+        low, high = (v / 100 for v in entry["ci95_pct"])
+        published = entry.get("published", {}).get("value")
+        published = None if published is None else published / 100
+        rows.append({"arm": arm, "endpoint": name, "value": entry["pct"] / 100,
+                     "ci_low": low, "ci_high": high, "n": entry["n"], "published": published,
+                     "within_ci": None if published is None else low <= published <= high})
+    return rows
+
+
+class Progress:
+    """Patients done, rate and ETA: a bar on a terminal, a plain line every few seconds
+    otherwise (logs, CI)."""
+
+    INTERVAL_S = 10.0
+
+    def __init__(self, total: int, todo: int, *, enabled: bool):
+        self.todo = todo
+        self.done = 0
+        self.enabled = enabled and todo > 0
+        self.start = self.last_line = time.perf_counter()
+        self.bar = None
+        if self.enabled and sys.stderr.isatty():
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=todo, unit="patient", desc="trial", file=sys.stderr,
+                            initial=0, smoothing=0.1)
+        if self.enabled and total > todo:
+            print(f"trial: resuming, {total - todo:,} of {total:,} patients already in the "
+                  "store", file=sys.stderr, flush=True)
+
+    def advance(self, patients: int) -> None:
+        self.done += patients
+        if not self.enabled:
+            return
+        if self.bar is not None:
+            self.bar.update(patients)
+            return
+        now = time.perf_counter()
+        if now - self.last_line >= self.INTERVAL_S or self.done == self.todo:
+            rate = self.done / max(now - self.start, 1e-9)
+            eta = (self.todo - self.done) / rate if rate > 0 else math.inf
+            print(f"trial: {self.done:,}/{self.todo:,} patients ({100 * self.done / self.todo:.0f}"
+                  f"%), {rate:,.1f} patients/s, ETA {eta:,.0f} s", file=sys.stderr, flush=True)
+            self.last_line = now
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()

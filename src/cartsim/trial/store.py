@@ -1,0 +1,144 @@
+"""The results store of a trial: one Parquet file per chunk of patients, written atomically.
+
+Layout of a trial folder::
+
+    manifest.json                      what was asked (scenario, patients, seed, chunking)
+    patients/arm=NAME/chunk=00000.parquet   one row per patient, partitioned by arm and chunk
+
+A chunk file appears whole or not at all (written beside its place, then renamed), so a run
+killed at any moment leaves only finished chunks, and the same command resumes by skipping
+them. A folder whose manifest asks for something else is refused untouched. DuckDB reads the
+folder as one table (:func:`query`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from cartsim.errors import CartsimError
+
+FORMAT = 1
+MANIFEST = "manifest.json"
+PATIENTS = "patients"
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """What a trial folder holds: enough to refuse a different run and to resume this one."""
+
+    scenario: dict
+    arms: tuple[str, ...]
+    patients: int
+    seed: int
+    chunk_size: int
+    cartsim_version: str
+    format: int = FORMAT
+
+    @property
+    def fingerprint(self) -> str:
+        text = json.dumps(asdict(self), sort_keys=True, default=str)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+    def chunks(self) -> list[tuple[int, int]]:
+        """[first, last) patient ranges of the chunks."""
+        return [(first, min(first + self.chunk_size, self.patients))
+                for first in range(0, self.patients, self.chunk_size)]
+
+
+class TrialStore:
+    """A trial folder: its manifest and its finished chunks."""
+
+    def __init__(self, folder: str | Path, manifest: Manifest):
+        self.folder = Path(folder)
+        self.manifest = manifest
+        self._open()
+
+    def _open(self) -> None:
+        path = self.folder / MANIFEST
+        wanted = {**asdict(self.manifest), "fingerprint": self.manifest.fingerprint}
+        if path.exists():
+            try:
+                found = json.loads(path.read_text(encoding="utf-8"))
+            except (OSError, json.JSONDecodeError) as error:
+                raise CartsimError(f"unreadable manifest: {error}", file=str(path)) from None
+            if found.get("fingerprint") != wanted["fingerprint"]:
+                differ = sorted(k for k in wanted if k != "fingerprint"
+                                and json.dumps(found.get(k), sort_keys=True, default=str)
+                                != json.dumps(wanted[k], sort_keys=True, default=str))
+                raise CartsimError(
+                    "this folder holds the results of another trial (differs in: "
+                    f"{', '.join(differ) or 'format'}); choose another --out or delete it",
+                    file=str(self.folder))
+            return
+        if self.folder.exists() and any(self.folder.iterdir()):
+            raise CartsimError("the folder is not empty and holds no trial manifest; choose "
+                               "another --out", file=str(self.folder))
+        self.folder.mkdir(parents=True, exist_ok=True)
+        _atomic_write_bytes(path, json.dumps(wanted, indent=2, default=str).encode())
+
+    def chunk_path(self, arm: str, index: int) -> Path:
+        return self.folder / PATIENTS / f"arm={arm}" / f"chunk={index:05d}.parquet"
+
+    def done(self, arm: str, index: int) -> bool:
+        return self.chunk_path(arm, index).exists()
+
+    def write_chunk(self, arm: str, index: int, table: pa.Table) -> None:
+        """Write one chunk's rows: whole or not at all."""
+        path = self.chunk_path(arm, index)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        try:
+            pq.write_table(table, tmp)
+            with open(tmp, "rb") as handle:
+                os.fsync(handle.fileno())
+            os.replace(tmp, path)
+        finally:
+            tmp.unlink(missing_ok=True)
+
+    def read(self, columns: list[str] | None = None) -> pa.Table:
+        """Every finished chunk's rows, with their arm (the partition), in patient order."""
+        files = sorted((self.folder / PATIENTS).glob("arm=*/chunk=*.parquet"))
+        if not files:
+            return pa.table({})
+        tables = []
+        for path in files:
+            table = pq.read_table(path, columns=columns)
+            arm = path.parent.name.removeprefix("arm=")
+            tables.append(table.append_column("arm", pa.array([arm] * table.num_rows)))
+        table = pa.concat_tables(tables, promote_options="default")
+        return table.sort_by([("arm", "ascending"), ("patient", "ascending")])
+
+
+def _atomic_write_bytes(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def query(folder: str | Path, sql: str):
+    """Run ``sql`` with DuckDB over the trial folder, whose patients are the view
+    ``patients`` (partition columns ``arm`` and ``chunk`` included); returns a DuckDB
+    relation (``.fetchall()``, ``.df()``, ``.arrow()``)."""
+    import duckdb
+
+    folder = Path(folder)
+    if not (folder / MANIFEST).exists():
+        raise CartsimError("not a trial folder (no manifest.json)", file=str(folder))
+    pattern = str(folder / PATIENTS / "**" / "*.parquet").replace("'", "''")
+    connection = duckdb.connect()
+    connection.execute(f"CREATE VIEW patients AS SELECT * FROM read_parquet('{pattern}', "
+                       "hive_partitioning = true)")
+    try:
+        return connection.sql(sql)
+    except duckdb.Error as error:
+        raise CartsimError(f"query failed: {error}", element="SQL") from None

@@ -1,0 +1,136 @@
+"""Trials: batched journeys against one-at-a-time journeys, bit-identity across chunking,
+threads and Dask workers, the Parquet store's resume after SIGKILL, and its refusals."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from cartsim.cli import main
+from cartsim.journey.batch import run_journeys
+from cartsim.journey.cohort import cohort_protocols, outcome_of
+from cartsim.journey.scenarios import builtin_scenarios
+from cartsim.trial import run_trial
+from cartsim.trial.backends import DaskBackend, InProcessBackend
+from cartsim.trial.execution import trial_protocol
+from cartsim.trial.store import query
+
+SHORT = {"follow_up_days": 120.0, "visits": {"days": [28.0, 90.0]},
+         "rescue": {"follow_up_days": 60.0}}
+
+
+def short(name: str, seed: int = 3) -> dict:
+    protocol = trial_protocol(name)
+    return trial_protocol({**protocol, **SHORT, "seed": seed})
+
+
+@pytest.mark.parametrize("name", sorted(builtin_scenarios()))
+def test_batched_journeys_equal_journeys_run_alone(name):
+    """Every built-in scenario: the outcome of each patient solved in one batch with the
+    others is the outcome of that patient solved alone (the same solves, bit for bit)."""
+    protocols, _ = cohort_protocols(short(name), 0, 12)
+    batched = [outcome_of(j) for j in run_journeys(protocols)]
+    alone = [outcome_of(run_journeys([p])[0]) for p in protocols]
+    assert batched == alone
+    assert any(o.get("infused") for o in batched)
+
+
+def test_results_do_not_depend_on_chunk_size_or_threads(tmp_path):
+    protocol = short("zuma1-axi-cel-lbcl")
+    a = run_trial(protocol, 10, out=tmp_path / "a", chunk_size=3,
+                  backend=InProcessBackend(threads=1))
+    b = run_trial(protocol, 10, out=tmp_path / "b", chunk_size=10)
+    assert a.table.equals(b.table)
+    assert a.table.num_rows == 10 and a.table.column("patient").to_pylist() == list(range(10))
+    assert a.summary["endpoints"] == b.summary["endpoints"]
+
+
+def test_dask_workers_give_the_same_results(tmp_path):
+    """Two local Dask worker processes compute the same rows as this process."""
+    protocol = short("eliana-tisa-cel-b-all")
+    local = run_trial(protocol, 6, out=tmp_path / "local", chunk_size=2)
+    backend = DaskBackend("local", workers=2)
+    try:
+        distributed = run_trial(protocol, 6, out=tmp_path / "dask", chunk_size=2,
+                                backend=backend)
+    finally:
+        backend.close()
+    assert local.table.equals(distributed.table)
+
+
+def _trial_command(out: Path, patients: int = 12) -> list[str]:
+    return [sys.executable, "-m", "cartsim", "trial", "zuma1-axi-cel-lbcl", "--patients",
+            str(patients), "--seed", "5", "--chunk-size", "2", "--out", str(out), "--quiet"]
+
+
+def test_a_run_killed_with_sigkill_resumes_to_the_same_results(tmp_path):
+    """Killed as soon as its first chunks are written, then started again with the same
+    command, a trial skips the finished chunks and ends with the rows of a run that was never
+    interrupted: no patient lost or duplicated."""
+    killed = tmp_path / "killed"
+    process = subprocess.Popen(_trial_command(killed), stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    deadline = time.time() + 300
+    while time.time() < deadline and process.poll() is None:
+        if len(list(killed.glob("patients/arm=A/chunk=*.parquet"))) >= 2:
+            os.kill(process.pid, signal.SIGKILL)
+            break
+        time.sleep(0.05)
+    process.wait()
+    finished = len(list(killed.glob("patients/arm=A/chunk=*.parquet")))
+    assert 2 <= finished < 6, "the run ended before it could be killed part-way"
+    resumed = subprocess.run(_trial_command(killed), capture_output=True, text=True)
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"{finished} of 6 chunks resumed" in resumed.stdout
+    whole = tmp_path / "whole"
+    assert main(_trial_command(whole)[3:]) == 0
+    read = lambda folder: pq.read_table(folder / "patients").sort_by("patient")  # noqa: E731
+    assert read(killed).equals(read(whole))
+    assert json.loads((killed / "summary.json").read_text())["endpoints"] == json.loads(
+        (whole / "summary.json").read_text())["endpoints"]
+
+
+def test_a_folder_of_another_trial_is_refused_untouched(tmp_path, capsys):
+    out = tmp_path / "t"
+    assert main(["trial", "zuma1-axi-cel-lbcl", "--patients", "2", "--seed", "1",
+                 "--chunk-size", "2", "--out", str(out), "--quiet"]) == 0
+    before = {p: p.stat().st_mtime_ns for p in out.rglob("*")}
+    assert main(["trial", "zuma1-axi-cel-lbcl", "--patients", "2", "--seed", "2",
+                 "--out", str(out), "--quiet"]) == 2
+    assert "another trial" in capsys.readouterr().err
+    assert {p: p.stat().st_mtime_ns for p in out.rglob("*")} == before
+
+
+def test_endpoints_csv_and_duckdb_query(tmp_path, capsys):
+    out = tmp_path / "t"
+    assert main(["trial", "zuma1-axi-cel-lbcl", "--patients", "4", "--seed", "1",
+                 "--out", str(out), "--quiet"]) == 0
+    header = (out / "endpoints.csv").read_text().splitlines()[0]
+    assert header == "arm,endpoint,value,ci_low,ci_high,n,published,within_ci"
+    rows = query(out, "SELECT count(*), count(DISTINCT patient) FROM patients").fetchall()
+    assert rows == [(4, 4)]
+    capsys.readouterr()
+    assert main(["query", str(out), "SELECT arm, count(*) AS n FROM patients GROUP BY arm",
+                 "--csv"]) == 0
+    assert capsys.readouterr().out.splitlines() == ["arm,n", "A,4"]
+    assert main(["query", str(tmp_path), "SELECT 1"]) == 2
+
+
+def test_a_failed_patient_is_stored_with_its_reason(tmp_path):
+    """A patient whose model blows up is a row with the solver's reason, in no endpoint."""
+    protocol = trial_protocol({"product": "ide-cel", "disease": "mm", "seed": 1,
+                               "follow_up_days": 30.0, "visits": {"days": [28.0]},
+                               "rescue": {"enabled": False},
+                               "patient": {"parameters": {"k_mprot": -500.0}}})
+    run = run_trial(protocol, 2, out=tmp_path / "t")
+    reasons = run.table.column("simulation_failed").to_pylist()
+    assert all(r and "non-finite" in r for r in reasons)
+    assert run.summary["simulation_failed"]["patients"] == [0, 1]
