@@ -483,3 +483,27 @@ def test_manufacturing_gives_each_product_its_own_composition():
     assert all(0 < f < 1 for f in cd4 + memory)
     released = [d for _, kind, d in drawn[0].events if kind == "manufacturing"]
     assert released and f"CD4 {cd4[0]:.0%}" in released[0]
+
+
+def test_grades_reused_per_combination_of_findings_are_the_calculators_grades():
+    """grade_run applies the bedside rules once per combination of findings; at every point
+    of a patient with CRS and ICANS its grades and rules are what the calculators give for
+    that point's own findings (temperature included), before and after anticytokine therapy."""
+    from cartsim.journey.grading import NEURO_FINDINGS, grade_point, grade_run
+    from cartsim.therapy.simulate import simulate_patient
+
+    run = simulate_patient("axi-cel", "lbcl", t_end=30.0, points_per_day=4)
+    grid = run.time[run.time >= 0]
+    series = grade_run(run, grid, anticytokine_from=6.0)
+    assert series.grades["crs_astct"].max() >= 1 and series.grades["icans"].max() >= 1
+    rules = series.rules
+    for i, day in enumerate(grid):
+        j = run.index(day)
+        expected = grade_point(float(run["temperature_c"][j]), int(run["vasopressors"][j]),
+                               int(run["oxygen_need"][j]), int(run["ice_score"][j]),
+                               int(run["consciousness"][j]), bool(day >= 6.0),
+                               **{name: int(run[name][j]) for name in NEURO_FINDINGS})
+        for scale, (grade, rule) in expected.items():
+            assert series.grades[scale][i] == grade
+            assert rules[scale][i] in ("", rule)
+            assert rules[scale][i] == rule or grade == 0

@@ -16,7 +16,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cartsim.clinical.crs import FEVER_C, astct_crs, lee2014_crs, penn_crs
+from cartsim.clinical.crs import (
+    FEVER_C,
+    TEMPERATURE_RANGE_C,
+    astct_crs,
+    lee2014_crs,
+    penn_crs,
+)
 from cartsim.clinical.cytopenia import neutropenia_grade, thrombocytopenia_grade
 from cartsim.clinical.icans import astct_icans
 
@@ -34,13 +40,20 @@ CYTOPENIAS = {"neutropenia": ("anc_10e9_l", neutropenia_grade, "ANC"),
 SCALES = ("crs_astct", "crs_lee2014", "crs_penn", "icans", *CYTOPENIAS)
 
 
+GRADED_OBSERVABLES = ("temperature_c", "vasopressors", "oxygen_need", "ice_score",
+                      "consciousness", *NEURO_FINDINGS)
+ANTICYTOKINE = "anticytokine_given"
+
+
 @dataclass(frozen=True)
 class GradeSeries:
-    """Grades at each grading time (days from infusion) and the deciding rules."""
+    """Grades at each grading time (days from infusion) and the findings they were read from
+    (``inputs``: each graded observable, each count, and whether anticytokine therapy had been
+    given); the deciding rules are spelled out on demand (:attr:`rules`)."""
 
     time: np.ndarray
     grades: dict[str, np.ndarray]
-    rules: dict[str, list[str]]
+    inputs: dict[str, np.ndarray]
 
     def joined(self, later: GradeSeries) -> GradeSeries:
         """This series up to where ``later`` starts, then ``later`` (a rescue segment)."""
@@ -48,15 +61,27 @@ class GradeSeries:
         return GradeSeries(np.concatenate([self.time[keep], later.time]),
                            {k: np.concatenate([v[keep], later.grades[k]])
                             for k, v in self.grades.items()},
-                           {k: [r for r, kept in zip(v, keep, strict=True) if kept]
-                            + later.rules[k] for k, v in self.rules.items()})
+                           {k: np.concatenate([v[keep], later.inputs[k]])
+                            for k, v in self.inputs.items()})
 
     def until(self, day: float) -> GradeSeries:
         """The grades before ``day`` (a later treatment line replaced the rest)."""
         keep = self.time < day
         return GradeSeries(self.time[keep], {k: v[keep] for k, v in self.grades.items()},
-                           {k: [r for r, kept in zip(v, keep, strict=True) if kept]
-                            for k, v in self.rules.items()})
+                           {k: v[keep] for k, v in self.inputs.items()})
+
+    @property
+    def rules(self) -> dict[str, list[str]]:
+        """The rule that decided each grade, per scale ("" where nothing was graded)."""
+        rules = {scale: [""] * self.time.size for scale in SCALES}
+        for i in np.flatnonzero(~_quiet(self.inputs)):
+            for scale, (_, rule) in _grade_point_at(self.inputs, i).items():
+                rules[scale][i] = rule
+        for scale, (name, _, label) in CYTOPENIAS.items():
+            rules[scale] = [f"CTCAE v5.0: {label} {count:.3g} x 10^9/L -> grade {g}"
+                            for count, g in zip(self.inputs[name], self.grades[scale],
+                                                strict=True)]
+        return rules
 
     def summary(self, scale: str) -> dict[str, float | None]:
         """Maximum grade, onset day (first grade >= 1) and days spent at grade >= 1."""
@@ -89,30 +114,61 @@ def grade_point(temperature: float, vasopressors: int, oxygen: int, ice: int,
     return {scale: (g.grade, g.rule) for scale, g in results.items()}
 
 
+def _grade_point_at(inputs: dict[str, np.ndarray], i: int) -> dict[str, tuple[int, str]]:
+    return grade_point(float(inputs["temperature_c"][i]), int(inputs["vasopressors"][i]),
+                       int(inputs["oxygen_need"][i]), int(inputs["ice_score"][i]),
+                       int(inputs["consciousness"][i]), bool(inputs[ANTICYTOKINE][i]),
+                       **{name: int(inputs[name][i]) for name in NEURO_FINDINGS})
+
+
+def _quiet(inputs: dict[str, np.ndarray]) -> np.ndarray:
+    """Time points with nothing to grade (every scale grade 0)."""
+    return ((inputs["temperature_c"] < FEVER_C) & (inputs["vasopressors"] == 0)
+            & (inputs["oxygen_need"] == 0) & (inputs["ice_score"] >= 10)
+            & (inputs["consciousness"] == 0)
+            & np.all([inputs[name] == 0 for name in NEURO_FINDINGS], axis=0))
+
+
+_GRADES_BY_FINDINGS: dict[tuple, dict[str, int]] = {}
+"""Grades of each combination of discrete findings, filled as combinations are met."""
+
+
+def _grades_of(inputs: dict[str, np.ndarray], points: np.ndarray) -> dict[str, np.ndarray]:
+    """Grades at ``points``. A point's grades depend on its temperature only through fever
+    (>= 38 °C) and Penn's hospitalisation fever (>= 39 °C), so the rules are applied once per
+    combination of findings (to the point first met with it: out-of-range findings raise as
+    the calculators do) and reused."""
+    temperature = inputs["temperature_c"][points]
+    keys = np.column_stack([temperature >= FEVER_C, temperature >= PENN_HOSPITAL_FEVER_C,
+                            *(inputs[name][points] for name in GRADED_OBSERVABLES[1:]),
+                            inputs[ANTICYTOKINE][points]]).astype(np.int64)
+    low, high = TEMPERATURE_RANGE_C
+    out_of_range = (temperature < low) | (temperature > high)
+    if out_of_range.any():
+        _grade_point_at(inputs, int(points[out_of_range.argmax()]))  # raises the calculator's error
+    combinations, which = np.unique(keys, axis=0, return_inverse=True)
+    grades = {scale: np.zeros(points.size, dtype=int) for scale in SCALES[:4]}
+    for c, key in enumerate(map(tuple, combinations)):
+        if key not in _GRADES_BY_FINDINGS:
+            first = int(points[np.argmax(which == c)])
+            _GRADES_BY_FINDINGS[key] = {scale: grade for scale, (grade, _)
+                                        in _grade_point_at(inputs, first).items()}
+        for scale, grade in _GRADES_BY_FINDINGS[key].items():
+            grades[scale][which == c] = grade
+    return grades
+
+
 def grade_run(run, grid: np.ndarray, anticytokine_from: float) -> GradeSeries:
     """Grade ``run`` (a PatientRun) at the times of ``grid`` that it contains."""
     index = np.searchsorted(run.time, grid)
-    observed = {name: run[name][index] for name in
-                ("temperature_c", "vasopressors", "oxygen_need", "ice_score", "consciousness",
-                 *NEURO_FINDINGS)}
-    quiet = ((observed["temperature_c"] < FEVER_C) & (observed["vasopressors"] == 0)
-             & (observed["oxygen_need"] == 0) & (observed["ice_score"] >= 10)
-             & (observed["consciousness"] == 0)
-             & np.all([observed[name] == 0 for name in NEURO_FINDINGS], axis=0))
+    inputs = {name: run[name][index] for name in GRADED_OBSERVABLES}
+    inputs[ANTICYTOKINE] = np.asarray(grid) >= anticytokine_from
     grades = {scale: np.zeros(grid.size, dtype=int) for scale in SCALES}
-    rules = {scale: [""] * grid.size for scale in SCALES}
-    for i in np.flatnonzero(~quiet):
-        point = grade_point(float(observed["temperature_c"][i]),
-                            int(observed["vasopressors"][i]), int(observed["oxygen_need"][i]),
-                            int(observed["ice_score"][i]), int(observed["consciousness"][i]),
-                            bool(grid[i] >= anticytokine_from),
-                            **{name: int(observed[name][i]) for name in NEURO_FINDINGS})
-        for scale, (grade, rule) in point.items():
-            grades[scale][i] = grade
-            rules[scale][i] = rule
-    for scale, (name, grade_of, label) in CYTOPENIAS.items():
-        counts = run[name][index]
-        grades[scale] = grade_of(counts)
-        rules[scale] = [f"CTCAE v5.0: {label} {count:.3g} x 10^9/L -> grade {g}"
-                        for count, g in zip(counts, grades[scale], strict=True)]
-    return GradeSeries(np.asarray(grid, dtype=float), grades, rules)
+    points = np.flatnonzero(~_quiet(inputs))
+    if points.size:
+        for scale, values in _grades_of(inputs, points).items():
+            grades[scale][points] = values
+    for scale, (name, grade_of, _) in CYTOPENIAS.items():
+        inputs[name] = run[name][index]
+        grades[scale] = grade_of(inputs[name])
+    return GradeSeries(np.asarray(grid, dtype=float), grades, inputs)

@@ -6,6 +6,8 @@ for a product and a disease. Time is in days from the first infusion.
 
 from __future__ import annotations
 
+import functools
+
 from cartsim.model import Model, compose
 from cartsim.therapy.car_t import car_t_model, stochastic_car_t
 from cartsim.therapy.cytokines import cytokines_model
@@ -31,8 +33,10 @@ def therapy_parts() -> list[Model]:
     return parts
 
 
+@functools.cache
 def therapy_model() -> Model:
-    """The whole patient: every submodel of :func:`therapy_parts` composed."""
+    """The whole patient: every submodel of :func:`therapy_parts` composed (built once per
+    process: a model is immutable, and every patient's parameters start from it)."""
     return compose(*therapy_parts(), name="cartsim_therapy", description=__doc__.splitlines()[0])
 
 
