@@ -75,7 +75,7 @@ def test_journey_grades_cytopenias_over_time():
     """A myeloma journey: the graded series' worst grade is the nadir's grade, and the days
     spent at grade >= 1 span the nadir."""
     from cartsim.journey import protocol_from_mapping
-    from cartsim.journey.run import run_journey
+    from cartsim.journey.batch import run_journey
 
     journey = run_journey(protocol_from_mapping({
         "product": "ide-cel", "disease": "mm", "seed": 1, "follow_up_days": 60.0,

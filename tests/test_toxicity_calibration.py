@@ -18,8 +18,8 @@ from __future__ import annotations
 import pytest
 
 from cartsim.journey import load_protocol, protocol_from_mapping
+from cartsim.journey.batch import run_journey
 from cartsim.journey.cohort import run_cohort, toxicity_protocol
-from cartsim.journey.run import run_journey
 from cartsim.journey.scenarios import scenario_path
 
 PATIENTS = 40

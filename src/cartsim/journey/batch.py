@@ -53,6 +53,15 @@ def run_journeys(protocols: Sequence[dict], *, target: str = "cpu",
     return done
 
 
+def run_journey(protocol: dict) -> Journey:
+    """Simulate one patient through ``protocol`` (validated, see ``load_protocol``): a batch
+    of one; raises :class:`SimulationError` when the therapy model fails."""
+    (journey,) = run_journeys([protocol])
+    if isinstance(journey, SimulationError):
+        raise journey
+    return journey
+
+
 def _advance(item: _Pending, run: PatientRun | None, pending: list[_Pending],
              done: list) -> None:
     """Send ``run`` to the journey (start it when None) and queue its next request."""

@@ -12,7 +12,6 @@ from __future__ import annotations
 import math
 import sys
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,167 +20,21 @@ from cartsim.clinical.response import RESPONDERS
 from cartsim.errors import SimulationError
 from cartsim.journey import assessment as assess_mod
 from cartsim.journey.batch import run_journeys
-from cartsim.journey.failure import B_CELL_APLASIA_SHARE
+from cartsim.journey.endpoints import (
+    ENDPOINTS,
+    median_months,
+    month_days,
+    progression_or_death_day,
+)
 from cartsim.journey.protocol import protocol_from_mapping
 from cartsim.journey.run import Journey, journey_parameters
 from cartsim.presets.variability import variability
 from cartsim.therapy.population import sample_population
 
-COMPLETE = ("CR", "sCR")
 FAILED = "simulation_failed"
 """Outcome key of a patient whose journey could not be simulated (the solver's reason)."""
 WILSON_Z = 1.959964
 """The 97.5th percentile of the standard normal distribution (95% two-sided intervals)."""
-
-
-DAYS_PER_MONTH = 365.25 / 12
-"""A calendar month on average, in days."""
-
-
-def month_days(months: float) -> float:
-    """Days in ``months`` calendar months, to whole days (6 -> 183, 12 -> 365)."""
-    return float(round(months * DAYS_PER_MONTH))
-
-
-@dataclass(frozen=True)
-class Endpoint:
-    """A proportion: ``counts(outcome, context)`` says whether a patient has the event, or
-    None when the patient is outside the endpoint's denominator."""
-
-    name: str
-    description: str
-    counts: Callable[[dict, dict], bool | None]
-    months: float | None = None   # a time-point endpoint: needs this much follow-up
-
-
-def _infused(test: Callable[[dict, dict], bool]) -> Callable[[dict, dict], bool | None]:
-    return lambda o, ctx: test(o, ctx) if o["infused"] else None
-
-
-def _responded(o: dict, ctx: dict) -> bool:
-    return o.get("best_response") in ctx["responders"]
-
-
-def _complete(o: dict, ctx: dict) -> bool:
-    return o.get("best_response") in COMPLETE
-
-
-def _grade_at_least(scale_key: str, grade: int) -> Callable[[dict, dict], bool]:
-    def test(o: dict, ctx: dict) -> bool:
-        return o[ctx[scale_key]]["max"] >= grade
-    return test
-
-
-def _death_day(o: dict) -> float:
-    return o["death"]["day"] if "death" in o else math.inf
-
-
-def _alive_at(months: float) -> Callable[[dict, dict], bool]:
-    return lambda o, ctx: _death_day(o) > month_days(months)
-
-
-def _progression_or_death_day(o: dict) -> float:
-    return min(o.get("progression_day", math.inf), _death_day(o))
-
-
-def _progression_free_at(months: float) -> Callable[[dict, dict], bool]:
-    return lambda o, ctx: _progression_or_death_day(o) > month_days(months)
-
-
-def median_months(days: list[float], follow_up_days: float) -> float | None:
-    """Median time to an event, in months, over patients followed to ``follow_up_days``
-    (inf = no event); None when half of them had none by then. No censoring is needed: every
-    simulated patient is followed to the end."""
-    if not days:
-        return None
-    median = float(np.median(days))
-    return None if median > follow_up_days else round(median / DAYS_PER_MONTH, 1)
-
-
-def _event_free_at(months: float) -> Callable[[dict, dict], bool]:
-    pfs = _progression_free_at(months)
-    return lambda o, ctx: _responded(o, ctx) and pfs(o, ctx)
-
-
-def _antigen_negative_of(kinds: tuple[str, ...]) -> Callable[[dict, dict], bool | None]:
-    """Escape (antigen-negative or -low) among infused patients whose failure is of ``kinds``
-    and was seen as progression."""
-    def test(o: dict, ctx: dict) -> bool | None:
-        failure = o.get("failure")
-        if (not o["infused"] or failure is None or failure["kind"] not in kinds
-                or o.get("progression_day") is None):
-            return None
-        return failure["antigen"] != "antigen-positive"
-    return test
-
-
-_relapse_escape = _antigen_negative_of(("early relapse", "late relapse"))
-
-
-def _escape_relapse_with_b_cell_aplasia(o: dict, ctx: dict) -> bool | None:
-    """B-cell aplasia persisting at an antigen-negative or -low relapse (the CAR-T cells were
-    still there: escape, not loss of surveillance)."""
-    return bool(o["failure"]["b_cell_aplasia"]) if _relapse_escape(o, ctx) else None
-
-
-_TIME_POINTS = {
-    "pfs": ("alive without progression {} months after infusion", _progression_free_at),
-    "efs": ("responded, alive and without progression at {} months", _event_free_at),
-    "os": ("alive {} months after infusion", _alive_at),
-}
-
-
-def _at_month(kind: str, months: int) -> Endpoint:
-    """PFS, EFS or OS at ``months`` after infusion, of infused (e.g. ``pfs_12mo``)."""
-    text, test = _TIME_POINTS[kind]
-    return Endpoint(f"{kind}_{months}mo", text.format(months) + ", of infused",
-                    _infused(test(months)), months)
-
-
-ENDPOINTS: tuple[Endpoint, ...] = (
-    Endpoint("infused", "enrolled patients who were infused (ITT)", lambda o, ctx: o["infused"]),
-    Endpoint("orr_itt", "best response a responder category, of all enrolled (ITT)",
-             lambda o, ctx: o["infused"] and _responded(o, ctx)),
-    Endpoint("orr", "best response a responder category (ALL: CR/CRi; Lugano, RECIST: CR/PR; "
-                    "IMWG: PR or better), of infused", _infused(_responded)),
-    Endpoint("cr", "best response CR (IMWG: CR or sCR), of infused", _infused(_complete)),
-    Endpoint("crs_any", "CRS grade >= 1 on the scenario's scale, of infused",
-             _infused(_grade_at_least("crs_scale", 1))),
-    Endpoint("crs_grade3plus", "CRS grade >= 3 on the scenario's scale, of infused",
-             _infused(_grade_at_least("crs_scale", 3))),
-    Endpoint("icans_any", "ICANS grade >= 1 (ASTCT), of infused",
-             _infused(_grade_at_least("icans_scale", 1))),
-    Endpoint("icans_grade3plus", "ICANS grade >= 3 (ASTCT), of infused",
-             _infused(_grade_at_least("icans_scale", 3))),
-    Endpoint("neutropenia_grade3plus", "ANC below 1.0 x 10^9/L after infusion (CTCAE grade "
-             ">= 3), of infused", _infused(_grade_at_least("neutropenia_scale", 3))),
-    Endpoint("thrombocytopenia_grade3plus", "platelets below 50 x 10^9/L after infusion "
-             "(CTCAE grade >= 3), of infused",
-             _infused(_grade_at_least("thrombocytopenia_scale", 3))),
-    Endpoint("tocilizumab", "received tocilizumab, of infused",
-             _infused(lambda o, ctx: o["tocilizumab_doses"] > 0)),
-    Endpoint("steroids", "received a corticosteroid course, of infused",
-             _infused(lambda o, ctx: o["steroid_courses"] > 0)),
-    Endpoint("treatment_related_death", "died of treatment (grade 4 held), of infused",
-             _infused(lambda o, ctx: o.get("death", {}).get("cause")
-                      == "death (treatment-related)")),
-    Endpoint("tumour_eradicated", "every tumour cell died (all clones extinct) after the "
-             "infusion, before any rescue, of infused",
-             _infused(lambda o, ctx: o["tumour_extinct_day"] is not None)),
-    *(_at_month("pfs", m) for m in (6, 12, 24)),
-    *(_at_month("efs", m) for m in (6, 12)),
-    *(_at_month("os", m) for m in (6, 12, 18)),
-    Endpoint("relapse_antigen_negative", "antigen-negative or -low at relapse, of relapses",
-             _relapse_escape),
-    Endpoint("escape_relapse_with_b_cell_aplasia", f"B cells below "
-             f"{B_CELL_APLASIA_SHARE:.0%} of normal at an antigen-negative or -low relapse, "
-             "of such relapses",
-             _escape_relapse_with_b_cell_aplasia),
-    Endpoint("progression_antigen_negative", "antigen-negative or -low at progression "
-             "(relapse or primary refractory), of progressions",
-             _antigen_negative_of(("early relapse", "late relapse", "primary refractory"))),
-)
-ENDPOINT_NAMES = tuple(e.name for e in ENDPOINTS)
 
 
 def _blank_if_none(value):
@@ -262,10 +115,10 @@ class Cohort:
                                                 if not o["infused"])),
             "crs_onset_median_day": float(np.median(onsets)) if onsets else None,
             "pfs_median_months": median_months(
-                [_progression_or_death_day(o) for o in outcomes if o["infused"]],
+                [progression_or_death_day(o) for o in outcomes if o["infused"]],
                 self.protocol["follow_up_days"]),
             "dor_median_months": median_months(
-                [_progression_or_death_day(o) - o["response_day"] for o in outcomes
+                [progression_or_death_day(o) - o["response_day"] for o in outcomes
                  if o["infused"] and o.get("response_day") is not None],
                 self.protocol["follow_up_days"]),
         }

@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 
 from cartsim.errors import CartsimError
+from cartsim.journey.policy import number_problem
 
 
 class ProtocolError(CartsimError):
@@ -120,16 +121,6 @@ def _merge(defaults: dict, given: dict, path: str) -> dict:
         else:
             merged[key] = value
     return merged
-
-
-def number_problem(value, low: float = 0.0, high: float = float("inf")) -> str | None:
-    """What is wrong with a scenario value that must be a number from ``low`` to ``high``
-    (None: nothing)."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return f"must be a number, got {value!r}"
-    if not low <= value <= high:
-        return f"must be from {low:g} to {high:g}, got {value:g}"
-    return None
 
 
 class _Checker:
@@ -265,7 +256,7 @@ def _check_fractions(c, infusion: dict) -> None:
 
 
 def _check_published(c: _Checker, published) -> None:
-    from cartsim.journey.cohort import ENDPOINT_NAMES
+    from cartsim.journey.endpoints import ENDPOINT_NAMES
 
     if not isinstance(published, dict):
         c.fail("published", f"must be a mapping of endpoint to value, got {published!r}")

@@ -118,17 +118,6 @@ def _first_day(time: np.ndarray, mask: np.ndarray) -> float | None:
     return float(time[mask.argmax()]) if mask.any() else None
 
 
-def run_journey(protocol: dict) -> Journey:
-    """Simulate one patient through ``protocol`` (validated, see ``load_protocol``): a batch
-    of one; raises :class:`SimulationError` when the therapy model fails."""
-    from cartsim.journey.batch import run_journeys
-
-    (journey,) = run_journeys([protocol])
-    if isinstance(journey, SimulationError):
-        raise journey
-    return journey
-
-
 def journey_steps(journey: Journey) -> JourneySteps:
     """The journey of ``journey.protocol``, filling ``journey`` as it goes."""
     values = journey_parameters(journey.protocol)
