@@ -147,6 +147,22 @@ def test_management_lowers_crs_severity():
     assert managed.outcome["crs_astct"]["max"] < natural.outcome["crs_astct"]["max"]
 
 
+def test_a_decision_changes_nothing_before_its_grading_time():
+    """Only the part of the line after a decision's grading time is simulated again: before
+    the first tocilizumab dose's grading time the managed patient's trajectory is, bit for
+    bit, the unmanaged one's; after the dose the two differ."""
+    base = {"product": "axi-cel", "disease": "lbcl", "seed": 1, **SHORT}
+    managed = run_journey(protocol_from_mapping({**base, "policy": "standard"}))
+    natural = run_journey(protocol_from_mapping({**base, "policy": "none"}))
+    dose = min(day for day, kind, _ in managed.events if kind == "tocilizumab")
+    m, n = managed.runs[0], natural.runs[0]
+    k = int(np.sum(m.time <= dose - RESPONSE_DELAY_DAYS + 1e-9))
+    assert 10 < k < min(m.time.size, n.time.size) - 12
+    np.testing.assert_array_equal(m.time[:k], n.time[:k])
+    np.testing.assert_array_equal(m["il6_pg_ml"][:k], n["il6_pg_ml"][:k])
+    assert not np.array_equal(m["il6_pg_ml"][k + 2:k + 12], n["il6_pg_ml"][k + 2:k + 12])
+
+
 def test_itt_and_infused_accounting():
     base = {"product": "axi-cel", "disease": "lbcl", **SHORT,
             "manufacturing": {"failure_probability": 0.3}, "wait": {"dropout_per_day": 0.0},

@@ -34,7 +34,8 @@ EVENT_PURPOSE = "model-events"
 CHUNK_BYTES = 256 * 2**20
 # A GPU needs many patients at once to fill it (an H200 holds some 270,000 resident threads).
 GPU_CHUNK_BYTES = 2 * 2**30
-BLOCK = 64  # patients per task on the thread pool: small enough to balance uneven patients
+BLOCK = 64  # most patients per task on the thread pool: small enough to balance uneven patients
+TASKS_PER_WORKER = 4  # a small chunk is still cut into this many tasks per worker thread
 TARGETS = ("cpu", "gpu")
 
 
@@ -85,6 +86,14 @@ class CompiledModel:
         from cartsim.solvers import gpu
 
         return gpu.compile_kernel(self.module)
+
+    def time_event_times(self, params: Mapping[str, float]) -> np.ndarray:
+        """When one patient with parameter values ``params`` (every parameter named) has its
+        time events, sorted."""
+        row = np.array([float(params[name]) for name in self.parameter_names])
+        times = np.empty(self.module.N_TIME_OCCURRENCES)
+        self.module.model_event_times(row, times)
+        return np.sort(times)
 
     # -- inputs -------------------------------------------------------------------------------
     def parameter_table(self, params=None, n_patients: int | None = None) -> np.ndarray:
@@ -220,7 +229,7 @@ class CompiledModel:
 
                         gpu.solve_chunk(self.module, last - first, arguments)
                 else:
-                    self._solve_chunk(pool, last - first, arguments)
+                    self._solve_chunk(pool, workers, last - first, arguments)
                 yield part
                 if progress and job.total:
                     rate = last / max(time.perf_counter() - start, 1e-9)
@@ -252,13 +261,14 @@ class CompiledModel:
             out.status, out.info, out.t_stop, out.event_times, out.event_ids,
         )
 
-    def _solve_chunk(self, pool, n: int, arguments: tuple) -> None:
+    def _solve_chunk(self, pool, workers: int, n: int, arguments: tuple) -> None:
         """Solve a chunk of ``n`` patients on the CPU, blocks of them on the thread pool."""
         kernel = self.module.solve_range
         if n == 0:
             kernel(0, 0, *arguments)  # compiles (or loads) the kernel
-        tasks = [pool.submit(kernel, lo, min(lo + BLOCK, n), *arguments)
-                 for lo in range(0, n, BLOCK)]
+        block = max(1, min(BLOCK, -(-n // (TASKS_PER_WORKER * workers))))
+        tasks = [pool.submit(kernel, lo, min(lo + block, n), *arguments)
+                 for lo in range(0, n, block)]
         for task in tasks:
             task.result()
 

@@ -4,7 +4,8 @@ Each journey (:func:`cartsim.journey.run.journey_steps`) is a generator that yie
 it needs. The driver advances every journey to its next request, solves all pending requests
 together (one ensemble call per batch, on every core or the GPU), sends each journey its run,
 and repeats until all have finished. A request is solved exactly as it would be alone: its
-random streams are keyed by the journey's seed (never by its place in the batch) and it is
+random streams are keyed by the journey's seed and the request's stream (never by its place in
+the batch) and it is
 integrated over its own part of a shared time grid, so a journey's outcome does not depend on
 which other journeys share its batches.
 """
@@ -131,8 +132,8 @@ def _solve_group(requests: list[SimulationRequest], grid: np.ndarray, windows: n
     table = np.array([[r.values[name] for name in names] for r in requests], dtype=float)
     y0 = None if requests[0].y0 is None else np.array([r.y0 for r in requests])
     seeds = np.array([r.seed for r in requests], dtype=np.uint64)
-    result = compiled.solve(grid, table, y0=y0, seed=seeds,
-                            streams=np.zeros(len(requests), dtype=np.int64), windows=windows,
+    streams = np.array([r.stream for r in requests], dtype=np.int64)
+    result = compiled.solve(grid, table, y0=y0, seed=seeds, streams=streams, windows=windows,
                             rtol=RTOL, max_logged_events=0, target=target, threads=threads)
     runs = []
     for j, (first, last) in enumerate(windows):

@@ -22,12 +22,18 @@ from cartsim.errors import SimulationError
 from cartsim.journey import assessment as assess_mod
 from cartsim.journey.failure import Failure, b_cell_aplasia, classify, early_relapse_days
 from cartsim.journey.grading import CYTOPENIAS, GradeSeries, grade_run
-from cartsim.journey.policy import Schedule, next_action, resolve_policy, with_prophylaxis
+from cartsim.journey.policy import (
+    RESPONSE_DELAY_DAYS,
+    Schedule,
+    next_action,
+    resolve_policy,
+    with_prophylaxis,
+)
 from cartsim.journey.protocol import BRIDGING_OPTIONS
 from cartsim.journey.rescue import RescueTherapy, choose_rescue, rescue_parameters
 from cartsim.presets import Preset, disease, product
 from cartsim.therapy.car_t import CAR_T_STATE_NAMES
-from cartsim.therapy.simulate import PatientRun, preset_parameters
+from cartsim.therapy.simulate import PatientRun, compiled_therapy_model, preset_parameters
 
 TREATMENT_DEATH_GRADE4_DAYS = 3.0
 """Chosen: CRS or ICANS held at grade 4 for 3 days counts as a treatment-related death (grade
@@ -64,12 +70,15 @@ class Journey:
 class SimulationRequest:
     """One therapy-model solve a journey needs: parameter ``values`` on the time ``grid``, from
     the model's initial state or from the state vector ``y0``, with the journey's ``seed``
-    (its random streams are keyed by the seed alone, so any batch gives the same run)."""
+    (its random streams are keyed by the seed and ``stream`` alone, so any batch gives the
+    same run)."""
 
     values: dict[str, float]
     grid: np.ndarray
     seed: int
     y0: np.ndarray | None = None
+    stream: int = 0
+    """Which of the journey's random streams: each continuation of a line gets its own."""
 
 
 JourneySteps = Generator[SimulationRequest, PatientRun, None]
@@ -209,25 +218,72 @@ def _managed_run(journey: Journey, values: dict[str, float], grid: np.ndarray, *
                  y0: np.ndarray | None = None, start: float = 0.0,
                  ) -> Generator[SimulationRequest, PatientRun,
                                 tuple[PatientRun, Schedule, GradeSeries]]:
-    """Simulate under the policy: re-simulate after each decision, in time order."""
+    """Simulate under the policy, deciding in time order on the exact trajectory.
+
+    The line is first simulated to the end of close monitoring (where the policy's decisions
+    fall), then on to follow-up. After each decision only the part from the decision's grading
+    time is simulated again (from the state there, with a fresh random stream: what follows
+    a decision is new), and so is the part after monitoring when a decision falls there."""
     policy = resolve_policy(journey.protocol["policy"])
     # a rescue segment starts without prophylaxis (it is relative to the first infusion)
     schedule = with_prophylaxis(policy) if start == 0.0 else Schedule()
     toci_dose = min(values["toci_mg_per_kg"] * values["weight_kg"], values["toci_max_mg"])
     graded = grid[grid >= start]
-    last = start - 1e-9
-    for _ in range(MAX_POLICY_DECISIONS):
-        run = yield SimulationRequest({**values, **schedule.parameters()}, grid, seed, y0)
-        if not run.status.startswith("ok"):
-            raise SimulationError(f"the therapy model failed from day {start:g}: {run.status}",
-                                  element=f"journey of '{journey.protocol['name']}', seed "
-                                          f"{journey.protocol['seed']}")
-        grades = grade_run(run, graded, schedule.anticytokine_from())
-        if not next_action(policy, schedule, grades.time,
-                           grades.grades["crs_astct"], grades.grades["icans"], last, toci_dose):
+    monitoring_end = start + journey.protocol["monitoring"]["days"]
+    first = grid[grid <= monitoring_end] if grid[0] < monitoring_end < grid[-1] else grid
+    request = SimulationRequest({**values, **schedule.parameters()}, first, seed, y0)
+    run = _checked((yield request), journey, start)
+    last, decisions, stream = start - 1e-9, 0, 1
+    while True:
+        grades = grade_run(run, graded[graded <= run.time[-1]], schedule.anticytokine_from())
+        if decisions < MAX_POLICY_DECISIONS and next_action(
+                policy, schedule, grades.time, grades.grades["crs_astct"],
+                grades.grades["icans"], last, toci_dose):
+            decisions += 1
+            last = schedule.log[-1][0]
+            restart, until = last - RESPONSE_DELAY_DAYS, run.time[-1]
+        elif run.time[-1] < grid[-1]:
+            restart, until = run.time[-1], grid[-1]
+        else:
             break
-        last = schedule.log[-1][0]
+        current = {**values, **schedule.parameters()}
+        restart = _restart_day(run.time, restart, current)
+        part = grid[(grid >= restart - 1e-9) & (grid <= until + 1e-9)]
+        if part.size < 2:  # decided at the run's last time: the continuation carries it
+            continue
+        request = SimulationRequest(current, part, seed, run.state_vector(restart), stream)
+        run = _spliced(run, _checked((yield request), journey, start))
+        stream += 1
     return run, schedule, grades
+
+
+def _checked(run: PatientRun, journey: Journey, start: float) -> PatientRun:
+    if not run.status.startswith("ok"):
+        raise SimulationError(f"the therapy model failed from day {start:g}: {run.status}",
+                              element=f"journey of '{journey.protocol['name']}', seed "
+                                      f"{journey.protocol['seed']}")
+    return run
+
+
+def _restart_day(time: np.ndarray, day: float, values: dict[str, float]) -> float:
+    """The last output time at or before ``day`` at which no time event falls: a
+    continuation fires the events at its first time, which the run so far already applied."""
+    events = compiled_therapy_model().time_event_times(values)
+    i = int(np.searchsorted(time, day + 1e-9, side="right")) - 1
+    while i > 0 and np.any(np.abs(events - time[i]) <= 1e-9):
+        i -= 1
+    return float(time[max(i, 0)])
+
+
+def _spliced(run: PatientRun, later: PatientRun) -> PatientRun:
+    """``run`` up to where ``later`` starts, then ``later``."""
+    keep = run.time < later.time[0] - 1e-9
+    return PatientRun(np.concatenate([run.time[keep], later.time]),
+                      {k: np.concatenate([v[keep], later.observables[k]])
+                       for k, v in run.observables.items()},
+                      {k: np.concatenate([v[keep], later.states[k]])
+                       for k, v in run.states.items()},
+                      later.status, [])
 
 
 def _simulate_from_apheresis(journey: Journey, values: dict[str, float]) -> JourneySteps:
