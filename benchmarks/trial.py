@@ -136,9 +136,8 @@ def million(protocol: dict, n: int) -> dict:
 
 def dask_against_in_process(protocol: dict, n: int) -> dict:
     in_process = journey_trial(protocol, n, InProcessBackend())
-    backend = DaskBackend("local", workers=2)
+    backend = DaskBackend("local", workers=2)  # its workers load the compiled model first
     try:
-        journey_trial(protocol, 2, backend)  # workers load the compiled model
         distributed = journey_trial(protocol, n, backend)
     finally:
         backend.close()

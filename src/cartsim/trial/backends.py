@@ -59,15 +59,18 @@ class InProcessBackend:
 
 class DaskBackend:
     """Chunks as tasks on a Dask cluster: ``address`` of a running scheduler, or "local" to
-    start a ``distributed.LocalCluster`` of ``workers`` processes (one thread each, so a
-    worker's solve uses its own core), which ends with this process."""
+    start a ``distributed.LocalCluster`` of ``workers`` processes (one thread each, and each
+    chunk solved on that one core), which ends with this process. Every worker loads the
+    compiled model before the first chunk."""
 
     name = "dask"
+    target = "cpu"
 
     def __init__(self, address: str, workers: int | None = None):
         from distributed import Client, LocalCluster
 
         self._cluster = None
+        self.threads = 1 if address == "local" else None
         if address == "local":
             self._cluster = LocalCluster(n_workers=workers or 2, threads_per_worker=1,
                                          processes=True, dashboard_address=None,
@@ -80,6 +83,7 @@ class DaskBackend:
             except OSError as error:
                 raise CartsimError(f"cannot reach the Dask scheduler at {address}: {error}",
                                    element="--dask") from None
+        self.client.run(_load_model)
 
     def map(self, function, tasks):
         from distributed import as_completed
@@ -104,6 +108,13 @@ class _EndWithParent(WorkerPlugin):
 
     def setup(self, worker) -> None:
         end_with_parent()
+
+
+def _load_model() -> None:
+    """Compile, or load from the disk cache, the therapy model in this worker."""
+    from cartsim.therapy.simulate import compiled_therapy_model
+
+    compiled_therapy_model()
 
 
 def end_with_parent() -> None:
