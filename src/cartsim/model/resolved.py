@@ -287,10 +287,11 @@ def breakpoint_events(rhs, states: set[sp.Symbol]) -> tuple[ResolvedEvent, ...]:
     skipped, as are equalities (which cannot be located).
     """
     functions: list[sp.Basic] = []
-    for expr in rhs:
-        for piecewise in expr.atoms(sp.Piecewise):
+    for expr in rhs:  # atoms are sets: sorted, so the events' order (and the code) is stable
+        for piecewise in sorted(expr.atoms(sp.Piecewise), key=sp.default_sort_key):
             for _, condition in piecewise.args:
-                for relation in condition.atoms(sp.core.relational.Relational):
+                for relation in sorted(condition.atoms(sp.core.relational.Relational),
+                                       key=sp.default_sort_key):
                     if isinstance(relation, sp.Eq | sp.Ne):
                         continue
                     g = relation.lhs - relation.rhs
