@@ -135,13 +135,5 @@ def _solve_group(requests: list[SimulationRequest], grid: np.ndarray, windows: n
     streams = np.array([r.stream for r in requests], dtype=np.int64)
     result = compiled.solve(grid, table, y0=y0, seed=seeds, streams=streams, windows=windows,
                             rtol=RTOL, max_logged_events=0, target=target, threads=threads)
-    runs = []
-    for j, (first, last) in enumerate(windows):
-        runs.append(PatientRun(
-            time=grid[first:last],
-            observables={n: result.observables[j, first:last, k]
-                         for k, n in enumerate(compiled.observable_names)},
-            states={n: result.states[j, first:last, k]
-                    for k, n in enumerate(compiled.state_names)},
-            status=result.message(j), events=[]))
-    return runs
+    return [PatientRun.from_result(result, j, first, last)
+            for j, (first, last) in enumerate(windows)]

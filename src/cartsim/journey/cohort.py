@@ -200,6 +200,15 @@ def cohort_protocols(protocol: dict, first: int, last: int) -> tuple[list[dict],
     return protocols, varied
 
 
+def simulate_patients(protocol: dict, first: int, last: int, *, target: str = "cpu",
+                      threads: int | None = None) -> tuple[list[dict], dict[str, np.ndarray]]:
+    """Outcomes of cohort patients ``first .. last - 1``, their journeys batched, and their
+    varied parameters."""
+    protocols, varied = cohort_protocols(protocol, first, last)
+    journeys = run_journeys(protocols, target=target, threads=threads)
+    return [outcome_of(j) for j in journeys], varied
+
+
 def run_cohort(protocol: dict, n: int, *, progress: bool = False,
                workers: int | None = None) -> Cohort:
     """``n`` patients of ``protocol`` (validated), each with the presets' variability, in
@@ -211,8 +220,8 @@ def run_cohort(protocol: dict, n: int, *, progress: bool = False,
     varied: dict[str, list[np.ndarray]] = {}
     for first in range(0, n, COHORT_CHUNK):
         last = min(first + COHORT_CHUNK, n)
-        protocols, values = cohort_protocols(protocol, first, last)
-        outcomes += [outcome_of(j) for j in run_journeys(protocols, threads=workers)]
+        chunk, values = simulate_patients(protocol, first, last, threads=workers)
+        outcomes += chunk
         for name, column in values.items():
             varied.setdefault(name, []).append(column)
         if progress:

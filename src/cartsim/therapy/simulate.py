@@ -62,6 +62,19 @@ class PatientRun:
             return self.observables[name]
         return self.states[name]
 
+    @classmethod
+    def from_result(cls, result, row: int, first: int = 0,
+                    last: int | None = None) -> PatientRun:
+        """Patient ``row`` of an ensemble result, over output times first .. last - 1."""
+        part = slice(first, last)
+        return cls(time=result.t[part],
+                   observables={n: result.observables[row, part, k]
+                                for k, n in enumerate(result.observable_names)},
+                   states={n: result.states[row, part, k]
+                           for k, n in enumerate(result.state_names)},
+                   status=result.message(row),
+                   events=list(result.events(row)))
+
     def index(self, day: float) -> int:
         """The output time nearest ``day``."""
         return int(np.argmin(np.abs(self.time - day)))
@@ -111,15 +124,7 @@ def simulate_values(values: dict[str, float], t_eval, *, seed: int = 0, rtol: fl
     result = compiled.solve(t_eval, {k: np.array([v]) for k, v in values.items()}, seed=seed,
                             rtol=rtol, max_logged_events=4096,
                             y0=None if y0 is None else np.asarray(y0)[None, :])
-    names = [name for name, _ in compiled.resolved.observables]
-    states = [s.name for s in compiled.resolved.states]
-    return PatientRun(
-        time=np.asarray(t_eval, dtype=float),
-        observables={n: result.observables[0, :, j] for j, n in enumerate(names)},
-        states={n: result.states[0, :, j] for j, n in enumerate(states)},
-        status=result.message(0),
-        events=list(result.events(0)),
-    )
+    return PatientRun.from_result(result, 0)
 
 
 def simulate_patient(product_name: str, disease_name: str, *, t_end: float = 365.0,

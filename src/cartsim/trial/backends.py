@@ -26,9 +26,12 @@ Result = TypeVar("Result")
 
 
 class Backend(Protocol):
-    """Runs ``function`` over ``tasks``, yielding results in completion order."""
+    """Runs ``function`` over ``tasks``, yielding results in completion order; ``target``
+    and ``threads`` are how each task solves its chunk."""
 
     name: str
+    target: str
+    threads: int | None
 
     def map(self, function: Callable[[Task], Result], tasks: Sequence[Task]) -> Iterator[Result]:
         ...

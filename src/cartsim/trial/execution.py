@@ -20,8 +20,7 @@ import pyarrow as pa
 
 from cartsim import __version__
 from cartsim.journey import load_protocol, protocol_from_mapping
-from cartsim.journey.batch import run_journeys
-from cartsim.journey.cohort import Cohort, cohort_protocols, outcome_of
+from cartsim.journey.cohort import Cohort, simulate_patients
 from cartsim.journey.scenarios import scenario_path
 from cartsim.trial.backends import Backend, InProcessBackend
 from cartsim.trial.store import Manifest, TrialStore
@@ -68,9 +67,8 @@ class ChunkResult:
 
 def simulate_chunk(task: ChunkTask) -> ChunkResult:
     """The rows of one chunk: its patients' batched journeys, one row each."""
-    protocols, varied = cohort_protocols(task.protocol, task.first, task.last)
-    outcomes = [outcome_of(j) for j in run_journeys(protocols, target=task.target,
-                                                    threads=task.threads)]
+    outcomes, varied = simulate_patients(task.protocol, task.first, task.last,
+                                         target=task.target, threads=task.threads)
     rows = Cohort(task.protocol, varied, outcomes).rows()
     for j, (row, outcome) in enumerate(zip(rows, outcomes, strict=True)):
         row["patient"] = task.first + j
@@ -117,8 +115,7 @@ def run_trial(scenario: str | Path | dict, patients: int, *, out: str | Path,
     store = TrialStore(out, manifest)
     backend = backend or InProcessBackend()
     chunks = manifest.chunks()
-    todo = [ChunkTask(protocol, ARM, i, first, last, getattr(backend, "target", "cpu"),
-                      getattr(backend, "threads", None))
+    todo = [ChunkTask(protocol, ARM, i, first, last, backend.target, backend.threads)
             for i, (first, last) in enumerate(chunks) if not store.done(ARM, i)]
     resumed = len(chunks) - len(todo)
     meter = Progress(patients, sum(t.last - t.first for t in todo), enabled=progress)
