@@ -84,6 +84,7 @@ def bare(protocol: dict, n: int) -> dict:
             "accepted_steps_median": float(np.median(result.stats("accepted"))),
             "accepted_steps_mean": float(np.mean(result.stats("accepted"))),
             "events_mean": float(np.mean(result.stats("events"))),
+            "retaken_mean": float(np.mean(result.stats("retaken"))),
             "stiff_steps_mean": float(np.mean(result.stats("stiff_steps")))}
 
 

@@ -164,3 +164,57 @@ def test_an_event_can_trigger_another_at_the_same_instant():
     assert res.events(0) == [(1.0, "dose"), (1.0, "high"), (1.0, "flagged")]
     np.testing.assert_allclose(res.state("hits")[0], [0, 0, 11, 11])
     np.testing.assert_allclose(res.state("y")[0], [0, 0, 1, 1])
+
+
+def _clock_model(scale: str):
+    """x' = -x with a leap-like schedule: a clock ``c`` (c' = 1) against a held length
+    ``due`` (constant between events) and a time ``t_next`` held in a state; each event
+    restarts its schedule. ``scale`` 1 gives the clock form the integrator steps to exactly;
+    another factor hides it, so the crossings are searched for."""
+    import cartsim as c
+
+    return c.Model(
+        "clocks", states=[c.State("x", "", 1.0), c.State("c", "", 0.0),
+                          c.State("due", "", 0.3), c.State("t_next", "", 0.25),
+                          c.State("leaps", "", 0.0), c.State("ticks", "", 0.0)],
+        parameters=[c.Parameter("T", 1.55, source="test")],
+        equations={"x": "-x", "c": "1", "due": "0", "t_next": "0", "leaps": "0",
+                   "ticks": "0"},
+        events=[c.StateEvent("leap", f"({scale})*(c - due)",
+                             (c.set_value("c", 0), c.set_value("due", "0.3 + 0.05*leaps"),
+                              c.add_to("leaps", 1))),
+                c.StateEvent("tick", f"({scale})*(t - t_next)",
+                             (c.add_to("t_next", 0.7), c.add_to("ticks", 1))),
+                c.StateEvent("once", f"({scale})*(t - T)", (c.add_to("x", 1),))],
+        check_units=False)
+
+
+def test_clocked_events_are_stepped_to_not_searched_for():
+    """A state event whose function is a clock minus a held value fires exactly where the
+    clock reaches it (at the next float, as a located crossing), with the same times and
+    solution as the searched-for form, and without the searched form's retaken steps."""
+    from cartsim.engine import compile_model
+
+    t = np.linspace(0.0, 4.0, 9)
+    clocked = compile_model(_clock_model("1")).solve(t, rtol=1e-10, atol=1e-12)
+    searched = compile_model(_clock_model("2")).solve(t, rtol=1e-10, atol=1e-12)
+    leaps, due = [], 0.3  # each leap's length is set from the count before it
+    while sum(leaps) + due <= 4.0:
+        leaps.append(due)
+        due = 0.3 + 0.05 * (len(leaps) - 1)
+    expected_leaps = np.cumsum(leaps)
+    for res in (clocked, searched):
+        names = res.events(0)
+        leap_times = [time for time, name in names if name == "leap"]
+        tick_times = [time for time, name in names if name == "tick"]
+        np.testing.assert_allclose(leap_times, expected_leaps, atol=1e-9)
+        np.testing.assert_allclose(tick_times, 0.25 + 0.7 * np.arange(6), atol=1e-9)
+        assert [time for time, name in names if name == "once"] == [pytest.approx(1.55,
+                                                                                  abs=1e-12)]
+        exact = np.exp(-t) + np.where(t > 1.55, np.exp(-(t - 1.55)), 0.0)
+        np.testing.assert_allclose(res.state("x")[0], exact, rtol=1e-8)
+    # the clocked form fires at the first float after its time, as the located crossing does
+    tick = [time for time, name in clocked.events(0) if name == "tick"][1]
+    assert tick == np.nextafter(0.95, 1.0)
+    assert clocked.stats("retaken")[0] == 0
+    assert searched.stats("retaken")[0] >= len(clocked.events(0)) - 2

@@ -77,8 +77,8 @@ def test_gpu_driver_reproduces_the_cpu(simulated):
     unused slots), events at the same times (to 1e-9 day), the same stop times, states and
     observables within 1e-7 of each other relative to each one's scale (the solver's rtol is
     1e-10; measured 3e-14 and 5e-12), and step and event counts within 25% (rounding moves
-    step-size choices: up to 19% seen in the stochastic model's steps, whose leaps end on a
-    located crossing of a rate-dependent leap length)."""
+    step-size choices: up to 19% seen in the stochastic model's steps, when its leaps still
+    ended on a located crossing)."""
     cpu = solve_both("cpu")
     for name in ("cart6", "stochastic"):
         assert (cpu[f"{name}_status"] == 0).all()

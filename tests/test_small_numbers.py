@@ -22,28 +22,39 @@ def exact_extinction(b, d, n, t):
 @pytest.mark.parametrize("b,d,n", [(0.4, 0.6, 20), (0.5, 0.3, 5), (1.5, 2.5, 50)])
 def test_extinction_probability_matches_the_exact_process(birth_death, b, d, n):
     """With constant rates a leap is the exact transition of the birth-death process, so at a
-    leap (every 0.25/(b + d) days: day 10 is the 40th, 10th or 100th) the extinction
-    probability and the mean size are the exact ones (20,000 patients: sampling error of the
-    probability at most 0.0035; bound 4 errors)."""
+    leap (the first 0.01 day after the start, then every 0.25/(b + d) days) near day 10 the
+    extinction probability and the mean size are the exact ones (20,000 patients: sampling
+    error of the probability at most 0.0035; bound 4 errors)."""
     patients = 20000
+    interval = 0.25 / (b + d)
+    at = 0.01 + round((10.0 - 0.01) / interval) * interval
     params = {"b": np.full(patients, b), "d": np.full(patients, d), "n0": np.full(patients, n)}
-    res = birth_death.solve([0.0, 10.0 + 1e-3], params, seed=5, max_logged_events=0)
+    res = birth_death.solve([0.0, at + 1e-3], params, seed=5, max_logged_events=4)
     assert (res.status == 0).all()
+    assert res.events(0)[1][0] == pytest.approx(0.01 + interval)
     cells = res.states[:, -1, 0] / 1e-9
-    exact = exact_extinction(b, d, n, 10.0)
+    exact = exact_extinction(b, d, n, at)
     assert np.mean(cells == 0) == pytest.approx(exact, abs=4 * np.sqrt(exact * (1 - exact)
                                                                         / patients) + 1e-4)
-    if b < d:  # still stochastic (below 200 cells): the mean is the process's
-        assert cells.mean() == pytest.approx(n * np.exp((b - d) * 10.0), rel=0.05)
+    if b < d:  # still stochastic (below 200 cells): the mean is the process's, within 4
+        # standard errors (the variance of n cells' descendants is
+        # n (b + d)/(b - d) e^{rt} (e^{rt} - 1), r = b - d)
+        growth = np.exp((b - d) * at)
+        variance = n * (b + d) / (b - d) * growth * (growth - 1)
+        assert cells.mean() == pytest.approx(n * growth, abs=4 * np.sqrt(variance / patients))
 
 
 def test_leaps_are_few_while_the_rates_are_slow(birth_death):
     """Leaps last until a cell expects a quarter of an event, at most dt_leap (1 day): ten
-    slow cells need a leap a day, not the twenty a day of fixed 0.05-day leaps."""
+    slow cells need a leap a day (after the first, 0.01 day in, which sets the schedule), not
+    the twenty a day of fixed 0.05-day leaps; the solver steps to each leap, so a leap costs
+    about one step."""
     params = {"b": np.array([0.01]), "d": np.array([0.02]), "n0": np.array([10.0])}
     res = birth_death.solve([0.0, 10.0 + 1e-3], params, seed=2, max_logged_events=100)
     leaps = [t for t, name in res.events(0) if name == "stochastic_leap"]
-    assert len(leaps) == 10 and leaps[0] == pytest.approx(1.0)
+    assert len(leaps) == 10
+    assert leaps[:3] == pytest.approx([0.01, 1.01, 2.01])
+    assert res.stats("accepted")[0] <= 2 * len(leaps) + 5
 
 
 def test_leaves_stochastic_mode_when_large(birth_death):

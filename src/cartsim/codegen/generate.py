@@ -20,6 +20,7 @@ import sympy as sp
 
 from cartsim.codegen.printer import print_expr
 from cartsim.codegen.sparsity import lu_schedule
+from cartsim.model.expressions import TIME
 from cartsim.model.resolved import ResolvedModel
 
 INDENT = "    "
@@ -72,6 +73,36 @@ class _Writer:
             self.emit(f"{target} = {print_expr(value)}", depth)
 
 
+NOT_CLOCKED = -2
+CLOCK_IS_TIME = -1
+
+
+def event_clock(resolved: ResolvedModel, event) -> tuple[int, int, bool]:
+    """(clock, due, due_is_parameter) of a state event that fires when a clock reaches a held
+    value: its function is ``c - s`` (rising), ``c`` time or a state growing at rate 1, ``s`` a
+    state that is constant between events or a parameter. The integrator then knows when it
+    fires and ends a step there instead of searching for the crossing. ``clock`` is
+    :data:`CLOCK_IS_TIME`, a state index, or :data:`NOT_CLOCKED` (then the rest is -1)."""
+    states = {sp.Symbol(s.name): i for i, s in enumerate(resolved.states)}
+    params = {sp.Symbol(p.name): i for i, p in enumerate(resolved.parameters)}
+    g = event.condition
+    if event.direction != 1 or not isinstance(g, sp.Add) or len(g.args) != 2:
+        return NOT_CLOCKED, -1, False
+    for clock, negated in (g.args, g.args[::-1]):
+        held = -negated
+        if clock == TIME:
+            clock_index = CLOCK_IS_TIME
+        elif clock in states and resolved.rhs[states[clock]] == 1:
+            clock_index = states[clock]
+        else:
+            continue
+        if held in states and resolved.rhs[states[held]] == 0:
+            return clock_index, states[held], False
+        if held in params:
+            return clock_index, params[held], True
+    return NOT_CLOCKED, -1, False
+
+
 def _array_literal(values, dtype: str) -> str:
     if not values:
         return f"np.zeros(0, dtype=np.{dtype})"
@@ -104,6 +135,12 @@ def generate_source(resolved: ResolvedModel) -> str:
     w.emit("STATE_EVENT_ID = " + _array_literal([index[id(e)] for e in state_events], "int64"))
     w.emit("STATE_EVENT_DIRECTION = " + _array_literal([e.direction for e in state_events],
                                                         "int64"))
+    clocks = [event_clock(resolved, e) for e in state_events]
+    w.emit(f"NOT_CLOCKED = {NOT_CLOCKED}")
+    w.emit(f"CLOCK_IS_TIME = {CLOCK_IS_TIME}")
+    w.emit("STATE_EVENT_CLOCK = " + _array_literal([c for c, _, _ in clocks], "int64"))
+    w.emit("STATE_EVENT_DUE = " + _array_literal([d for _, d, _ in clocks], "int64"))
+    w.emit("STATE_EVENT_DUE_IS_PARAM = " + _array_literal([int(q) for _, _, q in clocks], "bool_"))
     w.emit("EVENT_TERMINAL = " + _array_literal([int(e.terminal) for e in resolved.events],
                                                  "bool_"))
     w.emit("EVENT_LOGGED = " + _array_literal([int(e.logged) for e in resolved.events], "bool_"))

@@ -8,7 +8,7 @@ import numpy as np
 
 STATUS_NAMES = {0: "ok", 1: "too many steps", 2: "non-finite values", 3: "step size underflow"}
 INFO_FIELDS = ("accepted", "rejected", "jacobians", "switches", "events", "stiff_steps",
-               "terminated")
+               "terminated", "retaken")
 
 
 @dataclass

@@ -9,7 +9,9 @@ exact transition of the process (Kendall 1948), and ``Poisson(inflow*tau)`` cell
 other populations (mutation). Because the transition is exact for constant rates, a leap may be
 long: ``tau`` is the time until each cell expects ``leap_events`` births or deaths, at most
 ``dt_leap``, so the only error is the rates' drift within a leap (the tests bound the
-extinction probabilities against the exact process). Extinction is a per-patient random event
+extinction probabilities against the exact process). The next leap's time is fixed when a leap
+(or a population's entry into stochastic mode) happens, so the solver steps to it as it steps
+to a dose instead of searching for it. Extinction is a per-patient random event
 drawn from the engine's counter-based streams, so cure versus relapse is a probability that is
 reproducible in any parallel layout.
 """
@@ -64,6 +66,10 @@ class StochasticPopulation:
     def flag(self) -> str:
         return f"stoch_{self.state}"
 
+    @property
+    def entered(self) -> str:
+        return f"entered_{self.state}"
+
     def drift_factor(self) -> str:
         """Multiplies the population's deterministic equation: 0 in stochastic mode."""
         return f"(1 - {self.flag})"
@@ -72,8 +78,8 @@ class StochasticPopulation:
         """Births and deaths per cell per day while stochastic (0 otherwise)."""
         return f"{self.flag}*(({self.birth}) + ({self.death}))"
 
-    def leap_actions(self) -> tuple[Action, ...]:
-        """At a leap of ``leap_clock`` days: draw the new size if stochastic, and leave
+    def leap_actions(self, length: str) -> tuple[Action, ...]:
+        """At a leap of ``length`` days: draw the new size if stochastic, and leave
         stochastic mode if large.
 
         With birth rate b, death rate d, r = b - d and phi = (exp(r*tau) - 1)/r, one cell's
@@ -83,14 +89,15 @@ class StochasticPopulation:
         (one draw object used twice, which code generation evaluates once).
         """
         rate = f"(({self.birth}) - ({self.death}))"
-        phi = (f"ifelse(abs({rate}*leap_clock) < 1e-6, leap_clock*(1 + {rate}*leap_clock/2), "
-               f"(exp({rate}*leap_clock) - 1)/{rate})")
+        tau = f"({length})"
+        phi = (f"ifelse(abs({rate}*{tau}) < 1e-6, {tau}*(1 + {rate}*{tau}/2), "
+               f"(exp({rate}*{tau}) - 1)/{rate})")
         p_survive = f"(1 - ({self.death})*{phi}/(1 + ({self.birth})*{phi}))"
         p_stop = f"(1/(1 + ({self.birth})*{phi}))"
         survivors = _sympy(f"rand_binomial(floor({self.state}/one_cell + 0.5), {p_survive})")
         extra = _sympy(f"rand_negbinomial(survivors_, {p_stop})").subs(
             sp.Symbol("survivors_"), survivors)
-        arrivals = _sympy(f"rand_poisson(({self.inflow})*leap_clock/one_cell)")
+        arrivals = _sympy(f"rand_poisson(({self.inflow})*{tau}/one_cell)")
         drawn = (survivors + extra + arrivals) * sp.Symbol("one_cell")
         stochastic = _sympy(f"({self.flag} > 0.5) & "
                             f"({self.state} <= 2*n_stochastic*one_cell)")
@@ -107,20 +114,46 @@ def _sympy(text: str) -> sp.Basic:
     return parse(text, names, context="stochastic leap")
 
 
+IDLE = "1e300"
+"""``leap_due`` while no stochastic population holds or expects a cell: no leap is scheduled."""
+
+
 def small_numbers_model(populations: tuple[StochasticPopulation, ...]) -> Model:
-    """Flags, the leap clock and the events that switch modes and perform the leaps."""
+    """Flags, the leap clock and schedule, and the events that switch modes and leap.
+
+    ``leap_clock`` counts the days since the last leap and a leap comes when it passes
+    ``leap_due``, the length chosen at the last leap: a clock against a held value, which the
+    solver steps to exactly. A population entering stochastic mode notes the clock
+    (``entered_X``), so its first leap covers only its stochastic time, and brings the next
+    leap to within ``dt_leap_min``, where the length is chosen again with its rates. While
+    nothing is stochastic the schedule is idle; cells arriving (an infusion, an inflow) wake
+    it the same way. The first leap comes ``dt_leap_min`` after the start.
+    """
     states = [State(p.flag, "", f"ifelse({p.state} < {p.threshold}, 1, 0)",
                     f"1 while {p.state} is simulated stochastically", nonnegative=False)
               for p in populations]
+    states += [State(p.entered, "day", 0.0, f"leap_clock when {p.state} entered stochastic "
+                     "mode since the last leap (0: before it)") for p in populations]
     active = " + ".join(f"{p.flag}*({p.state} + ({p.inflow})*dt_leap)" for p in populations)
-    states.append(State("leap_clock", "day", 0.0, "time since the last stochastic leap"))
-    events = [StateEvent(f"enter_stochastic_{p.state}",
-                         f"{p.state} < {p.threshold}", (set_value(p.flag, 1),))
+    states += [State("leap_clock", "day", 0.0, "days since the last stochastic leap"),
+               State("leap_due", "day", "dt_leap_min",
+                     f"leap_clock at which the next stochastic leap comes ({IDLE}: none)")]
+    idle = f"leap_due > 0.5*{IDLE}"
+    awake = "stochastic_activity > 1e-6*one_cell"
+    soon = (set_value("leap_clock", f"ifelse({idle}, 0, leap_clock)"),
+            set_value("leap_due", f"ifelse({idle}, dt_leap_min, "
+                                  "min(leap_due, leap_clock + dt_leap_min))"))
+    events = [StateEvent(f"enter_stochastic_{p.state}", f"{p.state} < {p.threshold}",
+                         (set_value(p.flag, 1),
+                          set_value(p.entered, f"ifelse({idle}, 0, leap_clock)"), *soon))
               for p in populations]
-    leap = tuple(a for p in populations for a in p.leap_actions())
     # the clock is reset after the populations are drawn: their actions read the leap's length
-    events.append(StateEvent("stochastic_leap", "leap_clock > leap_interval",
-                             (*leap, set_value("leap_clock", 0))))
+    leaps = tuple(a for p in populations for a in p.leap_actions(f"leap_clock - {p.entered}"))
+    events.append(StateEvent("stochastic_leap", "leap_clock > leap_due",
+                             (*leaps, *(set_value(p.entered, 0) for p in populations),
+                              set_value("leap_clock", 0),
+                              set_value("leap_due", f"ifelse({awake}, leap_interval, {IDLE})"))))
+    events.append(StateEvent("stochastic_wake", f"({awake}) & ({idle})", soon))
     fastest = "max(" + ", ".join(p.event_rate() for p in populations) + ", 0)" \
         if len(populations) > 1 else f"max({populations[0].event_rate()}, 0)"
     return Model(
@@ -133,12 +166,12 @@ def small_numbers_model(populations: tuple[StochasticPopulation, ...]) -> Model:
                                 f"min(dt_leap, max(dt_leap_min, leap_events/max({fastest}, "
                                 "1e-300)))", "day",
                                 "length of the next stochastic leap")],
-        # the clock runs while a stochastic population holds or expects more than a millionth
-        # of a cell per leap: rounding residue in a state that should be exactly zero (1e-20
-        # cells from a stiff step's linear solve) would otherwise start and stop it over and
-        # over, a discontinuity the solver can only step through in tiny steps
-        equations={"leap_clock": "ifelse(stochastic_activity > 1e-6*one_cell, 1, 0)",
-                   **{p.flag: "0" for p in populations}},
+        # the schedule wakes while a stochastic population holds or expects more than a
+        # millionth of a cell per leap: rounding residue in a state that should be exactly
+        # zero (1e-20 cells from a stiff step's linear solve) would otherwise wake it over and
+        # over
+        equations={"leap_clock": "1", "leap_due": "0",
+                   **{p.flag: "0" for p in populations}, **{p.entered: "0" for p in populations}},
         events=events,
         description=__doc__.splitlines()[0],
     )

@@ -24,7 +24,8 @@ INFO_SWITCHES = 3
 INFO_EVENTS = 4
 INFO_STIFF_STEPS = 5
 INFO_TERMINATED = 6
-INFO_SIZE = 7
+INFO_RETAKEN = 7  # steps redone to end at a located event crossing
+INFO_SIZE = 8
 
 # Switch to Rosenbrock when h|λ| (Hairer & Wanner's estimate, IV.2) passes STIFF_RATIO on
 # STIFF_COUNT steps. Hairer's DOPRI5 waits for 3.25, DOPRI5's stability boundary; switching
@@ -277,6 +278,30 @@ def sorted_occurrences(p, times, order):
 
 
 @njit(cache=True)
+def clock_time(j, t, y, p, g_sign):
+    """When clocked state event j (its function: a clock minus a held value, see
+    ``event_clock`` in code generation) will have crossed, if it has not yet: the first float
+    after its clock reaches the held value, as a located crossing would give; inf otherwise."""
+    clock = STATE_EVENT_CLOCK[j]
+    if clock == NOT_CLOCKED or g_sign[j] >= 0.0:
+        return math.inf
+    due = p[STATE_EVENT_DUE[j]] if STATE_EVENT_DUE_IS_PARAM[j] else y[STATE_EVENT_DUE[j]]
+    now = t if clock == CLOCK_IS_TIME else y[clock]
+    if not due > now:
+        return math.inf
+    return next_up(t + (due - now))
+
+
+@njit(cache=True)
+def clock_stop(t, y, p, g_sign):
+    """The earliest :func:`clock_time` of all clocked state events (inf if none)."""
+    stop = math.inf
+    for j in range(N_STATE_EVENTS):
+        stop = min(stop, clock_time(j, t, y, p, g_sign))
+    return stop
+
+
+@njit(cache=True)
 def next_up(x):
     """The smallest float above x (finite x): np.nextafter(x, inf), written with frexp/ldexp
     because the GPU target has no nextafter."""
@@ -387,6 +412,12 @@ def integrate_patient(t_eval, y, p, rtol, atol, method, max_steps, h_first, h_ma
         if i_occ < N_TIME_OCCURRENCES and occ_times[occ_order[i_occ]] <= t_end:
             next_stop = occ_times[occ_order[i_occ]]
             stop_is_event = True
+        # a clocked state event is stepped to, like a time event, instead of searched for
+        t_clock = clock_stop(t, y, p, g_sign)
+        stop_is_clock = t_clock <= next_stop
+        if stop_is_clock:
+            stop_is_event = stop_is_event and next_stop == t_clock
+            next_stop = t_clock
         hit_stop = False
         if t + 1.01 * h >= next_stop:
             h = next_stop - t
@@ -426,7 +457,10 @@ def integrate_patient(t_eval, y, p, rtol, atol, method, max_steps, h_first, h_ma
             model_event_g(t_new, y_new, p, g_new)
             for j in range(N_STATE_EVENTS):
                 theta_event[j] = 2.0
-                if crosses(g_sign[j], g_new[j], STATE_EVENT_DIRECTION[j]):
+                if hit_stop and stop_is_clock and clock_time(j, t, y, p, g_sign) == next_stop:
+                    theta_event[j] = 1.0  # its clock reached the held value at the step's end
+                    theta_first = min(theta_first, 1.0)
+                elif crosses(g_sign[j], g_new[j], STATE_EVENT_DIRECTION[j]):
                     if not dense_ready:
                         prepare_dense(stiff, h, y, y_new, k, kr, dense_dp, dense_ros)
                         dense_ready = True
@@ -440,6 +474,7 @@ def integrate_patient(t_eval, y, p, rtol, atol, method, max_steps, h_first, h_ma
             # across the change the event marks.
             h = theta_first * h
             retaken = True
+            info[INFO_RETAKEN] += 1
             continue
         retaken = False
         info[INFO_ACCEPTED] += 1
@@ -505,6 +540,11 @@ def integrate_patient(t_eval, y, p, rtol, atol, method, max_steps, h_first, h_ma
             break
         model_event_g(t, y, p, g_prev)
         update_signs(g_prev, g_sign)
+        if state_event:
+            for j in range(N_STATE_EVENTS):
+                # a clocked event fired with its function (by rounding) at zero: it has crossed
+                if fired_now[j] and STATE_EVENT_CLOCK[j] != NOT_CLOCKED and g_prev[j] == 0.0:
+                    g_sign[j] = 1.0
         if stiff or changed:
             model_rhs(t_rhs, y, p, f0)
             if not all_finite(f0):
