@@ -146,7 +146,7 @@ def _grades_of(inputs: dict[str, np.ndarray], points: np.ndarray) -> dict[str, n
     out_of_range = (temperature < low) | (temperature > high)
     if out_of_range.any():
         _grade_point_at(inputs, int(points[out_of_range.argmax()]))  # raises the calculator's error
-    combinations, which = np.unique(keys, axis=0, return_inverse=True)
+    combinations, which = _unique_rows(keys)
     grades = {scale: np.zeros(points.size, dtype=int) for scale in SCALES[:4]}
     for c, key in enumerate(map(tuple, combinations)):
         if key not in _GRADES_BY_FINDINGS:
@@ -156,6 +156,20 @@ def _grades_of(inputs: dict[str, np.ndarray], points: np.ndarray) -> dict[str, n
         for scale, grade in _GRADES_BY_FINDINGS[key].items():
             grades[scale][which == c] = grade
     return grades
+
+
+def _unique_rows(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(keys, axis=0, return_inverse=True)`` for integer rows, by sorting one
+    mixed-radix code per row (several times faster than sorting the rows)."""
+    low = keys.min(axis=0)
+    span = keys.max(axis=0) - low + 1
+    if float(np.prod(span.astype(float))) >= 2.0**62:
+        combinations, which = np.unique(keys, axis=0, return_inverse=True)
+        return combinations, which.ravel()
+    radix = np.concatenate([[1], np.cumprod(span[:0:-1])])[::-1]
+    codes, first, which = np.unique((keys - low) @ radix, return_index=True,
+                                    return_inverse=True)
+    return keys[first], which
 
 
 def grade_run(run, grid: np.ndarray, anticytokine_from: float) -> GradeSeries:

@@ -281,9 +281,8 @@ def next_action(policy: Policy, schedule: Schedule, time: np.ndarray, crs: np.nd
                 icans: np.ndarray, after: float, toci_dose_mg: float) -> bool:
     """Apply the earliest decision after ``after`` to ``schedule``; False when none is due."""
     toci = policy.tocilizumab
-    for t, crs_grade, icans_grade in zip(time, crs, icans, strict=True):
-        if t + RESPONSE_DELAY_DAYS < after or t < 0:
-            continue
+    for i in _decision_points(policy, time, crs, icans, after):
+        t, crs_grade, icans_grade = time[i], crs[i], icans[i]
         when = float(t) + RESPONSE_DELAY_DAYS
         if toci is not None and crs_grade >= toci.from_crs_grade and _toci_allowed(
                 toci, schedule.toci_times, when):
@@ -306,6 +305,25 @@ def next_action(policy: Policy, schedule: Schedule, time: np.ndarray, crs: np.nd
                                  f"{max(crs_grade, icans_grade):g})"))
             return True
     return False
+
+
+def _decision_points(policy: Policy, time: np.ndarray, crs: np.ndarray, icans: np.ndarray,
+                     after: float) -> np.ndarray:
+    """Indices, in time order, of the grading points from ``after`` at which some rule of the
+    policy is met (the only points where a decision can be due)."""
+    crs, icans = np.asarray(crs), np.asarray(icans)
+    met = np.zeros(len(time), dtype=bool)
+    if policy.tocilizumab is not None:
+        met |= crs >= policy.tocilizumab.from_crs_grade
+    for icans_from, crs_from, *_ in policy.steroids:
+        if icans_from is not None:
+            met |= icans >= icans_from
+        if crs_from is not None:
+            met |= crs >= crs_from
+    if policy.safety_switch_from_grade is not None:
+        met |= np.maximum(crs, icans) >= policy.safety_switch_from_grade
+    time = np.asarray(time)
+    return np.flatnonzero(met & (time + RESPONSE_DELAY_DAYS >= after) & (time >= 0))
 
 
 def _toci_allowed(toci: Tocilizumab, given: list[float], t: float) -> bool:
