@@ -120,7 +120,8 @@ def test_patient_without_measurable_disease_at_baseline_is_not_evaluable():
     from cartsim.therapy.simulate import PatientRun
 
     time = np.array([-6.0, 0.0, 28.0])
-    run = PatientRun(time, {"spd_mm2": np.zeros(3), "tumour_cells": np.zeros(3)}, {}, "ok", [])
+    run = PatientRun.from_columns(time, {"spd_mm2": np.zeros(3), "tumour_cells": np.zeros(3)},
+                                  {})
     assert assess(run, "Lugano", [28.0], baseline_day=-6.0, n_lesions=4.0) == []
 
 

@@ -278,11 +278,10 @@ def _restart_day(time: np.ndarray, day: float, values: dict[str, float]) -> floa
 def _spliced(run: PatientRun, later: PatientRun) -> PatientRun:
     """``run`` up to where ``later`` starts, then ``later``."""
     keep = run.time < later.time[0] - 1e-9
-    return PatientRun(np.concatenate([run.time[keep], later.time]),
-                      {k: np.concatenate([v[keep], later.observables[k]])
-                       for k, v in run.observables.items()},
-                      {k: np.concatenate([v[keep], later.states[k]])
-                       for k, v in run.states.items()},
+    return PatientRun(np.concatenate([run.time[keep], later.time]), run.observable_names,
+                      np.concatenate([run.observable_values[keep], later.observable_values]),
+                      run.state_names,
+                      np.concatenate([run.state_values[keep], later.state_values]),
                       later.status, [])
 
 
@@ -465,7 +464,7 @@ def _rescue(journey: Journey, run: PatientRun, values: dict[str, float], schedul
     start = float(run.time[run.index(start)])
     y0 = run.state_vector(start)
     if therapy.retarget:  # the first product's cells target the lost antigen: dropped
-        names = list(run.states)
+        names = list(run.state_names)
         for cell in CAR_T_STATE_NAMES:
             y0[names.index(cell)] = 0.0
     rescue_values = {**values, **schedule.parameters(),

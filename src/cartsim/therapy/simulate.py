@@ -49,31 +49,58 @@ def preset_parameters(*presets: Preset, **overrides: float) -> dict[str, float]:
 
 @dataclass(frozen=True)
 class PatientRun:
-    """One patient's trajectory: ``time`` (days from infusion) and one array per observable."""
+    """One patient's trajectory: ``time`` (days from infusion) and its observables and states,
+    one column per name of two matrices (time x name), so a journey slices and splices a run
+    with two array operations; plus the solver's status and the event log."""
 
     time: np.ndarray
-    observables: dict[str, np.ndarray]
-    states: dict[str, np.ndarray]
+    observable_names: tuple[str, ...]
+    observable_values: np.ndarray
+    state_names: tuple[str, ...]
+    state_values: np.ndarray
     status: str
     events: list[tuple[float, str]]
 
-    def __getitem__(self, name: str) -> np.ndarray:
-        if name in self.observables:
-            return self.observables[name]
-        return self.states[name]
+    @classmethod
+    def from_columns(cls, time: np.ndarray, observables: dict[str, np.ndarray],
+                     states: dict[str, np.ndarray], status: str = "ok",
+                     events: list[tuple[float, str]] | None = None) -> PatientRun:
+        """A run from one array per observable and per state."""
+        def matrix(columns: dict[str, np.ndarray]) -> np.ndarray:
+            if not columns:
+                return np.zeros((len(time), 0))
+            return np.column_stack(list(columns.values()))
+
+        return cls(np.asarray(time), tuple(observables), matrix(observables), tuple(states),
+                   matrix(states), status, list(events or []))
 
     @classmethod
     def from_result(cls, result, row: int, first: int = 0,
                     last: int | None = None) -> PatientRun:
         """Patient ``row`` of an ensemble result, over output times first .. last - 1."""
         part = slice(first, last)
-        return cls(time=result.t[part],
-                   observables={n: result.observables[row, part, k]
-                                for k, n in enumerate(result.observable_names)},
-                   states={n: result.states[row, part, k]
-                           for k, n in enumerate(result.state_names)},
-                   status=result.message(row),
-                   events=list(result.events(row)))
+        return cls(result.t[part], tuple(result.observable_names),
+                   result.observables[row, part, :], tuple(result.state_names),
+                   result.states[row, part, :], result.message(row), list(result.events(row)))
+
+    @functools.cached_property
+    def _columns(self) -> dict[str, np.ndarray]:
+        """Every observable's and state's column (observables first, as ``run[name]`` looks)."""
+        columns = {n: self.state_values[:, k] for k, n in enumerate(self.state_names)}
+        columns.update({n: self.observable_values[:, k]
+                        for k, n in enumerate(self.observable_names)})
+        return columns
+
+    @property
+    def observables(self) -> dict[str, np.ndarray]:
+        return {n: self.observable_values[:, k] for k, n in enumerate(self.observable_names)}
+
+    @property
+    def states(self) -> dict[str, np.ndarray]:
+        return {n: self.state_values[:, k] for k, n in enumerate(self.state_names)}
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        return self._columns[name]
 
     def index(self, day: float) -> int:
         """The output time nearest ``day``."""
@@ -85,8 +112,7 @@ class PatientRun:
 
     def state_vector(self, day: float) -> np.ndarray:
         """All states at the output time nearest ``day``, in model order (to continue from)."""
-        i = self.index(day)
-        return np.array([values[i] for values in self.states.values()])
+        return self.state_values[self.index(day)].copy()
 
     def extinction_day(self, names, after: float = 0.0) -> float | None:
         """First output day from ``after`` on when the states or observables ``names`` are
@@ -103,8 +129,8 @@ class PatientRun:
     def until(self, day: float) -> PatientRun:
         """The trajectory and event log up to ``day``."""
         keep = self.time <= day + 1e-9
-        return PatientRun(self.time[keep], {k: v[keep] for k, v in self.observables.items()},
-                          {k: v[keep] for k, v in self.states.items()}, self.status,
+        return PatientRun(self.time[keep], self.observable_names, self.observable_values[keep],
+                          self.state_names, self.state_values[keep], self.status,
                           [e for e in self.events if e[0] <= day])
 
 
