@@ -149,12 +149,13 @@ def _grades_of(inputs: dict[str, np.ndarray], points: np.ndarray) -> dict[str, n
     combinations, which = _unique_rows(keys)
     grades = {scale: np.zeros(points.size, dtype=int) for scale in SCALES[:4]}
     for c, key in enumerate(map(tuple, combinations)):
+        members = which == c
         if key not in _GRADES_BY_FINDINGS:
-            first = int(points[np.argmax(which == c)])
+            first = int(points[members.argmax()])
             _GRADES_BY_FINDINGS[key] = {scale: grade for scale, (grade, _)
                                         in _grade_point_at(inputs, first).items()}
         for scale, grade in _GRADES_BY_FINDINGS[key].items():
-            grades[scale][which == c] = grade
+            grades[scale][members] = grade
     return grades
 
 
@@ -167,8 +168,7 @@ def _unique_rows(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         combinations, which = np.unique(keys, axis=0, return_inverse=True)
         return combinations, which.ravel()
     radix = np.concatenate([[1], np.cumprod(span[:0:-1])])[::-1]
-    codes, first, which = np.unique((keys - low) @ radix, return_index=True,
-                                    return_inverse=True)
+    _, first, which = np.unique((keys - low) @ radix, return_index=True, return_inverse=True)
     return keys[first], which
 
 

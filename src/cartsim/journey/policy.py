@@ -311,8 +311,8 @@ def _decision_points(policy: Policy, time: np.ndarray, crs: np.ndarray, icans: n
                      after: float) -> np.ndarray:
     """Indices, in time order, of the grading points from ``after`` at which some rule of the
     policy is met (the only points where a decision can be due)."""
-    crs, icans = np.asarray(crs), np.asarray(icans)
-    met = np.zeros(len(time), dtype=bool)
+    time, crs, icans = np.asarray(time), np.asarray(crs), np.asarray(icans)
+    met = np.zeros(time.size, dtype=bool)
     if policy.tocilizumab is not None:
         met |= crs >= policy.tocilizumab.from_crs_grade
     for icans_from, crs_from, *_ in policy.steroids:
@@ -322,7 +322,6 @@ def _decision_points(policy: Policy, time: np.ndarray, crs: np.ndarray, icans: n
             met |= crs >= crs_from
     if policy.safety_switch_from_grade is not None:
         met |= np.maximum(crs, icans) >= policy.safety_switch_from_grade
-    time = np.asarray(time)
     return np.flatnonzero(met & (time + RESPONSE_DELAY_DAYS >= after) & (time >= 0))
 
 

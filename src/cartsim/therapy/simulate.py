@@ -85,11 +85,8 @@ class PatientRun:
 
     @functools.cached_property
     def _columns(self) -> dict[str, np.ndarray]:
-        """Every observable's and state's column (observables first, as ``run[name]`` looks)."""
-        columns = {n: self.state_values[:, k] for k, n in enumerate(self.state_names)}
-        columns.update({n: self.observable_values[:, k]
-                        for k, n in enumerate(self.observable_names)})
-        return columns
+        """Every state's and observable's column (an observable wins a shared name)."""
+        return {**self.states, **self.observables}
 
     @property
     def observables(self) -> dict[str, np.ndarray]:

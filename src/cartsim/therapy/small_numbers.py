@@ -40,7 +40,9 @@ SMALL_NUMBER_PARAMETERS = (
         "a leap is short while cells are killed fast and their rates change fast",
         "expected births and deaths per cell in one leap"),
     par("dt_leap_min", 0.01, "day", "chosen: a floor that keeps leaps from chattering when "
-        "killing is very fast (rate above 25/day)", "shortest time between stochastic leaps"),
+        "killing is very fast (rate above 25/day)", "shortest time between stochastic leaps, "
+        "and the wait for the first leap after the start, an entry into stochastic mode or a "
+        "wake-up"),
 )
 
 
@@ -140,12 +142,12 @@ def small_numbers_model(populations: tuple[StochasticPopulation, ...]) -> Model:
                      f"leap_clock at which the next stochastic leap comes ({IDLE}: none)")]
     idle = f"leap_due > 0.5*{IDLE}"
     awake = "stochastic_activity > 1e-6*one_cell"
-    soon = (set_value("leap_clock", f"ifelse({idle}, 0, leap_clock)"),
+    clock_now = f"ifelse({idle}, 0, leap_clock)"  # an idle clock restarts from 0
+    soon = (set_value("leap_clock", clock_now),
             set_value("leap_due", f"ifelse({idle}, dt_leap_min, "
                                   "min(leap_due, leap_clock + dt_leap_min))"))
     events = [StateEvent(f"enter_stochastic_{p.state}", f"{p.state} < {p.threshold}",
-                         (set_value(p.flag, 1),
-                          set_value(p.entered, f"ifelse({idle}, 0, leap_clock)"), *soon))
+                         (set_value(p.flag, 1), set_value(p.entered, clock_now), *soon))
               for p in populations]
     # the clock is reset after the populations are drawn: their actions read the leap's length
     leaps = tuple(a for p in populations for a in p.leap_actions(f"leap_clock - {p.entered}"))
