@@ -24,9 +24,11 @@ def known_solution_model() -> c.Model:
     )
 
 
-def birth_death_model(events=()) -> c.Model:
-    """A population X growing at b and dying at d, whose last cells (below 200) are simulated
-    as a stochastic birth-death process; ``events`` are added to the population model."""
+def birth_death_model(events=(), death: str = "d", inflow: str = "0",
+                      parameters=()) -> c.Model:
+    """A population X growing at b, dying at ``death`` (per cell and day) and fed by ``inflow``
+    (Gcell/day), whose last cells (below 200) are simulated as a stochastic birth-death process;
+    ``events`` and ``parameters`` are added to the population model."""
     from cartsim.therapy.common import GCELL_PER_CELL
     from cartsim.therapy.small_numbers import StochasticPopulation, small_numbers_model
 
@@ -35,11 +37,12 @@ def birth_death_model(events=()) -> c.Model:
         states=[c.State("X", "Gcell", "n0*one_cell", "cells")],
         parameters=[c.Parameter("b", 0.4, "1/day", source="test"),
                     c.Parameter("d", 0.6, "1/day", source="test"),
-                    c.Parameter("n0", 20.0, "", source="test"), GCELL_PER_CELL],
-        equations={"X": "(1 - stoch_X)*(b - d)*X"},
+                    c.Parameter("n0", 20.0, "", source="test"), GCELL_PER_CELL, *parameters],
+        equations={"X": f"(1 - stoch_X)*((b - ({death}))*X + {inflow})"},
         events=list(events),
     )
-    return c.compose(population, small_numbers_model((StochasticPopulation("X", "b", "d"),)))
+    return c.compose(population,
+                     small_numbers_model((StochasticPopulation("X", "b", death, inflow),)))
 
 
 def dosing_model() -> c.Model:

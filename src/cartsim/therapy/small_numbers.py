@@ -3,17 +3,18 @@
 A population followed by this module switches to a stochastic birth-death description when it
 falls below ``n_stochastic`` cells (Kimmel 2021: 100 tumour cells) and back once it exceeds twice
 that. In stochastic mode its deterministic drift is switched off and leaps of the linear
-birth-death process replace it: over a leap of ``tau`` days with the per-cell rates frozen at
-its start, each cell's lineage dies out or grows to a geometric number of cells, which is the
-exact transition of the process (Kendall 1948), and ``Poisson(inflow*tau)`` cells arrive from
-other populations (mutation). Because the transition is exact for constant rates, a leap may be
+birth-death process replace it: over a leap of ``tau`` days, with each per-cell rate held at the
+mean of its values at the leap's two ends (the trapezoid rule), each cell's lineage dies out or
+grows to a geometric number of cells, which is the exact transition of the process for constant
+rates (Kendall 1948), and cells arriving from other populations (mutation, conversion) live
+the rest of the leap from their arrival. The mean rate makes a pure-death leap exact for a
+rate linear in time too, so the error is second order in the rates' drift and a leap may be
 long: ``tau`` is the time until each cell expects ``leap_events`` births or deaths, at most
-``dt_leap``, so the only error is the rates' drift within a leap (the tests bound the
-extinction probabilities against the exact process). The next leap's time is fixed when a leap
-(or a population's entry into stochastic mode) happens, so the solver steps to it as it steps
-to a dose instead of searching for it. Extinction is a per-patient random event
-drawn from the engine's counter-based streams, so cure versus relapse is a probability that is
-reproducible in any parallel layout.
+``dt_leap`` (the tests bound the extinction probabilities against the exact process). The
+next leap's time is fixed when a leap (or a population's entry into stochastic mode) happens,
+so the solver steps to it as it steps to a dose instead of searching for it. Extinction is a
+per-patient random event drawn from the engine's counter-based streams, so cure versus relapse
+is a probability that is reproducible in any parallel layout.
 """
 
 from __future__ import annotations
@@ -31,16 +32,18 @@ SMALL_NUMBER_PARAMETERS = (
     par("one_cell", 1e-9, "Gcell", "definition: one cell in Gcell", "a single cell"),
     par("n_stochastic", 100.0, "", "kimmel2021: Table 1 stoch_threshold (100 cells)",
         "population size below which a population is simulated stochastically"),
-    par("dt_leap", 1.0, "day", "chosen: the per-cell rates of CAR-T and tumour cells drift "
-        "over days; leaps of at most 1 day give the cure, CAR-T loss and response rates of "
-        "20-times finer leaps within sampling error (benchmarks/small_numbers.py)",
+    par("dt_leap", 2.0, "day", "chosen: leaps of at most 2 days (with leap_events 1) give the "
+        "cure, CAR-T loss and response rates of 20-to-40-times finer leaps within sampling "
+        "error, 4,000 patients per product (benchmarks/small_numbers.py); 3 days moved "
+        "tisa-cel's day-28 response by 1.3 standard errors",
         "longest time between stochastic leaps"),
-    par("leap_events", 0.25, "", "chosen: the usual tau-leap rule (Cao, Gillespie & Petzold "
-        "2006) of a bounded expected change per leap, here a quarter of an event per cell, so "
-        "a leap is short while cells are killed fast and their rates change fast",
+    par("leap_events", 1.0, "", "chosen: the usual tau-leap rule (Cao, Gillespie & Petzold "
+        "2006) of a bounded expected change per leap, here one event per cell: the mean rates "
+        "over a leap and arrivals living the rest of it leave the rates' curvature as the only "
+        "error (0.25 and 0.5 gave the same endpoints within sampling error, 30 % slower)",
         "expected births and deaths per cell in one leap"),
     par("dt_leap_min", 0.01, "day", "chosen: a floor that keeps leaps from chattering when "
-        "killing is very fast (rate above 25/day)", "shortest time between stochastic leaps, "
+        "killing is very fast (rate above 100/day)", "shortest time between stochastic leaps, "
         "and the wait for the first leap after the start, an entry into stochastic mode or a "
         "wake-up"),
 )
@@ -72,35 +75,71 @@ class StochasticPopulation:
     def entered(self) -> str:
         return f"entered_{self.state}"
 
+    @property
+    def birth_before(self) -> str:
+        """The birth rate at the last leap (or entry, or wake-up); UNKNOWN before any."""
+        return f"birth_at_leap_{self.state}"
+
+    @property
+    def death_before(self) -> str:
+        return f"death_at_leap_{self.state}"
+
+    def note_rates(self) -> tuple[Action, ...]:
+        """Hold the current rates: the next leap averages them with its own."""
+        return (set_value(self.birth_before, self.birth), set_value(self.death_before, self.death))
+
+    def mean_rate(self, now: str, before: str) -> str:
+        """The rate over a leap: the mean of its values at both ends (the trapezoid rule,
+        exact for rates linear in time), or its value now when the start is not known."""
+        return f"ifelse({before} < 0, {now}, (({now}) + {before})/2)"
+
     def drift_factor(self) -> str:
         """Multiplies the population's deterministic equation: 0 in stochastic mode."""
         return f"(1 - {self.flag})"
 
+    def holding(self) -> str:
+        """Cells held or expected within ``dt_leap`` while stochastic (0 otherwise), in Gcell."""
+        return f"{self.flag}*({self.state} + ({self.inflow})*dt_leap)"
+
     def event_rate(self) -> str:
-        """Births and deaths per cell per day while stochastic (0 otherwise)."""
-        return f"{self.flag}*(({self.birth}) + ({self.death}))"
+        """Births and deaths per cell per day while stochastic and holding more than a
+        millionth of a cell (0 otherwise): an empty population draws nothing, so the rates of
+        a clone already extinct must not shorten the leaps of the others."""
+        return (f"ifelse({self.holding()} > 1e-6*one_cell, "
+                f"({self.birth}) + ({self.death}), 0)")
 
     def leap_actions(self, length: str) -> tuple[Action, ...]:
         """At a leap of ``length`` days: draw the new size if stochastic, and leave
         stochastic mode if large.
 
-        With birth rate b, death rate d, r = b - d and phi = (exp(r*tau) - 1)/r, one cell's
+        With birth rate b, death rate d (each the mean over the leap, see ``mean_rate``),
+        r = b - d and phi = (exp(r*tau) - 1)/r, one cell's
         lineage is extinct after tau with probability d*phi/(1 + b*phi) and otherwise holds
         1 + Geometric cells, each further cell with probability b*phi/(1 + b*phi). The n cells'
         surviving lineages are a binomial draw, their extra cells a negative binomial draw
-        (one draw object used twice, which code generation evaluates once).
+        (one draw object used twice, which code generation evaluates once). Cells arriving
+        during the leap live the rest of it (their survival integrated over arrival times).
         """
-        rate = f"(({self.birth}) - ({self.death}))"
+        birth = f"({self.mean_rate(self.birth, self.birth_before)})"
+        death = f"({self.mean_rate(self.death, self.death_before)})"
+        rate = f"({birth} - {death})"
         tau = f"({length})"
         phi = (f"ifelse(abs({rate}*{tau}) < 1e-6, {tau}*(1 + {rate}*{tau}/2), "
                f"(exp({rate}*{tau}) - 1)/{rate})")
-        p_survive = f"(1 - ({self.death})*{phi}/(1 + ({self.birth})*{phi}))"
-        p_stop = f"(1/(1 + ({self.birth})*{phi}))"
+        p_survive = f"(1 - {death}*{phi}/(1 + {birth}*{phi}))"
+        p_stop = f"(1/(1 + {birth}*{phi}))"
         survivors = _sympy(f"rand_binomial(floor({self.state}/one_cell + 0.5), {p_survive})")
         extra = _sympy(f"rand_negbinomial(survivors_, {p_stop})").subs(
             sp.Symbol("survivors_"), survivors)
-        arrivals = _sympy(f"rand_poisson(({self.inflow})*{tau}/one_cell)")
-        drawn = (survivors + extra + arrivals) * sp.Symbol("one_cell")
+        # an arrival at s lives the rest of the leap: survivors Poisson(inflow * I), with
+        # I = integral of the survival probability over the leap = log(1 + b*phi)/b, each with
+        # geometric extra cells matching the mean inflow*phi (exact for pure death)
+        lived = (f"ifelse({birth}*{phi} < 1e-6, {phi}*(1 - {birth}*{phi}/2), "
+                 f"log(1 + {birth}*{phi})/{birth})")
+        arrived = _sympy(f"rand_poisson(({self.inflow})*{lived}/one_cell)")
+        arrived_extra = _sympy(f"rand_negbinomial(arrived_, ifelse({phi} > 0, "
+                               f"{lived}/{phi}, 1))").subs(sp.Symbol("arrived_"), arrived)
+        drawn = (survivors + extra + arrived + arrived_extra) * sp.Symbol("one_cell")
         stochastic = _sympy(f"({self.flag} > 0.5) & "
                             f"({self.state} <= 2*n_stochastic*one_cell)")
         large = f"{self.state} > 2*n_stochastic*one_cell"
@@ -116,6 +155,8 @@ def _sympy(text: str) -> sp.Basic:
     return parse(text, names, context="stochastic leap")
 
 
+UNKNOWN = -1.0
+"""A held rate before the first leap, entry or wake-up has noted it."""
 IDLE = "1e300"
 """``leap_due`` while no stochastic population holds or expects a cell: no leap is scheduled."""
 
@@ -136,7 +177,11 @@ def small_numbers_model(populations: tuple[StochasticPopulation, ...]) -> Model:
               for p in populations]
     states += [State(p.entered, "day", 0.0, f"leap_clock when {p.state} entered stochastic "
                      "mode since the last leap (0: before it)") for p in populations]
-    active = " + ".join(f"{p.flag}*({p.state} + ({p.inflow})*dt_leap)" for p in populations)
+    active = " + ".join(p.holding() for p in populations)
+    states += [State(held, "1/day", UNKNOWN, f"per-cell {kind} rate of {p.state} at the last "
+                     f"leap, entry or wake-up ({UNKNOWN}: none yet)", nonnegative=False)
+               for p in populations
+               for held, kind in ((p.birth_before, "birth"), (p.death_before, "death"))]
     states += [State("leap_clock", "day", 0.0, "days since the last stochastic leap"),
                State("leap_due", "day", "dt_leap_min",
                      f"leap_clock at which the next stochastic leap comes ({IDLE}: none)")]
@@ -146,16 +191,24 @@ def small_numbers_model(populations: tuple[StochasticPopulation, ...]) -> Model:
     soon = (set_value("leap_clock", clock_now),
             set_value("leap_due", f"ifelse({idle}, dt_leap_min, "
                                   "min(leap_due, leap_clock + dt_leap_min))"))
+    noted = tuple(a for p in populations for a in p.note_rates())
     events = [StateEvent(f"enter_stochastic_{p.state}", f"{p.state} < {p.threshold}",
-                         (set_value(p.flag, 1), set_value(p.entered, clock_now), *soon))
+                         (set_value(p.flag, 1), set_value(p.entered, clock_now), *soon,
+                          *p.note_rates()))
               for p in populations]
     # the clock is reset after the populations are drawn: their actions read the leap's length
     leaps = tuple(a for p in populations for a in p.leap_actions(f"leap_clock - {p.entered}"))
     events.append(StateEvent("stochastic_leap", "leap_clock > leap_due",
-                             (*leaps, *(set_value(p.entered, 0) for p in populations),
+                             (*leaps, *(set_value(p.entered, 0) for p in populations), *noted,
                               set_value("leap_clock", 0),
                               set_value("leap_due", f"ifelse({awake}, leap_interval, {IDLE})"))))
-    events.append(StateEvent("stochastic_wake", f"({awake}) & ({idle})", soon))
+    events.append(StateEvent("stochastic_wake", f"({awake}) & ({idle})", (*soon, *noted)))
+    # cells added to a stochastic population (an infusion) end its stochastic mode at once:
+    # waiting for the next leap would hold the infused cells without drift for up to dt_leap
+    events += [StateEvent(f"leave_stochastic_{p.state}",
+                          f"({p.flag} > 0.5) & ({p.state} > 2*n_stochastic*one_cell)",
+                          (set_value(p.flag, 0),))
+               for p in populations]
     fastest = "max(" + ", ".join(p.event_rate() for p in populations) + ", 0)" \
         if len(populations) > 1 else f"max({populations[0].event_rate()}, 0)"
     return Model(
@@ -173,7 +226,8 @@ def small_numbers_model(populations: tuple[StochasticPopulation, ...]) -> Model:
         # zero (1e-20 cells from a stiff step's linear solve) would otherwise wake it over and
         # over
         equations={"leap_clock": "1", "leap_due": "0",
-                   **{p.flag: "0" for p in populations}, **{p.entered: "0" for p in populations}},
+                   **{p.flag: "0" for p in populations}, **{p.entered: "0" for p in populations},
+                   **{held: "0" for p in populations for held in (p.birth_before, p.death_before)}},
         events=events,
         description=__doc__.splitlines()[0],
     )
