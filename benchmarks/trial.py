@@ -10,7 +10,8 @@ In one run on this machine (run it otherwise idle):
 (d) the therapy model exported to SBML in a libroadrunner loop on a sample (or why not);
 (e) with ``--million``: 10^6 patients through ``run_trial`` with peak resident memory;
 (f) Dask with two local workers against in-process, on the same patients.
-Solver statistics (accepted steps, events per patient) are printed so a regression shows.
+Solver statistics (accepted steps, events per patient) and the time to load the model (with
+a warm cache: its symbolic resolution) are printed so a regression shows.
 The last line is one JSON object with every number.
 
     python benchmarks/trial.py               # a few minutes
@@ -155,9 +156,13 @@ def main() -> None:
     parser.add_argument("--gpu", action="store_true", help="the GPU against the CPU")
     parser.add_argument("--no-dask", action="store_true")
     args = parser.parse_args()
+    start = time.perf_counter()
     compiled_therapy_model()  # compile or load before any timing
     numbers: dict = {"machine": {"cores": available_cores(), "python": platform.python_version(),
-                                 "processor": platform.processor()}}
+                                 "processor": platform.processor()},
+                     "model_load_seconds": round(time.perf_counter() - start, 1)}
+    print("model loaded (resolved, generated, compiled or read from the cache) in "
+          f"{numbers['model_load_seconds']} s", flush=True)
     for label, name in SCENARIOS.items():
         protocol = two_year(name)
         entry = {"scenario": name,

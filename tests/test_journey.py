@@ -24,6 +24,7 @@ from cartsim.journey.policy import (
     with_prophylaxis,
 )
 from cartsim.journey.rescue import THERAPIES, choose_rescue, rescue_parameters
+from cartsim.journey.run import GradingTimes
 from cartsim.journey.scenarios import builtin_scenarios, scenario_path
 from cartsim.presets import disease, product
 from cartsim.therapy.simulate import preset_parameters, simulate_values
@@ -41,11 +42,31 @@ SHORT = {"follow_up_days": 30.0, "visits": {"days": [28.0]}, "rescue": {"enabled
     ({"product": "no-cel"}, "product"),
     ({"patient": {"parameters": {"T0": "big"}}}, "patient.parameters.T0"),
     ({"patient": []}, "patient"),
+    ({"monitoring": {"follow_up_grading_interval_hours": 3}},
+     "monitoring.follow_up_grading_interval_hours"),   # finer than close monitoring
+    ({"monitoring": {"follow_up_grading_interval_hours": 20}},
+     "monitoring.follow_up_grading_interval_hours"),   # not a multiple of 6 h
 ])
 def test_protocol_errors_name_the_key(given, path):
     with pytest.raises(ProtocolError) as err:
         protocol_from_mapping(given, "scenario.yaml")
     assert path in str(err.value) and "scenario.yaml" in str(err.value)
+
+
+def test_grading_is_close_during_monitoring_and_daily_after():
+    times = GradingTimes(close=0.25, follow_up=1.0, monitoring_days=28.0)
+    first_line = times.grid(-30.4, 60.0, line_start=0.0)
+    assert first_line[0] == -30.5 and first_line[-1] == 60.0  # from the time at or before
+    steps = np.diff(first_line)
+    assert np.allclose(steps[first_line[1:] <= 28.0], 0.25)
+    assert np.allclose(steps[first_line[:-1] >= 28.0], 1.0)
+    rescue = times.grid(100.25, 140.0, line_start=100.25)
+    assert np.allclose(np.diff(rescue[rescue <= 128.25]), 0.25)
+    assert list(rescue[rescue > 128.25]) == [129.0 + k for k in range(12)]  # on day 0's lattice
+    journey = run_journey(protocol_from_mapping({**SHORT, "follow_up_days": 40.0}))
+    graded = journey.grades.time
+    assert np.allclose(np.diff(graded[graded <= 28.0]), 0.25)
+    assert np.allclose(np.diff(graded[graded >= 28.0]), 1.0)
 
 
 def test_builtin_scenarios_are_valid():
@@ -324,8 +345,9 @@ def test_journey_command_writes_events_grades_and_plot(tmp_path, capsys):
     kinds = [e["kind"] for e in events]
     assert kinds[0] == "apheresis" and "infusion" in kinds
     monitoring = [(float(e["day"]), e["detail"]) for e in events if e["kind"] == "monitoring"]
-    assert monitoring == [(0.0, "close monitoring for 28 days, graded every 6 h"),
-                          (28.0, "end of close monitoring")]
+    assert monitoring == [
+        (0.0, "close monitoring for 28 days, graded every 6 h (then every 24 h)"),
+        (28.0, "end of close monitoring")]
     days = [float(e["day"]) for e in events]
     assert days == sorted(days)
     with open(tmp_path / "grades.csv") as handle:

@@ -109,6 +109,25 @@ def test_export_records_units_sources_and_what_changes():
     assert not events["infusion"].getInitialValue() and events["low"].getInitialValue()
 
 
+def test_event_values_are_written_out_in_the_export():
+    """SBML has no event-local values: each action's formula carries them, so libroadrunner
+    sees x = x/2 + 3 and y = 3/4 x at the event (with x just before it)."""
+    model = c.Model(
+        "let", states=[c.State("x", "", 1.0), c.State("y", "", 0.0)],
+        equations={"x": "-x", "y": "0"},
+        events=[c.TimeEvent("split", 1.0, (c.set_value("x", "half + 3"),
+                                           c.set_value("y", "half + quarter")),
+                            let=(c.EventValue("half", "x/2"),
+                                 c.EventValue("quarter", "half/2")))],
+        check_units=False)
+    t = np.array([0.0, 0.5, 1.5, 3.0])
+    x, y = simulate_roadrunner(export_sbml(model), t, ["x", "y"]).T
+    before = np.exp(-1.0)
+    np.testing.assert_allclose(x, np.where(t < 1, np.exp(-t), (before / 2 + 3) * np.exp(1 - t)),
+                               rtol=1e-8)
+    np.testing.assert_allclose(y, np.where(t < 1, 0.0, 0.75 * before), rtol=1e-8, atol=1e-14)
+
+
 def test_names_sbml_reads_as_builtins_are_refused():
     model = c.Model("m", states=[c.State("x", "", 1.0)],
                     parameters=[c.Parameter("time", 1.0, source="test")],

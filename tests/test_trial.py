@@ -11,12 +11,15 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
 from cartsim.cli import main
+from cartsim.journey import batch
 from cartsim.journey.batch import run_journeys
 from cartsim.journey.cohort import cohort_protocols, outcome_of
+from cartsim.journey.run import SimulationRequest, journey_parameters
 from cartsim.journey.scenarios import builtin_scenarios
 from cartsim.trial import run_trial
 from cartsim.trial.backends import DaskBackend, InProcessBackend
@@ -41,6 +44,19 @@ def test_batched_journeys_equal_journeys_run_alone(name):
     alone = [outcome_of(run_journeys([p])[0]) for p in protocols]
     assert batched == alone
     assert any(o.get("infused") for o in batched)
+
+
+def test_a_request_solved_beside_one_with_other_times_is_solved_as_alone():
+    """A union grid may hold times a member lacks (another's start): the member is solved
+    over its span of the union, and keeps exactly its own times and values."""
+    values = journey_parameters(trial_protocol("zuma1-axi-cel-lbcl"))
+    daily = SimulationRequest(values, np.arange(-6.0, 11.0), seed=5)
+    later = SimulationRequest(values, np.concatenate([[2.5], np.arange(3.0, 11.0)]), seed=6)
+    (alone,) = batch._solve([daily], "cpu", None)
+    together, other = batch._solve([daily, later], "cpu", None)
+    assert np.array_equal(together.time, daily.grid) and np.array_equal(other.time, later.grid)
+    assert np.array_equal(together.state_values, alone.state_values)
+    assert np.array_equal(together.observable_values, alone.observable_values)
 
 
 def test_results_do_not_depend_on_chunk_size_or_threads(tmp_path):

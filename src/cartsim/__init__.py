@@ -3,6 +3,7 @@
 from cartsim.model import (
     Action,
     Assignment,
+    EventValue,
     Model,
     Observable,
     Parameter,
@@ -19,6 +20,7 @@ __version__ = "0.1.0"
 __all__ = [
     "Action",
     "Assignment",
+    "EventValue",
     "Model",
     "Observable",
     "Parameter",

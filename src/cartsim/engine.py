@@ -12,6 +12,7 @@ compiled by numba for CUDA. Chunks bound memory and can be streamed with
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import sys
@@ -26,6 +27,7 @@ from cartsim.codegen import model_source
 from cartsim.codegen.assemble import assemble
 from cartsim.errors import SolverOptionsError
 from cartsim.model.description import Model
+from cartsim.model.resolved import ResolvedModel
 from cartsim.rng.philox import purpose_id
 from cartsim.solvers.options import SolverOptions, time_grid
 from cartsim.solvers.result import INFO_FIELDS, EnsembleResult
@@ -52,22 +54,28 @@ class CompiledModel:
 
     def __init__(self, model: Model, *, warm: bool = True):
         self.model = model
-        self.resolved = model.resolve()
         source, self.codegen_seconds, self.source_cached = model_source(model)
         self.module = assemble(source)
-        self.state_names = [s.name for s in self.resolved.states]
-        self.parameter_names = [p.name for p in self.resolved.parameters]
-        self.observable_names = [name for name, _ in self.resolved.observables]
-        self.event_names = [e.name for e in self.resolved.events]
+        # names come from the description and the generated module: a cached model loads
+        # without symbolic resolution
+        self.state_names = [s.name for s in model.states]
+        self.parameter_names = [p.name for p in model.parameters]
+        self.observable_names = [o.name for o in model.observables]
+        self.event_names = list(self.module.EVENT_NAMES)
         # each event's random stream is keyed by its name, so other events never shift it
         self._event_purposes = np.array([purpose_id(f"{EVENT_PURPOSE}:{name}")
                                          for name in self.event_names], dtype=np.uint64)
-        self.defaults = np.array([p.default for p in self.resolved.parameters], dtype=float)
+        self.defaults = np.array([p.default for p in model.parameters], dtype=float)
         self.numba_seconds = 0.0
         if warm:
             start = time.perf_counter()
             self.solve(np.array([0.0, 1.0]), n_patients=0)
             self.numba_seconds = time.perf_counter() - start
+
+    @functools.cached_property
+    def resolved(self) -> ResolvedModel:
+        """The model's symbolic form (resolved on first use: seconds to minutes)."""
+        return self.model.resolve()
 
     @property
     def compile_seconds(self) -> float:
@@ -199,7 +207,7 @@ class CompiledModel:
             raise SolverOptionsError("max_logged_events must be >= 0")
         seeds, stream_keys = _stream_keys(seed, streams, total)
         return _Job(opts, grid, table, self._initial_table(y0, total),
-                    opts.atol_vector(self.resolved.states), max_logged_events,
+                    opts.atol_vector(self.model.states), max_logged_events,
                     self._chunk_size(chunk_size, grid.size, total, max_logged_events, target),
                     target, seeds, stream_keys, _windows(windows, total, grid.size))
 

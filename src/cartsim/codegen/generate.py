@@ -65,12 +65,29 @@ class _Writer:
             self.emit("pass", depth)
             return
         self.unpack(exprs, depth)
+        self.reduced(targets, exprs, depth)
+
+    def reduced(self, targets: list[str], exprs: list[sp.Basic], depth: int,
+                temp_prefix: str = "_c") -> None:
+        """``target = expr`` lines with common subexpressions hoisted, the states and
+        parameters already unpacked."""
         mapped = [sp.sympify(e).xreplace(self.mapping) for e in exprs]
-        temps, reduced = sp.cse(mapped, symbols=sp.numbered_symbols("_c"), optimizations="basic")
+        temps, reduced = sp.cse(mapped, symbols=sp.numbered_symbols(temp_prefix),
+                                optimizations="basic")
         for symbol, value in temps:
             self.emit(f"{symbol} = {print_expr(value)}", depth)
         for target, value in zip(targets, reduced, strict=True):
             self.emit(f"{target} = {print_expr(value)}", depth)
+
+    def event(self, resolved_event, values: list[sp.Basic], depth: int) -> None:
+        """Compute an event's new values from the pre-event ones: its ``let`` values first, in
+        order (local names ``v_<name>``, each with its own temporaries), then ``values``."""
+        local = {symbol: sp.Symbol(f"v_{symbol.name}") for symbol, _ in resolved_event.values}
+        self.unpack([e for _, e in resolved_event.values] + values, depth)
+        for i, (symbol, expr) in enumerate(resolved_event.values):
+            self.reduced([local[symbol].name], [expr.xreplace(local)], depth, f"_v{i}_c")
+        self.reduced([f"_new{i}" for i in range(len(values))],
+                     [v.xreplace(local) for v in values], depth)
 
 
 NOT_CLOCKED = -2
@@ -121,6 +138,7 @@ def generate_source(resolved: ResolvedModel) -> str:
     w.emit(f"N_PARAMS = {len(resolved.parameters)}")
     w.emit(f"N_OBS = {len(resolved.observables)}")
     w.emit(f"N_EVENTS = {len(resolved.events)}")
+    w.emit(f"EVENT_NAMES = {tuple(e.name for e in resolved.events)!r}")
     w.emit(f"N_STATE_EVENTS = {len(state_events)}")
     w.emit(f"N_TIME_OCCURRENCES = {len(occurrences)}")
     w.emit("NONNEGATIVE = " + _array_literal([int(s.nonnegative) for s in resolved.states],
@@ -192,11 +210,10 @@ def generate_source(resolved: ResolvedModel) -> str:
             continue
         values = [a.expression if a.mode == "set" else
                   _target_symbol(resolved, a) + a.expression for a in event.actions]
-        temps = [f"_new{i}" for i in range(len(values))]
-        w.assignments(temps, values, 2)
-        for temp, action in zip(temps, event.actions, strict=True):
+        w.event(event, values, 2)
+        for i, action in enumerate(event.actions):
             array = "y" if action.target_kind == "state" else "p"
-            w.emit(f"{array}[{action.target_index}] = {temp}", 2)
+            w.emit(f"{array}[{action.target_index}] = _new{i}", 2)
     w.emit()
     return "\n".join(w.lines) + "\n"
 

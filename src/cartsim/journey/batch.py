@@ -87,41 +87,45 @@ def _solve(requests: list[SimulationRequest], target: str,
     compiled = compiled_therapy_model()
     per_patient = 8 * (len(compiled.state_names) + len(compiled.observable_names))
     for members in groups.values():
-        grid, windows = _union_grid([requests[i].grid for i in members])
+        grid, points = _union_grid([requests[i].grid for i in members])
         size = max(1, BATCH_BYTES // (per_patient * grid.size))
         for first in range(0, len(members), size):
             part = members[first:first + size]
             for i, run in zip(part, _solve_group([requests[i] for i in part], grid,
-                                                 windows[first:first + size], target, threads),
+                                                 points[first:first + size], target, threads),
                               strict=True):
                 runs[i] = run
     return runs
 
 
 def _group_key(request: SimulationRequest) -> tuple:
+    """Requests solved together: the same kind of start, and the same step at their end (so
+    a group's union grid is as fine as its members' grids, not finer)."""
     grid = request.grid
-    step = round(float(grid[1] - grid[0]), 9) if grid.size > 1 else 0.0
+    step = round(float(grid[-1] - grid[-2]), 9) if grid.size > 1 else 0.0
     return (request.y0 is None, step)
 
 
-def _union_grid(grids: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    """A grid holding each of ``grids`` as a contiguous part, and each one's [first, last)
-    indices in it. Journey grids are one lattice anchored on day 0 (``run._grid``), so their
-    union is; a grid that is not found exactly as a part gets a window of its own."""
+def _union_grid(grids: list[np.ndarray]) -> tuple[np.ndarray, list[np.ndarray]]:
+    """The union of ``grids`` and where each one's times are in it. Journey grids are drawn
+    from lattices anchored on day 0 (``run.GradingTimes``), so a union holds few times that
+    a member lacks (a continuation's start, for one)."""
     union = np.unique(np.concatenate(grids))
-    windows = np.empty((len(grids), 2), dtype=np.int64)
-    for j, grid in enumerate(grids):
-        first = int(np.searchsorted(union, grid[0]))
-        last = first + grid.size
-        if last > union.size or not np.array_equal(union[first:last], grid):
-            raise SimulationError("journey time grids are not parts of one lattice",
+    points = []
+    for grid in grids:
+        where = np.searchsorted(union, grid)
+        if not np.array_equal(union[where], grid):
+            raise SimulationError("a journey time grid is not part of its batch's union",
                                   element="batched journeys")
-        windows[j] = (first, last)
-    return union, windows
+        points.append(where)
+    return union, points
 
 
-def _solve_group(requests: list[SimulationRequest], grid: np.ndarray, windows: np.ndarray,
-                 target: str, threads: int | None) -> list[PatientRun]:
+def _solve_group(requests: list[SimulationRequest], grid: np.ndarray,
+                 points: list[np.ndarray], target: str, threads: int | None) -> list[PatientRun]:
+    """Solve each request over the span of its ``points`` in ``grid`` (output at every union
+    time there, which leaves the solution as it is: outputs come from the dense output), and
+    keep its own times."""
     compiled = compiled_therapy_model()
     names = compiled.parameter_names
     for request in requests:
@@ -133,7 +137,7 @@ def _solve_group(requests: list[SimulationRequest], grid: np.ndarray, windows: n
     y0 = None if requests[0].y0 is None else np.array([r.y0 for r in requests])
     seeds = np.array([r.seed for r in requests], dtype=np.uint64)
     streams = np.array([r.stream for r in requests], dtype=np.int64)
+    windows = np.array([(p[0], p[-1] + 1) for p in points], dtype=np.int64)
     result = compiled.solve(grid, table, y0=y0, seed=seeds, streams=streams, windows=windows,
                             rtol=RTOL, max_logged_events=0, target=target, threads=threads)
-    return [PatientRun.from_result(result, j, first, last)
-            for j, (first, last) in enumerate(windows)]
+    return [PatientRun.from_result(result, j, p) for j, p in enumerate(points)]

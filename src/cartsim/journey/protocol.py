@@ -97,7 +97,9 @@ DEFAULTS: dict[str, Any] = {
         "second_day": 1.0,
         **FRACTIONATED,               # fractionated: up to three infusions, the first on day 0
     },
-    "monitoring": {"days": 28.0, "grading_interval_hours": 6.0, "crs_scale": "astct"},
+    "monitoring": {"days": 28.0, "grading_interval_hours": 6.0,   # close monitoring
+                   "follow_up_grading_interval_hours": 24.0,          # after it
+                   "crs_scale": "astct"},
     "visits": {"days": [28.0, 90.0, 180.0, 270.0, 365.0], "criteria": None},
     "follow_up_days": 365.0,
     "policy": "standard",
@@ -214,7 +216,11 @@ def _check(data: dict, file: str | None) -> None:
     c.number("infusion.second_day", 0.5, 30)
     _check_fractions(c, data["infusion"])
     c.number("monitoring.days", 1, 365)
-    c.number("monitoring.grading_interval_hours", 1, 24)
+    close = c.number("monitoring.grading_interval_hours", 1, 24)
+    follow_up = c.number("monitoring.follow_up_grading_interval_hours", close, 24)
+    if abs(follow_up / close - round(follow_up / close)) > 1e-9:
+        c.fail("monitoring.follow_up_grading_interval_hours",
+               f"must be a multiple of grading_interval_hours ({close:g}), got {follow_up:g}")
     c.choice("monitoring.crs_scale", CRS_SCALES)
     days = data["visits"]["days"]
     if (not isinstance(days, list) or not days

@@ -123,6 +123,35 @@ def _grid(start: float, end: float, step: float) -> np.ndarray:
     return np.round(np.arange(first, end + step / 2, step), 9)
 
 
+@dataclass(frozen=True)
+class GradingTimes:
+    """How often a line is graded: every ``close`` days from its start to the end of close
+    monitoring (``monitoring_days`` after the line starts), every ``follow_up`` days after.
+
+    Chosen default (``monitoring.follow_up_grading_interval_hours`` 24): after the four weeks
+    near the treatment centre a patient is followed as an out-patient, and daily times resolve
+    what is still read after them (visits, nadirs, deaths, late toxicity) to the day; grading
+    the two years of follow-up every 6 h cost two thirds of a journey's solve in output."""
+
+    close: float
+    follow_up: float
+    monitoring_days: float
+
+    @classmethod
+    def of(cls, protocol: dict) -> GradingTimes:
+        monitoring = protocol["monitoring"]
+        return cls(monitoring["grading_interval_hours"] / 24.0,
+                   monitoring["follow_up_grading_interval_hours"] / 24.0, monitoring["days"])
+
+    def grid(self, start: float, end: float, line_start: float) -> np.ndarray:
+        """The grading times from ``start`` to ``end`` of a line that starts on
+        ``line_start``; both parts anchored on day 0, so journeys share their times."""
+        monitoring_end = min(line_start + self.monitoring_days, end)
+        close = _grid(start, monitoring_end, self.close)
+        later = _grid(monitoring_end, end, self.follow_up)
+        return np.concatenate([close, later[later > close[-1] + 1e-9]])
+
+
 def _first_day(time: np.ndarray, mask: np.ndarray) -> float | None:
     return float(time[mask.argmax()]) if mask.any() else None
 
@@ -233,9 +262,9 @@ def _managed_run(journey: Journey, values: dict[str, float], grid: np.ndarray, *
     first = grid[grid <= monitoring_end] if grid[0] < monitoring_end < grid[-1] else grid
     request = SimulationRequest({**values, **schedule.parameters()}, first, seed, y0)
     run = _checked((yield request), journey, start)
+    grades = grade_run(run, graded[graded <= run.time[-1]], schedule.anticytokine_from())
     last, decisions, stream = start - 1e-9, 0, 1
     while True:
-        grades = grade_run(run, graded[graded <= run.time[-1]], schedule.anticytokine_from())
         if decisions < MAX_POLICY_DECISIONS and next_action(
                 policy, schedule, grades.time, grades.grades["crs_astct"],
                 grades.grades["icans"], last, toci_dose):
@@ -252,7 +281,11 @@ def _managed_run(journey: Journey, values: dict[str, float], grid: np.ndarray, *
         if part.size < 2:  # decided at the run's last time: the continuation carries it
             continue
         request = SimulationRequest(current, part, seed, run.state_vector(restart), stream)
-        run = _spliced(run, _checked((yield request), journey, start))
+        later = _checked((yield request), journey, start)
+        run = _spliced(run, later)
+        # the grades before the restart stand: the run and the drugs given are the same there
+        regraded = graded[(graded >= later.time[0] - 1e-9) & (graded <= later.time[-1])]
+        grades = grades.joined(grade_run(later, regraded, schedule.anticytokine_from()))
         stream += 1
     return run, schedule, grades
 
@@ -288,8 +321,8 @@ def _spliced(run: PatientRun, later: PatientRun) -> PatientRun:
 def _simulate_from_apheresis(journey: Journey, values: dict[str, float]) -> JourneySteps:
     p = journey.protocol
     _set_pre_infusion_values(journey, values)
-    step = p["monitoring"]["grading_interval_hours"] / 24.0
-    grid = _grid(journey.outcome["apheresis_day"], p["follow_up_days"], step)
+    times = GradingTimes.of(p)
+    grid = times.grid(journey.outcome["apheresis_day"], p["follow_up_days"], line_start=0.0)
     run, schedule, grades = yield from _managed_run(journey, values, grid, seed=p["seed"])
     lethal = p["wait"]["lethal_tumour_cells"]
     deaths = _death_times(journey, run, grades, lethal)
@@ -314,7 +347,8 @@ def _simulate_from_apheresis(journey: Journey, values: dict[str, float]) -> Jour
                         f"{values['dose_cells'] * fraction:.3g} cells")
     monitoring = p["monitoring"]
     journey.add(0.0, "monitoring", f"close monitoring for {monitoring['days']:g} days, graded "
-                                   f"every {monitoring['grading_interval_hours']:g} h")
+                                   f"every {monitoring['grading_interval_hours']:g} h (then "
+                                   f"every {monitoring['follow_up_grading_interval_hours']:g} h)")
     if monitoring["days"] < end:
         journey.add(monitoring["days"], "monitoring", "end of close monitoring")
     failure = _respond(journey, run, values, end, baseline_day=ld - 1.0)
@@ -333,7 +367,7 @@ def _simulate_from_apheresis(journey: Journey, values: dict[str, float]) -> Jour
     _record_cytopenias(journey, first_line)
     journey.runs.append(first_line)
     if line_end < end:
-        yield from _rescue(journey, run, values, schedule, therapy, line_end, step)
+        yield from _rescue(journey, run, values, schedule, therapy, line_end, times)
         return
     _record_death(journey, deaths, "after infusion")
 
@@ -458,7 +492,7 @@ def _respond(journey: Journey, run: PatientRun, values: dict[str, float], end: f
 
 
 def _rescue(journey: Journey, run: PatientRun, values: dict[str, float], schedule: Schedule,
-            therapy: RescueTherapy, start: float, step: float) -> JourneySteps:
+            therapy: RescueTherapy, start: float, times: GradingTimes) -> JourneySteps:
     """Simulate ``therapy`` onward from the patient's state on day ``start``."""
     p = journey.protocol
     start = float(run.time[run.index(start)])
@@ -474,7 +508,7 @@ def _rescue(journey: Journey, run: PatientRun, values: dict[str, float], schedul
     journey.add(start, "rescue", f"{therapy.name}: {therapy.description}")
     journey.outcome["rescue"] = therapy.name
     end = start + p["rescue"]["follow_up_days"]
-    grid = _grid(start, end, step)
+    grid = times.grid(start, end, line_start=start)
     grid = grid[grid >= start]
     second, second_schedule, grades = yield from _managed_run(
         journey, rescue_values, grid, seed=p["seed"] + 1, y0=y0, start=start)

@@ -3,6 +3,7 @@
 from cartsim.model.description import (
     Action,
     Assignment,
+    EventValue,
     Model,
     Observable,
     Parameter,
@@ -18,6 +19,7 @@ from cartsim.model.resolved import ResolvedModel
 __all__ = [
     "Action",
     "Assignment",
+    "EventValue",
     "Model",
     "Observable",
     "Parameter",

@@ -109,6 +109,19 @@ class Action:
             raise ModelError(f"action on '{self.target}': mode must be 'set' or 'add'")
 
 
+@dataclass(frozen=True)
+class EventValue:
+    """A value an event computes once, from the values just before it, for its actions (and
+    later values) to read by name: a leap's mean rate, read by several draws, is written once
+    and generated once. Its unit follows from its expression."""
+
+    name: str
+    expression: Expr
+
+    def __post_init__(self):
+        check_name(self.name, "event value")
+
+
 def set_value(target: str, expression: Expr) -> Action:
     """Action that sets ``target`` to ``expression``."""
     return Action(target, expression, "set")
@@ -122,17 +135,20 @@ def add_to(target: str, expression: Expr) -> Action:
 @dataclass(frozen=True)
 class TimeEvent:
     """Actions at given times: ``at`` (an expression of parameters), repeated ``count`` times
-    every ``every`` time units (a schedule of drug doses)."""
+    every ``every`` time units (a schedule of drug doses). ``let`` names values the actions
+    share (see :class:`EventValue`)."""
 
     name: str
     at: Expr
     actions: tuple[Action, ...]
     every: Expr | None = None
     count: int = 1
+    let: tuple[EventValue, ...] = ()
 
     def __post_init__(self):
         check_name(self.name, "event")
         object.__setattr__(self, "actions", tuple(self.actions))
+        object.__setattr__(self, "let", tuple(self.let))
         if not isinstance(self.count, int) or self.count < 1:
             raise ModelError(f"time event '{self.name}': count must be a positive integer")
         if self.count > 1 and self.every is None:
@@ -149,7 +165,8 @@ class StateEvent:
     ``when`` is either a comparison (``"temperature_c > 38"``, fires when it becomes true) or an
     expression g(t, y, p) whose zero crossing in ``direction`` fires the event; a crossing
     caused by another event's actions fires it at the same instant. ``terminal`` events stop
-    the patient's simulation after their actions.
+    the patient's simulation after their actions; ``let`` names values the actions share (see
+    :class:`EventValue`).
     """
 
     name: str
@@ -157,10 +174,12 @@ class StateEvent:
     actions: tuple[Action, ...] = ()
     direction: Direction = "rising"
     terminal: bool = False
+    let: tuple[EventValue, ...] = ()
 
     def __post_init__(self):
         check_name(self.name, "event")
         object.__setattr__(self, "actions", tuple(self.actions))
+        object.__setattr__(self, "let", tuple(self.let))
         if self.direction not in ("rising", "falling", "both"):
             raise ModelError(f"event '{self.name}': direction must be rising, falling or both")
 

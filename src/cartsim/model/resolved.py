@@ -40,6 +40,15 @@ class ResolvedEvent:
     direction: int = 1
     terminal: bool = False
     logged: bool = True
+    values: tuple[tuple[sp.Symbol, sp.Basic], ...] = ()
+    """The event's ``let`` values in order: expressions of states, parameters, time and earlier
+    values, which the actions read as symbols."""
+
+    def inlined(self, expression: sp.Basic) -> sp.Basic:
+        """``expression`` with the event's values written out (for SBML, which has none)."""
+        for symbol, value in reversed(self.values):
+            expression = expression.xreplace({symbol: value})
+        return expression
 
 
 @dataclass(frozen=True)
@@ -203,7 +212,23 @@ class _Resolver:
             U.check_unit(expr, self.units, U.parse_unit(obs.unit), context)
         return obs.name, expr.xreplace(self.expand)
 
-    def _action(self, event_name: str, action) -> ResolvedAction:
+    def _values(self, event) -> tuple[tuple[tuple[sp.Symbol, sp.Basic], ...], set, dict]:
+        """An event's ``let`` values in order, each left a symbol in what follows it; with the
+        names and units its actions may read."""
+        known, units, values = set(self.known), dict(self.units), []
+        for value in event.let:
+            context = f"event '{event.name}' value '{value.name}'"
+            if value.name in known:
+                raise ModelError(f"{context}: the name is already used in the model or the event")
+            expr = self.parse(value.expression, context, known=known, random_ok=True)
+            if self.model.check_units:
+                found = U.unit_of(expr, units)
+                units[value.name] = U.registry().dimensionless if found is U.WILDCARD else found
+            values.append((sp.Symbol(value.name), expr.xreplace(self.expand)))
+            known.add(value.name)
+        return tuple(values), known, units
+
+    def _action(self, event_name: str, action, known: set, units: dict) -> ResolvedAction:
         context = f"event '{event_name}' action on '{action.target}'"
         if action.target in self.state_names:
             kind, index = "state", self.state_names.index(action.target)
@@ -211,13 +236,14 @@ class _Resolver:
             kind, index = "parameter", self.param_names.index(action.target)
         else:
             raise ModelError(f"{context}: target is neither a state nor a parameter")
-        expr = self.parse(action.expression, context, random_ok=True)
+        expr = self.parse(action.expression, context, known=known, random_ok=True)
         if self.model.check_units:
-            U.check_unit(expr, self.units, self.units[action.target], context)
+            U.check_unit(expr, units, units[action.target], context)
         return ResolvedAction(kind, index, action.mode, expr.xreplace(self.expand))
 
     def _event(self, event) -> ResolvedEvent:
-        actions = tuple(self._action(event.name, a) for a in event.actions)
+        values, known, units = self._values(event)
+        actions = tuple(self._action(event.name, a, known, units) for a in event.actions)
         if isinstance(event, TimeEvent):
             params = set(self.param_names)
             context = f"time of event '{event.name}'"
@@ -230,7 +256,7 @@ class _Resolver:
                 if self.model.check_units:
                     U.check_unit(expr, self.units, self.time_unit, context)
             times = tuple(at + k * every for k in range(event.count))
-            return ResolvedEvent(event.name, "time", actions, times=times)
+            return ResolvedEvent(event.name, "time", actions, times=times, values=values)
         assert isinstance(event, StateEvent)
         context = f"condition of event '{event.name}'"
         condition = self.parse(event.when, context)
@@ -238,7 +264,8 @@ class _Resolver:
             U.unit_of(condition, self.units)
         g = condition_function(condition, context)
         return ResolvedEvent(event.name, "state", actions, condition=g.xreplace(self.expand),
-                             direction=DIRECTIONS[event.direction], terminal=event.terminal)
+                             direction=DIRECTIONS[event.direction], terminal=event.terminal,
+                             values=values)
 
     def _extinction_events(self) -> tuple[ResolvedEvent, ...]:
         events = []

@@ -158,6 +158,7 @@ def _add_event(sbml, resolved, event, name: str, trigger_text: str,
                   else resolved.parameters[action.target_index].name)
         value = action.expression + sp.Symbol(target) if action.mode == "add" \
             else action.expression
+        value = event.inlined(value)
         assignment = sbml_event.createEventAssignment()
         assignment.setVariable(target)
         assignment.setMath(_math(formula(value), element))

@@ -60,11 +60,18 @@ def submodel_markdown(model: Model) -> list[str]:
         lines.append("")
     if model.events:
         lines += ["Events:", ""]
-        lines += [f"- `{e.name}` ({_trigger(e)}): " + "; ".join(
+        lines += [f"- `{e.name}` ({_trigger(e)}): " + _let(e) + "; ".join(
             f"{a.target} {'=' if a.mode == 'set' else '+='} `{_cell(a.expression)}`"
             for a in e.actions) for e in model.events]
         lines.append("")
     return lines
+
+
+def _let(event) -> str:
+    """The values an event computes before its actions, in words."""
+    if not event.let:
+        return ""
+    return "with " + ", ".join(f"{v.name} = `{_cell(v.expression)}`" for v in event.let) + ": "
 
 
 def _trigger(event) -> str:

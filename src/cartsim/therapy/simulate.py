@@ -75,10 +75,12 @@ class PatientRun:
                    matrix(states), status, list(events or []))
 
     @classmethod
-    def from_result(cls, result, row: int, first: int = 0,
-                    last: int | None = None) -> PatientRun:
-        """Patient ``row`` of an ensemble result, over output times first .. last - 1."""
-        part = slice(first, last)
+    def from_result(cls, result, row: int, points: np.ndarray | None = None) -> PatientRun:
+        """Patient ``row`` of an ensemble result, at the output times of index ``points``
+        (default: all)."""
+        part = slice(None) if points is None else points
+        if points is not None and points.size and points[-1] - points[0] + 1 == points.size:
+            part = slice(int(points[0]), int(points[-1]) + 1)  # a view, not a copy
         return cls(result.t[part], tuple(result.observable_names),
                    result.observables[row, part, :], tuple(result.state_names),
                    result.states[row, part, :], result.message(row), list(result.events(row)))

@@ -19,13 +19,9 @@ is a probability that is reproducible in any parallel layout.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
-import sympy as sp
-
-from cartsim.model import Action, Assignment, Model, State, StateEvent, set_value
-from cartsim.model.expressions import MATH_FUNCTIONS, RANDOM_DRAWS, parse
+from cartsim.model import Action, Assignment, EventValue, Model, State, StateEvent, set_value
 from cartsim.therapy.common import par
 
 SMALL_NUMBER_PARAMETERS = (
@@ -101,58 +97,64 @@ class StochasticPopulation:
         """Cells held or expected within ``dt_leap`` while stochastic (0 otherwise), in Gcell."""
         return f"{self.flag}*({self.state} + ({self.inflow})*dt_leap)"
 
-    def event_rate(self) -> str:
-        """Births and deaths per cell per day while stochastic and holding more than a
-        millionth of a cell (0 otherwise): an empty population draws nothing, so the rates of
-        a clone already extinct must not shorten the leaps of the others."""
-        return (f"ifelse({self.holding()} > 1e-6*one_cell, "
-                f"({self.birth}) + ({self.death}), 0)")
+    @property
+    def leaping(self) -> str:
+        """Whether a leap draws this population: stochastic and not yet large."""
+        return f"({self.flag} > 0.5) & ({self.state} <= 2*n_stochastic*one_cell)"
 
-    def leap_actions(self, length: str) -> tuple[Action, ...]:
-        """At a leap of ``length`` days: draw the new size if stochastic, and leave
-        stochastic mode if large.
+    def leap_value(self, quantity: str) -> str:
+        """The name of one of this population's values at a leap (see ``leap_values``)."""
+        return f"leap_{quantity}_{self.state}"
+
+    def leap_values(self, length: str) -> tuple[EventValue, ...]:
+        """What a leap of ``length`` days computes once for this population, from the values
+        just before it: the mean rates, phi, the lived time of arrivals and the draws.
 
         With birth rate b, death rate d (each the mean over the leap, see ``mean_rate``),
-        r = b - d and phi = (exp(r*tau) - 1)/r, one cell's
-        lineage is extinct after tau with probability d*phi/(1 + b*phi) and otherwise holds
-        1 + Geometric cells, each further cell with probability b*phi/(1 + b*phi). The n cells'
-        surviving lineages are a binomial draw, their extra cells a negative binomial draw
-        (one draw object used twice, which code generation evaluates once). Cells arriving
-        during the leap live the rest of it (their survival integrated over arrival times).
+        r = b - d and phi = (exp(r*tau) - 1)/r, one cell's lineage is extinct after tau with
+        probability d*phi/(1 + b*phi) and otherwise holds 1 + Geometric cells, each further
+        cell with probability b*phi/(1 + b*phi). The n cells' surviving lineages are a binomial
+        draw, their extra cells a negative binomial draw. An arrival at s lives the rest of the
+        leap: the survivors of the inflow are Poisson(inflow * I), with I = log(1 + b*phi)/b
+        the integral of the survival probability over the leap, each with geometric extra
+        cells matching the mean inflow*phi (exact for pure death). A population that is not
+        stochastic (or is large) draws nothing.
         """
-        birth = f"({self.mean_rate(self.birth, self.birth_before)})"
-        death = f"({self.mean_rate(self.death, self.death_before)})"
-        rate = f"({birth} - {death})"
-        tau = f"({length})"
-        phi = (f"ifelse(abs({rate}*{tau}) < 1e-6, {tau}*(1 + {rate}*{tau}/2), "
-               f"(exp({rate}*{tau}) - 1)/{rate})")
-        p_survive = f"(1 - {death}*{phi}/(1 + {birth}*{phi}))"
-        p_stop = f"(1/(1 + {birth}*{phi}))"
-        survivors = _sympy(f"rand_binomial(floor({self.state}/one_cell + 0.5), {p_survive})")
-        extra = _sympy(f"rand_negbinomial(survivors_, {p_stop})").subs(
-            sp.Symbol("survivors_"), survivors)
-        # an arrival at s lives the rest of the leap: survivors Poisson(inflow * I), with
-        # I = integral of the survival probability over the leap = log(1 + b*phi)/b, each with
-        # geometric extra cells matching the mean inflow*phi (exact for pure death)
-        lived = (f"ifelse({birth}*{phi} < 1e-6, {phi}*(1 - {birth}*{phi}/2), "
-                 f"log(1 + {birth}*{phi})/{birth})")
-        arrived = _sympy(f"rand_poisson(({self.inflow})*{lived}/one_cell)")
-        arrived_extra = _sympy(f"rand_negbinomial(arrived_, ifelse({phi} > 0, "
-                               f"{lived}/{phi}, 1))").subs(sp.Symbol("arrived_"), arrived)
-        drawn = (survivors + extra + arrived + arrived_extra) * sp.Symbol("one_cell")
-        stochastic = _sympy(f"({self.flag} > 0.5) & "
-                            f"({self.state} <= 2*n_stochastic*one_cell)")
+        v = self.leap_value
+        b, d, phi, lived = v("birth"), v("death"), v("phi"), v("lived")
+        rate, tau = f"({b} - {d})", f"({length})"
+        drawing = self.leaping
+        return (
+            EventValue(v("held"), self.holding()),
+            EventValue(b, self.mean_rate(self.birth, self.birth_before)),
+            EventValue(d, self.mean_rate(self.death, self.death_before)),
+            EventValue(phi, f"ifelse(abs({rate}*{tau}) < 1e-6, {tau}*(1 + {rate}*{tau}/2), "
+                            f"(exp({rate}*{tau}) - 1)/{rate})"),
+            EventValue(lived, f"ifelse({b}*{phi} < 1e-6, {phi}*(1 - {b}*{phi}/2), "
+                              f"log(1 + {b}*{phi})/{b})"),
+            EventValue(v("survivors"), f"rand_binomial(ifelse({drawing}, "
+                                       f"floor({self.state}/one_cell + 0.5), 0), "
+                                       f"1 - {d}*{phi}/(1 + {b}*{phi}))"),
+            EventValue(v("arrived"), f"rand_poisson(ifelse({drawing}, "
+                                     f"({self.inflow})*{lived}/one_cell, 0))"),
+            # births and deaths per cell per day while holding more than a millionth of a
+            # cell (0 otherwise): the rates of a clone already extinct must not shorten the
+            # leaps of the others
+            EventValue(v("events"), f"ifelse({v('held')} > 1e-6*one_cell, "
+                                    f"({self.birth}) + ({self.death}), 0)"),
+        )
+
+    def leap_actions(self) -> tuple[Action, ...]:
+        """At a leap: the drawn size while stochastic (the survivors' and arrivals' extra
+        cells drawn here), and leaving stochastic mode if large."""
+        v = self.leap_value
+        drawn = (f"({v('survivors')} "
+                 f"+ rand_negbinomial({v('survivors')}, 1/(1 + {v('birth')}*{v('phi')})) "
+                 f"+ {v('arrived')} + rand_negbinomial({v('arrived')}, "
+                 f"ifelse({v('phi')} > 0, {v('lived')}/{v('phi')}, 1)))*one_cell")
         large = f"{self.state} > 2*n_stochastic*one_cell"
-        return (set_value(self.state, sp.Piecewise((drawn, stochastic),
-                                                   (sp.Symbol(self.state), True))),
+        return (set_value(self.state, f"ifelse({self.leaping}, {drawn}, {self.state})"),
                 set_value(self.flag, f"ifelse({large}, 0, {self.flag})"))
-
-
-def _sympy(text: str) -> sp.Basic:
-    """Parse leap arithmetic; the names are checked again when the model is resolved."""
-    names = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", text)) - set(MATH_FUNCTIONS) - set(
-        RANDOM_DRAWS)
-    return parse(text, names, context="stochastic leap")
 
 
 UNKNOWN = -1.0
@@ -196,12 +198,19 @@ def small_numbers_model(populations: tuple[StochasticPopulation, ...]) -> Model:
                          (set_value(p.flag, 1), set_value(p.entered, clock_now), *soon,
                           *p.note_rates()))
               for p in populations]
-    # the clock is reset after the populations are drawn: their actions read the leap's length
-    leaps = tuple(a for p in populations for a in p.leap_actions(f"leap_clock - {p.entered}"))
+    # the next leap's length is chosen with the rates now: the rule of SMALL_NUMBER_PARAMETERS,
+    # leap_events over the fastest per-cell event rate, within [dt_leap_min, dt_leap]
+    fastest = "max(" + ", ".join(p.leap_value("events") for p in populations) + ", 1e-300)"
+    held = " + ".join(p.leap_value("held") for p in populations)
+    values = (*(v for p in populations for v in p.leap_values(f"leap_clock - {p.entered}")),
+              EventValue("leap_next", f"min(dt_leap, max(dt_leap_min, leap_events/{fastest}))"))
     events.append(StateEvent("stochastic_leap", "leap_clock > leap_due",
-                             (*leaps, *(set_value(p.entered, 0) for p in populations), *noted,
+                             (*(a for p in populations for a in p.leap_actions()),
+                              *(set_value(p.entered, 0) for p in populations), *noted,
                               set_value("leap_clock", 0),
-                              set_value("leap_due", f"ifelse({awake}, leap_interval, {IDLE})"))))
+                              set_value("leap_due", f"ifelse({held} > 1e-6*one_cell, "
+                                                    f"leap_next, {IDLE})")),
+                             let=values))
     events.append(StateEvent("stochastic_wake", f"({awake}) & ({idle})", (*soon, *noted)))
     # cells added to a stochastic population (an infusion) end its stochastic mode at once:
     # waiting for the next leap would hold the infused cells without drift for up to dt_leap
@@ -209,18 +218,12 @@ def small_numbers_model(populations: tuple[StochasticPopulation, ...]) -> Model:
                           f"({p.flag} > 0.5) & ({p.state} > 2*n_stochastic*one_cell)",
                           (set_value(p.flag, 0),))
                for p in populations]
-    fastest = "max(" + ", ".join(p.event_rate() for p in populations) + ", 0)" \
-        if len(populations) > 1 else f"max({populations[0].event_rate()}, 0)"
     return Model(
         "small_numbers",
         states=states,
         parameters=SMALL_NUMBER_PARAMETERS,
         assignments=[Assignment("stochastic_activity", active, "Gcell",
-                                "cells (or arrivals) in stochastic populations"),
-                     Assignment("leap_interval",
-                                f"min(dt_leap, max(dt_leap_min, leap_events/max({fastest}, "
-                                "1e-300)))", "day",
-                                "length of the next stochastic leap")],
+                                "cells (or arrivals) in stochastic populations")],
         # the schedule wakes while a stochastic population holds or expects more than a
         # millionth of a cell per leap: rounding residue in a state that should be exactly
         # zero (1e-20 cells from a stiff step's linear solve) would otherwise wake it over and
