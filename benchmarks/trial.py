@@ -7,7 +7,8 @@ In one run on this machine (run it otherwise idle):
     of the same patients;
 (c) the bare therapy model on the same patients (their journey parameters, same horizon, daily
     output, no journey logic): the limit the journeys approach;
-(d) the therapy model exported to SBML in a libroadrunner loop on a sample (or why not);
+(d) the deterministic therapy model (no stochastic leaps: SBML has no random draws) exported to
+    SBML in a libroadrunner loop on a sample, against cartsim on the same model and patients;
 (e) with ``--million``: 10^6 patients through ``run_trial`` with peak resident memory;
 (f) Dask with two local workers against in-process, on the same patients.
 Solver statistics (accepted steps, events per patient) and the time to load the model (with
@@ -90,29 +91,50 @@ def bare(protocol: dict, n: int) -> dict:
 
 
 def roadrunner(protocol: dict, n: int) -> dict:
-    """The exported therapy model in a libroadrunner loop, or the reason it cannot run."""
-    try:
-        import roadrunner as rr_module
+    """The deterministic therapy model (the stochastic leaps off: SBML has no random draws)
+    exported to SBML in a libroadrunner loop, against cartsim's ensemble on the same model
+    and patients: throughput counts the patients libroadrunner finishes (its failures are
+    counted and the first one quoted), and the final tumour burdens are compared."""
+    import roadrunner as rr_module
 
-        from cartsim.sbml import export_sbml
-        from cartsim.therapy import therapy_model
+    from cartsim.engine import compile_model
+    from cartsim.sbml import export_sbml
+    from cartsim.therapy import therapy_model
 
-        sbml = export_sbml(therapy_model())
-        rr = rr_module.RoadRunner(sbml)
-    except Exception as error:  # the export refuses what SBML cannot say, e.g. random draws
-        return {"skipped": f"{type(error).__name__}: {str(error)[:300]}"}
-    compiled = compiled_therapy_model()
+    model = therapy_model(stochastic=False)
+    compiled = compile_model(model)
     table, grid = bare_table(protocol, n)
-    rr.integrator.relative_tolerance = 1e-6
     start = time.perf_counter()
-    for row in table:
+    ours = compiled.solve(grid, table, max_logged_events=0).observable("tumour_cells")[:, -1]
+    cartsim_seconds = time.perf_counter() - start
+    rr = rr_module.RoadRunner(export_sbml(model, start=float(grid[0])))
+    rr.integrator.relative_tolerance = 1e-6
+    theirs = np.full(n, np.nan)
+    failures: list[str] = []
+    start = time.perf_counter()
+    for i, row in enumerate(table):
         rr.resetAll()
         for name, value in zip(compiled.parameter_names, row, strict=True):
             rr[name] = value
         rr.reset()
-        rr.simulate(float(grid[0]), float(grid[-1]), grid.size)
+        try:  # CVODE's default step limit (20,000 per output interval), as a user runs it
+            theirs[i] = rr.simulate(0.0, float(grid[-1] - grid[0]), grid.size,
+                                    ["tumour_cells"])[-1, 0]
+        except RuntimeError as error:
+            failures.append(str(error).split(";")[0][:160])
     seconds = time.perf_counter() - start
-    return {"patients": n, "seconds": round(seconds, 2), "patients_per_s": round(n / seconds, 2)}
+    ok = ~np.isnan(theirs)
+    difference = np.abs(ours[ok] - theirs[ok]) / np.maximum(np.abs(theirs[ok]), 1e-6)
+    return {"patients": n, "seconds": round(seconds, 2),
+            "patients_per_s": round(int(ok.sum()) / seconds, 2), "failed": len(failures),
+            "first_failure": failures[0] if failures else None,
+            "cartsim_same_model_patients_per_s": round(n / cartsim_seconds, 1),
+            "cartsim_over_roadrunner": round(n / cartsim_seconds
+                                             / max(int(ok.sum()) / seconds, 1e-9), 1),
+            "final_tumour_relative_difference_max":
+                float(difference.max()) if ok.any() else None,
+            "final_tumour_relative_difference_median":
+                float(np.median(difference)) if ok.any() else None}
 
 
 def million(protocol: dict, n: int) -> dict:

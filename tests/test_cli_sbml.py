@@ -99,6 +99,18 @@ def test_check_and_export(tmp_path, capsys):
     assert out.read_text().startswith("<?xml")
 
 
+def test_export_of_the_therapy_model_from_its_start(tmp_path):
+    """``--model therapy --start -7`` writes the deterministic therapy model on a clock that
+    reads 0 at day -7: the infusion (day 0) triggers at SBML time 7."""
+    import libsbml
+
+    out = tmp_path / "therapy.xml"
+    assert run("export", "--out", out, "--model", "therapy", "--start", -7) == 0
+    sbml = libsbml.readSBMLFromString(out.read_text()).getModel()
+    trigger = libsbml.formulaToL3String(sbml.getEvent("infusion").getTrigger().getMath())
+    assert trigger.replace(" ", "") == "time>=(7+t_infusion)"
+
+
 def test_local_parameter_override_and_amount_columns(tmp_path, capsys):
     """A reaction-local parameter is addressed as REACTION.ID; columns are the SBML species in
     their own units (S a concentration, P an amount)."""

@@ -45,8 +45,15 @@ def register(subparsers) -> None:
                           "otherwise: published models often declare them inconsistently)")
     run.set_defaults(handler=run_simulation)
 
-    export = sub.add_parser("export", help="write the built-in demo model as SBML")
+    export = sub.add_parser("export", help="write a built-in model as SBML")
     export.add_argument("--out", required=True, help="SBML file to write")
+    export.add_argument("--model", choices=("cart6", "therapy"), default="cart6",
+                        help="cart6: the 6-state demo model (default); therapy: the whole "
+                             "therapy model with its stochastic leaps off (SBML has no random "
+                             "draws), parameters at their defaults")
+    export.add_argument("--start", type=float, default=0.0, metavar="DAY",
+                        help="the model time at which the SBML clock reads 0 (default 0; "
+                             "the therapy model from lymphodepletion: e.g. -7)")
     export.set_defaults(handler=run_export)
 
 
@@ -145,8 +152,10 @@ def run_simulation(args: argparse.Namespace) -> int:
 def run_export(args: argparse.Namespace) -> int:
     from cartsim.examples import cart6_model
     from cartsim.sbml import export_sbml
+    from cartsim.therapy import therapy_model
 
-    text = export_sbml(cart6_model())
+    model = cart6_model() if args.model == "cart6" else therapy_model(stochastic=False)
+    text = export_sbml(model, start=args.start)
     with atomic_path(args.out) as tmp:
         tmp.write_text(text)
     print(f"wrote {args.out}")

@@ -9,12 +9,14 @@ start "true", so a condition already met at the start does not fire, as in carts
 event's actions make another's condition true, an SBML simulator fires the second and cartsim
 does not. SBML cannot stop a simulation: a terminal event's actions are exported and its note
 says it is terminal. Silent solver breakpoints are not exported: an SBML simulator handles its
-own discontinuities.
+own discontinuities. SBML's clock starts at 0: a model simulated from another time is
+exported with that ``start`` (see :func:`export_sbml`).
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from html import escape
 
 import libsbml
@@ -22,6 +24,8 @@ import sympy as sp
 
 from cartsim.errors import SBMLError
 from cartsim.model import Model
+from cartsim.model.expressions import TIME
+from cartsim.model.resolved import ResolvedModel
 from cartsim.sbml.formula import formula
 
 COMPARTMENT = "cartsim_compartment"
@@ -56,9 +60,12 @@ def _check_ids(resolved) -> None:
                             element=f"'{name}'")
 
 
-def export_sbml(model: Model) -> str:
-    """SBML L3V2 text for ``model``."""
-    resolved = model.resolve()
+def export_sbml(model: Model, *, start: float = 0.0) -> str:
+    """SBML L3V2 text for ``model``. An SBML simulation starts at time 0 (libroadrunner
+    evaluates triggers there whatever the start it is given): a model simulated from another
+    time (the therapy model from day -7) is exported with that ``start``, and its formulas
+    read cartsim's time as ``time + start``."""
+    resolved = _shifted(model.resolve(), float(start))
     _check_ids(resolved)
     document = libsbml.SBMLDocument(3, 2)
     sbml = document.createModel()
@@ -120,6 +127,27 @@ def export_sbml(model: Model) -> str:
     if errors:
         raise SBMLError(f"exported SBML is inconsistent: {document.getError(0).getMessage()}")
     return libsbml.writeSBMLToString(document)
+
+
+def _shifted(resolved: ResolvedModel, start: float) -> ResolvedModel:
+    """``resolved`` on a clock that reads 0 at cartsim time ``start``."""
+    if start == 0.0:
+        return resolved
+    later = {TIME: TIME + sp.Float(start)}
+
+    def shift(expr: sp.Basic) -> sp.Basic:
+        return expr.xreplace(later)
+
+    events = tuple(replace(
+        e, times=tuple(time - sp.Float(start) for time in e.times),
+        condition=None if e.condition is None else shift(e.condition),
+        actions=tuple(replace(a, expression=shift(a.expression)) for a in e.actions),
+        values=tuple((symbol, shift(value)) for symbol, value in e.values))
+        for e in resolved.events)
+    return replace(resolved, rhs=tuple(map(shift, resolved.rhs)),
+                   initial=tuple(map(shift, resolved.initial)),
+                   observables=tuple((name, shift(e)) for name, e in resolved.observables),
+                   events=events)
 
 
 def _triggers(event) -> list[tuple[str, str, bool]]:

@@ -16,7 +16,7 @@ from cartsim.therapy.haematopoiesis import haematopoiesis_model
 from cartsim.therapy.measurements import measurements_model
 from cartsim.therapy.normal_cells import normal_cells_model
 from cartsim.therapy.physiology import physiology_model
-from cartsim.therapy.small_numbers import small_numbers_model
+from cartsim.therapy.small_numbers import deterministic_model, small_numbers_model
 from cartsim.therapy.targets import targets_model
 from cartsim.therapy.tumour import stochastic_clones, tumour_model
 
@@ -24,20 +24,25 @@ SUBMODELS = (car_t_model, targets_model, tumour_model, normal_cells_model, cytok
              physiology_model, haematopoiesis_model, drugs_model, measurements_model)
 
 
-def therapy_parts() -> list[Model]:
+def therapy_parts(*, stochastic: bool = True) -> list[Model]:
     """The submodels, in order: CAR-T cells, targets, tumour, normal cells, cytokines,
     physiology, blood counts, drugs, measurements and the stochastic treatment of the last
-    tumour and CAR-T cells."""
+    tumour and CAR-T cells (``stochastic=False``: every population deterministic)."""
     parts = [make() for make in SUBMODELS]
-    parts.append(small_numbers_model(stochastic_clones() + stochastic_car_t()))
+    populations = stochastic_clones() + stochastic_car_t()
+    parts.append(small_numbers_model(populations) if stochastic
+                 else deterministic_model(populations))
     return parts
 
 
 @functools.cache
-def therapy_model() -> Model:
+def therapy_model(*, stochastic: bool = True) -> Model:
     """The whole patient: every submodel of :func:`therapy_parts` composed (built once per
-    process: a model is immutable, and every patient's parameters start from it)."""
-    return compose(*therapy_parts(), name="cartsim_therapy", description=__doc__.splitlines()[0])
+    process: a model is immutable, and every patient's parameters start from it).
+    ``stochastic=False`` gives the deterministic model, for export to SBML."""
+    name = "cartsim_therapy" if stochastic else "cartsim_therapy_deterministic"
+    return compose(*therapy_parts(stochastic=stochastic), name=name,
+                   description=__doc__.splitlines()[0])
 
 
 __all__ = ["therapy_model", "therapy_parts", "SUBMODELS"]

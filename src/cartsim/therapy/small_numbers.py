@@ -163,6 +163,19 @@ IDLE = "1e300"
 """``leap_due`` while no stochastic population holds or expects a cell: no leap is scheduled."""
 
 
+def deterministic_model(populations: tuple[StochasticPopulation, ...]) -> Model:
+    """The populations' flags held at 0, so every population stays deterministic: the
+    therapy model without random draws, which SBML (and so libroadrunner) can express."""
+    return Model(
+        "small_numbers",
+        states=[State(p.flag, "", 0.0, f"0: {p.state} is always simulated deterministically")
+                for p in populations],
+        parameters=SMALL_NUMBER_PARAMETERS,
+        equations={p.flag: "0" for p in populations},
+        description="Deterministic populations (the small-number treatment switched off)",
+    )
+
+
 def small_numbers_model(populations: tuple[StochasticPopulation, ...]) -> Model:
     """Flags, the leap clock and schedule, and the events that switch modes and leap.
 
