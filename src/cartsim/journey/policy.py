@@ -280,26 +280,22 @@ def with_prophylaxis(policy: Policy) -> Schedule:
 def next_action(policy: Policy, schedule: Schedule, time: np.ndarray, crs: np.ndarray,
                 icans: np.ndarray, after: float, toci_dose_mg: float) -> bool:
     """Apply the earliest decision after ``after`` to ``schedule``; False when none is due."""
-    toci = policy.tocilizumab
-    for i in _decision_points(policy, time, crs, icans, after):
-        t, crs_grade, icans_grade = time[i], crs[i], icans[i]
-        when = float(t) + RESPONSE_DELAY_DAYS
-        if toci is not None and crs_grade >= toci.from_crs_grade and _toci_allowed(
-                toci, schedule.toci_times, when):
+    time = np.asarray(time)
+    met = _RulesMet.of(policy, np.asarray(crs), np.asarray(icans))
+    for i in np.flatnonzero(met.anywhere & (time + RESPONSE_DELAY_DAYS >= after) & (time >= 0)):
+        crs_grade, icans_grade = crs[i], icans[i]
+        when = float(time[i]) + RESPONSE_DELAY_DAYS
+        if met.tocilizumab[i] and _toci_allowed(policy.tocilizumab, schedule.toci_times, when):
             schedule.toci_times.append(when)
             schedule.log.append((when, "tocilizumab", f"tocilizumab {toci_dose_mg:.0f} mg "
                                  f"(dose {len(schedule.toci_times)}, CRS grade {crs_grade:g})"))
             return True
-        for step, (icans_from, crs_from, rate, days, label) in enumerate(policy.steroids):
-            due = ((icans_from is not None and icans_grade >= icans_from)
-                   or (crs_from is not None and crs_grade >= crs_from))
-            if due and all(done < step for done in schedule.steroid_steps):
+        for step, (*_, rate, days, label) in enumerate(policy.steroids):
+            if met.steroids[step][i] and all(done < step for done in schedule.steroid_steps):
                 schedule.steroid_steps.append(step)
                 schedule.start_dex(when, days, rate, label)
                 return True
-        switch = policy.safety_switch_from_grade
-        if (switch is not None and schedule.switch_time is None
-                and max(crs_grade, icans_grade) >= switch):
+        if met.switch[i] and schedule.switch_time is None:
             schedule.switch_time = when
             schedule.log.append((when, "safety switch", f"safety switch triggered (grade "
                                  f"{max(crs_grade, icans_grade):g})"))
@@ -307,22 +303,31 @@ def next_action(policy: Policy, schedule: Schedule, time: np.ndarray, crs: np.nd
     return False
 
 
-def _decision_points(policy: Policy, time: np.ndarray, crs: np.ndarray, icans: np.ndarray,
-                     after: float) -> np.ndarray:
-    """Indices, in time order, of the grading points from ``after`` at which some rule of the
-    policy is met (the only points where a decision can be due)."""
-    time, crs, icans = np.asarray(time), np.asarray(crs), np.asarray(icans)
-    met = np.zeros(time.size, dtype=bool)
-    if policy.tocilizumab is not None:
-        met |= crs >= policy.tocilizumab.from_crs_grade
-    for icans_from, crs_from, *_ in policy.steroids:
-        if icans_from is not None:
-            met |= icans >= icans_from
-        if crs_from is not None:
-            met |= crs >= crs_from
-    if policy.safety_switch_from_grade is not None:
-        met |= np.maximum(crs, icans) >= policy.safety_switch_from_grade
-    return np.flatnonzero(met & (time + RESPONSE_DELAY_DAYS >= after) & (time >= 0))
+@dataclass(frozen=True)
+class _RulesMet:
+    """Where each rule of a policy is met, per grading point (the only points where a
+    decision can be due)."""
+
+    tocilizumab: np.ndarray
+    steroids: tuple[np.ndarray, ...]
+    switch: np.ndarray
+
+    @classmethod
+    def of(cls, policy: Policy, crs: np.ndarray, icans: np.ndarray) -> _RulesMet:
+        never = np.zeros(crs.shape, dtype=bool)
+
+        def from_grade(grade: np.ndarray, threshold: float | None) -> np.ndarray:
+            return never if threshold is None else grade >= threshold
+
+        toci = policy.tocilizumab
+        return cls(from_grade(crs, None if toci is None else toci.from_crs_grade),
+                   tuple(from_grade(icans, icans_from) | from_grade(crs, crs_from)
+                         for icans_from, crs_from, *_ in policy.steroids),
+                   from_grade(np.maximum(crs, icans), policy.safety_switch_from_grade))
+
+    @property
+    def anywhere(self) -> np.ndarray:
+        return np.logical_or.reduce([self.tocilizumab, *self.steroids, self.switch])
 
 
 def _toci_allowed(toci: Tocilizumab, given: list[float], t: float) -> bool:
