@@ -72,8 +72,9 @@ class _Writer:
         """``target = expr`` lines with common subexpressions hoisted, the states and
         parameters already unpacked."""
         mapped = [sp.sympify(e).xreplace(self.mapping) for e in exprs]
-        temps, reduced = sp.cse(mapped, symbols=sp.numbered_symbols(temp_prefix),
-                                optimizations="basic")
+        # no pre-optimisation: sympy's "basic" one (factor_terms on every expression) took
+        # three quarters of the therapy model's code generation for little sharing
+        temps, reduced = sp.cse(mapped, symbols=sp.numbered_symbols(temp_prefix))
         for symbol, value in temps:
             self.emit(f"{symbol} = {print_expr(value)}", depth)
         for target, value in zip(targets, reduced, strict=True):
