@@ -12,7 +12,8 @@ In one run on this machine (run it otherwise idle):
 (e) with ``--million``: 10^6 patients through ``run_trial`` with peak resident memory;
 (f) Dask with two local workers against in-process, on the same patients.
 Solver statistics (accepted steps, events per patient) and the time to load the model (with
-a warm cache: its symbolic resolution) are printed so a regression shows.
+a warm cache: reading the generated module and kernel, no symbolic work) are printed so a
+regression shows.
 The last line is one JSON object with every number.
 
     python benchmarks/trial.py               # a few minutes
