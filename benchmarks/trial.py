@@ -126,12 +126,12 @@ def roadrunner(protocol: dict, n: int) -> dict:
     seconds = time.perf_counter() - start
     ok = ~np.isnan(theirs)
     difference = np.abs(ours[ok] - theirs[ok]) / np.maximum(np.abs(theirs[ok]), 1e-6)
+    rate, cartsim_rate = int(ok.sum()) / seconds, n / cartsim_seconds
     return {"patients": n, "seconds": round(seconds, 2),
-            "patients_per_s": round(int(ok.sum()) / seconds, 2), "failed": len(failures),
+            "patients_per_s": round(rate, 2), "failed": len(failures),
             "first_failure": failures[0] if failures else None,
-            "cartsim_same_model_patients_per_s": round(n / cartsim_seconds, 1),
-            "cartsim_over_roadrunner": round(n / cartsim_seconds
-                                             / max(int(ok.sum()) / seconds, 1e-9), 1),
+            "cartsim_same_model_patients_per_s": round(cartsim_rate, 1),
+            "cartsim_over_roadrunner": round(cartsim_rate / max(rate, 1e-9), 1),
             "final_tumour_relative_difference_max":
                 float(difference.max()) if ok.any() else None,
             "final_tumour_relative_difference_median":
@@ -184,7 +184,7 @@ def main() -> None:
     numbers: dict = {"machine": {"cores": available_cores(), "python": platform.python_version(),
                                  "processor": platform.processor()},
                      "model_load_seconds": round(time.perf_counter() - start, 1)}
-    print("model loaded (resolved, generated, compiled or read from the cache) in "
+    print("model loaded (generated and compiled, or read from the cache) in "
           f"{numbers['model_load_seconds']} s", flush=True)
     for label, name in SCENARIOS.items():
         protocol = two_year(name)

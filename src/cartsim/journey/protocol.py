@@ -98,7 +98,7 @@ DEFAULTS: dict[str, Any] = {
         **FRACTIONATED,               # fractionated: up to three infusions, the first on day 0
     },
     "monitoring": {"days": 28.0, "grading_interval_hours": 6.0,   # close monitoring
-                   "follow_up_grading_interval_hours": 24.0,          # after it
+                   "follow_up_grading_interval_hours": 24.0,  # after it (chosen: GradingTimes)
                    "crs_scale": "astct"},
     "visits": {"days": [28.0, 90.0, 180.0, 270.0, 365.0], "criteria": None},
     "follow_up_days": 365.0,

@@ -100,7 +100,12 @@ class StochasticPopulation:
     @property
     def leaping(self) -> str:
         """Whether a leap draws this population: stochastic and not yet large."""
-        return f"({self.flag} > 0.5) & ({self.state} <= 2*n_stochastic*one_cell)"
+        return f"({self.flag} > 0.5) & ({self.state} <= {LARGE})"
+
+    @property
+    def large(self) -> str:
+        """Whether the population is large enough to leave stochastic mode."""
+        return f"{self.state} > {LARGE}"
 
     def leap_value(self, quantity: str) -> str:
         """The name of one of this population's values at a leap (see ``leap_values``)."""
@@ -123,7 +128,6 @@ class StochasticPopulation:
         v = self.leap_value
         b, d, phi, lived = v("birth"), v("death"), v("phi"), v("lived")
         rate, tau = f"({b} - {d})", f"({length})"
-        drawing = self.leaping
         return (
             EventValue(v("held"), self.holding()),
             EventValue(b, self.mean_rate(self.birth, self.birth_before)),
@@ -132,10 +136,10 @@ class StochasticPopulation:
                             f"(exp({rate}*{tau}) - 1)/{rate})"),
             EventValue(lived, f"ifelse({b}*{phi} < 1e-6, {phi}*(1 - {b}*{phi}/2), "
                               f"log(1 + {b}*{phi})/{b})"),
-            EventValue(v("survivors"), f"rand_binomial(ifelse({drawing}, "
+            EventValue(v("survivors"), f"rand_binomial(ifelse({self.leaping}, "
                                        f"floor({self.state}/one_cell + 0.5), 0), "
                                        f"1 - {d}*{phi}/(1 + {b}*{phi}))"),
-            EventValue(v("arrived"), f"rand_poisson(ifelse({drawing}, "
+            EventValue(v("arrived"), f"rand_poisson(ifelse({self.leaping}, "
                                      f"({self.inflow})*{lived}/one_cell, 0))"),
             # births and deaths per cell per day while holding more than a millionth of a
             # cell (0 otherwise): the rates of a clone already extinct must not shorten the
@@ -152,11 +156,12 @@ class StochasticPopulation:
                  f"+ rand_negbinomial({v('survivors')}, 1/(1 + {v('birth')}*{v('phi')})) "
                  f"+ {v('arrived')} + rand_negbinomial({v('arrived')}, "
                  f"ifelse({v('phi')} > 0, {v('lived')}/{v('phi')}, 1)))*one_cell")
-        large = f"{self.state} > 2*n_stochastic*one_cell"
         return (set_value(self.state, f"ifelse({self.leaping}, {drawn}, {self.state})"),
-                set_value(self.flag, f"ifelse({large}, 0, {self.flag})"))
+                set_value(self.flag, f"ifelse({self.large}, 0, {self.flag})"))
 
 
+LARGE = "2*n_stochastic*one_cell"
+"""The size (Gcell) above which a stochastic population returns to deterministic."""
 UNKNOWN = -1.0
 """A held rate before the first leap, entry or wake-up has noted it."""
 IDLE = "1e300"
@@ -214,6 +219,8 @@ def small_numbers_model(populations: tuple[StochasticPopulation, ...]) -> Model:
     # the next leap's length is chosen with the rates now: the rule of SMALL_NUMBER_PARAMETERS,
     # leap_events over the fastest per-cell event rate, within [dt_leap_min, dt_leap]
     fastest = "max(" + ", ".join(p.leap_value("events") for p in populations) + ", 1e-300)"
+    # the cells held, as stochastic_activity counts them, but from the leap's values: the
+    # inflows' piecewise terms would otherwise sit in a condition, which sympy folds slowly
     held = " + ".join(p.leap_value("held") for p in populations)
     values = (*(v for p in populations for v in p.leap_values(f"leap_clock - {p.entered}")),
               EventValue("leap_next", f"min(dt_leap, max(dt_leap_min, leap_events/{fastest}))"))
@@ -228,7 +235,7 @@ def small_numbers_model(populations: tuple[StochasticPopulation, ...]) -> Model:
     # cells added to a stochastic population (an infusion) end its stochastic mode at once:
     # waiting for the next leap would hold the infused cells without drift for up to dt_leap
     events += [StateEvent(f"leave_stochastic_{p.state}",
-                          f"({p.flag} > 0.5) & ({p.state} > 2*n_stochastic*one_cell)",
+                          f"({p.flag} > 0.5) & ({p.large})",
                           (set_value(p.flag, 0),))
                for p in populations]
     return Model(
