@@ -121,6 +121,24 @@ def test_tocilizumab_at_most_3_doses_in_24_hours():
     np.testing.assert_allclose(np.array(schedule.toci_times) * 24, [1, 5, 9, 25])
 
 
+def test_no_decision_is_taken_from_the_horizon_on():
+    """``before`` (the day from which nothing is read: a death, a rescue) stops decisions
+    there, and is asked only when a rule is met."""
+    time = np.arange(0, 4, 0.25)
+    crs = np.full(time.size, 2)
+    policy = Policy("t", "toci only", steroids=())
+    schedule, last = Schedule(), -1.0
+    while next_action(policy, schedule, time, crs, 0 * crs, last, 640.0, before=lambda: 1.0):
+        last = schedule.log[-1][0]
+    np.testing.assert_allclose(schedule.toci_times, np.array([0.0, 0.5]) + RESPONSE_DELAY_DAYS)
+
+    def unasked() -> float:
+        raise AssertionError("asked for the horizon with no rule met")
+
+    assert not next_action(policy, Schedule(), time, 0 * crs, 0 * crs, -1.0, 640.0,
+                           before=unasked)
+
+
 def test_steroids_escalate_and_replace_the_running_course():
     time = np.arange(0, 5, 0.25)
     icans = np.where(time >= 1.0, 2, 0) + np.where(time >= 2.0, 1, 0)  # grade 2, then 3

@@ -17,6 +17,7 @@ import pytest
 
 from cartsim.cli import main
 from cartsim.journey import batch
+from cartsim.journey import run as run_module
 from cartsim.journey.batch import run_journeys
 from cartsim.journey.cohort import cohort_protocols, outcome_of
 from cartsim.journey.run import SimulationRequest, journey_parameters
@@ -44,6 +45,44 @@ def test_batched_journeys_equal_journeys_run_alone(name):
     alone = [outcome_of(run_journeys([p])[0]) for p in protocols]
     assert batched == alone
     assert any(o.get("infused") for o in batched)
+
+
+DRUGS = ("tocilizumab", "steroids", "safety switch")
+
+
+def test_decisions_stop_where_the_line_ends_without_changing_outcomes(monkeypatch):
+    """A line's policy takes no decision after its end (death, or the rescue that replaces
+    it), which would re-simulate a counterfactual rest of follow-up: the outcome and events
+    of every patient are those of deciding on to the end of follow-up, with fewer days
+    simulated, and no drug is given after death."""
+    protocol = trial_protocol({**trial_protocol("zuma1-axi-cel-lbcl"), "follow_up_days": 730.0})
+    protocols, _ = cohort_protocols(protocol, 0, 120)
+    solve, managed = batch._solve, run_module._managed_run
+
+    def simulated_days() -> list[float]:
+        days = []
+
+        def counted(requests, *args):
+            days.extend(float(r.grid[-1] - r.grid[0]) for r in requests)
+            return solve(requests, *args)
+
+        monkeypatch.setattr(batch, "_solve", counted)
+        return days
+
+    def to_follow_up_end(*args, horizon, **kwargs):
+        return managed(*args, horizon=lambda run, grades: np.inf, **kwargs)
+
+    days = simulated_days()
+    journeys = run_journeys(protocols)
+    monkeypatch.setattr(run_module, "_managed_run", to_follow_up_end)
+    days_everywhere = simulated_days()
+    everywhere = run_journeys(protocols)
+    assert [outcome_of(j) for j in journeys] == [outcome_of(j) for j in everywhere]
+    assert [j.events for j in journeys] == [j.events for j in everywhere]
+    assert sum(days) < 0.9 * sum(days_everywhere)
+    for journey in journeys:
+        death = journey.outcome.get("death", {}).get("day", np.inf)
+        assert not any(kind in DRUGS and day > death for day, kind, _ in journey.events)
 
 
 def test_a_request_solved_beside_one_with_other_times_is_solved_as_alone():

@@ -9,6 +9,7 @@ changes nothing before t, the decisions are taken in time order on the exact tra
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -278,11 +279,17 @@ def with_prophylaxis(policy: Policy) -> Schedule:
 
 
 def next_action(policy: Policy, schedule: Schedule, time: np.ndarray, crs: np.ndarray,
-                icans: np.ndarray, after: float, toci_dose_mg: float) -> bool:
-    """Apply the earliest decision after ``after`` to ``schedule``; False when none is due."""
+                icans: np.ndarray, after: float, toci_dose_mg: float,
+                before: Callable[[], float] | None = None) -> bool:
+    """Apply the earliest decision after ``after`` to ``schedule``; False when none is due.
+    ``before`` gives the day from which no decision is taken (asked only when a rule is met:
+    it may cost a look at the whole trajectory)."""
     time = np.asarray(time)
     met = _RulesMet.of(policy, np.asarray(crs), np.asarray(icans))
-    for i in np.flatnonzero(met.anywhere & (time + RESPONSE_DELAY_DAYS >= after) & (time >= 0)):
+    due = np.flatnonzero(met.anywhere & (time + RESPONSE_DELAY_DAYS >= after) & (time >= 0))
+    if due.size and before is not None:
+        due = due[time[due] < before()]
+    for i in due:
         crs_grade, icans_grade = crs[i], icans[i]
         when = float(time[i]) + RESPONSE_DELAY_DAYS
         if met.tocilizumab[i] and _toci_allowed(policy.tocilizumab, schedule.toci_times, when):

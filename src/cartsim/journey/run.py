@@ -11,8 +11,9 @@ death) come from streams keyed by (seed, purpose), so a journey is reproducible.
 
 from __future__ import annotations
 
+import functools
 import math
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -244,6 +245,7 @@ def _set_pre_infusion_values(journey: Journey, values: dict[str, float]) -> None
 
 
 def _managed_run(journey: Journey, values: dict[str, float], grid: np.ndarray, *, seed: int,
+                 horizon: Callable[[PatientRun, GradeSeries], float],
                  y0: np.ndarray | None = None, start: float = 0.0,
                  ) -> Generator[SimulationRequest, PatientRun,
                                 tuple[PatientRun, Schedule, GradeSeries]]:
@@ -252,7 +254,10 @@ def _managed_run(journey: Journey, values: dict[str, float], grid: np.ndarray, *
     The line is first simulated to the end of close monitoring (where the policy's decisions
     fall), then on to follow-up. After each decision only the part from the decision's grading
     time is simulated again (from the state there, with a fresh random stream: what follows
-    a decision is new), and so is the part after monitoring when a decision falls there."""
+    a decision is new), and so is the part after monitoring when a decision falls there.
+    Once the line is simulated to its end, ``horizon`` says from which day on nothing is read
+    any more (a death, a rescue replacing the line): no decision is taken from there, which
+    would re-simulate a counterfactual rest of follow-up."""
     policy = resolve_policy(journey.protocol["policy"])
     # a rescue segment starts without prophylaxis (it is relative to the first infusion)
     schedule = with_prophylaxis(policy) if start == 0.0 else Schedule()
@@ -265,13 +270,15 @@ def _managed_run(journey: Journey, values: dict[str, float], grid: np.ndarray, *
     grades = grade_run(run, graded[graded <= run.time[-1]], schedule.anticytokine_from())
     last, decisions, stream = start - 1e-9, 0, 1
     while True:
+        complete = run.time[-1] >= grid[-1]
         if decisions < MAX_POLICY_DECISIONS and next_action(
                 policy, schedule, grades.time, grades.grades["crs_astct"],
-                grades.grades["icans"], last, toci_dose):
+                grades.grades["icans"], last, toci_dose,
+                before=functools.partial(horizon, run, grades) if complete else None):
             decisions += 1
             last = schedule.log[-1][0]
             restart, until = last - RESPONSE_DELAY_DAYS, run.time[-1]
-        elif run.time[-1] < grid[-1]:
+        elif not complete:
             restart, until = run.time[-1], grid[-1]
         else:
             break
@@ -318,20 +325,50 @@ def _spliced(run: PatientRun, later: PatientRun) -> PatientRun:
                       later.status, [])
 
 
+@dataclass(frozen=True)
+class _FirstLineEnd:
+    """How the first line ends on its run: the candidate deaths, the end of follow-up or the
+    first death (``end``), the response, and the rescue that replaces the line from
+    ``line_end`` (None: the line runs to ``end``)."""
+
+    deaths: dict[str, float]
+    end: float
+    response: LineResponse | None  # None: the journey ended before infusion
+    rescue: RescueTherapy | None
+    line_end: float
+
+
+def _first_line_end(journey: Journey, run: PatientRun, grades: GradeSeries,
+                    values: dict[str, float]) -> _FirstLineEnd:
+    """Where the first line ends; it reads the run and grades only up to that day, so a
+    policy decision from that day on changes nothing."""
+    p = journey.protocol
+    deaths = _death_times(journey, run, grades, p["wait"]["lethal_tumour_cells"])
+    end = min(deaths.values(), default=p["follow_up_days"])
+    if end < 0:
+        return _FirstLineEnd(deaths, end, None, None, end)
+    response = _assess_line(journey, run, values, end, baseline_day=values["ld_start"] - 1.0)
+    failure, therapy, line_end = response.failure, None, end
+    if failure is not None and failure.day is not None and p["rescue"]["enabled"]:
+        therapy = choose_rescue(failure, p["disease"], p["patient"]["transplant_eligible"])
+        line_end = min(end, failure.day + p["rescue"]["delay_days"] + therapy.delay_days)
+    return _FirstLineEnd(deaths, end, response, therapy, line_end)
+
+
 def _simulate_from_apheresis(journey: Journey, values: dict[str, float]) -> JourneySteps:
     p = journey.protocol
     _set_pre_infusion_values(journey, values)
     times = GradingTimes.of(p)
     grid = times.grid(journey.outcome["apheresis_day"], p["follow_up_days"], line_start=0.0)
-    run, schedule, grades = yield from _managed_run(journey, values, grid, seed=p["seed"])
-    lethal = p["wait"]["lethal_tumour_cells"]
-    deaths = _death_times(journey, run, grades, lethal)
-    before = {cause: day for cause, day in deaths.items() if day < 0}
-    if before:
-        cause = min(before, key=before.get)
-        journey.end_at(before[cause], cause, "before infusion")
+    run, schedule, grades = yield from _managed_run(
+        journey, values, grid, seed=p["seed"],
+        horizon=lambda run, grades: _first_line_end(journey, run, grades, values).line_end)
+    ending = _first_line_end(journey, run, grades, values)
+    if ending.response is None:
+        cause = min(ending.deaths, key=ending.deaths.get)
+        journey.end_at(ending.end, cause, "before infusion")
         journey.outcome["not_infused_reason"] = cause
-        journey.runs.append(run.until(before[cause]))
+        journey.runs.append(run.until(ending.end))
         return
     journey.outcome["infused"] = True
     ld = values["ld_start"]
@@ -340,7 +377,7 @@ def _simulate_from_apheresis(journey: Journey, values: dict[str, float]) -> Jour
     later = {which: values[f"split_{which}_fraction"] for which in ("second", "third")}
     first_dose = values["dose_cells"] * (1 - sum(later.values()))
     journey.add(0.0, "infusion", f"{first_dose:.3g} CAR+ cells")
-    end = min(deaths.values(), default=p["follow_up_days"])
+    end, line_end = ending.end, ending.line_end
     for which, fraction in later.items():
         if fraction > 0 and values[f"t_{which}_infusion"] < end:
             journey.add(values[f"t_{which}_infusion"], "infusion", f"{which} fraction "
@@ -351,11 +388,7 @@ def _simulate_from_apheresis(journey: Journey, values: dict[str, float]) -> Jour
                                    f"every {monitoring['follow_up_grading_interval_hours']:g} h)")
     if monitoring["days"] < end:
         journey.add(monitoring["days"], "monitoring", "end of close monitoring")
-    failure = _respond(journey, run, values, end, baseline_day=ld - 1.0)
-    therapy, line_end = None, end
-    if failure is not None and failure.day is not None and p["rescue"]["enabled"]:
-        therapy = choose_rescue(failure, p["disease"], p["patient"]["transplant_eligible"])
-        line_end = min(end, failure.day + p["rescue"]["delay_days"] + therapy.delay_days)
+    _record_response(journey, ending.response, run, values)
     # the first-line simulation runs to follow-up; after a rescue starts it is counterfactual
     schedule, grades = schedule.until(line_end), grades.until(line_end)
     for day, kind, detail in schedule.log:
@@ -367,9 +400,9 @@ def _simulate_from_apheresis(journey: Journey, values: dict[str, float]) -> Jour
     _record_cytopenias(journey, first_line)
     journey.runs.append(first_line)
     if line_end < end:
-        yield from _rescue(journey, run, values, schedule, therapy, line_end, times)
+        yield from _rescue(journey, run, values, schedule, ending.rescue, line_end, times)
         return
-    _record_death(journey, deaths, "after infusion")
+    _record_death(journey, ending.deaths, "after infusion")
 
 
 def _record_death(journey: Journey, deaths: dict[str, float], when: str) -> None:
@@ -399,7 +432,9 @@ def _death_times(journey: Journey, run: PatientRun, grades: GradeSeries,
     severe = np.maximum(grades.grades["crs_astct"], grades.grades["icans"]) >= 4
     run_length = 0.0
     steps = np.diff(grades.time, prepend=grades.time[0])
-    for t, is_severe, dt in zip(grades.time, severe, steps, strict=True):
+    first = int(severe.argmax()) if severe.any() else severe.size  # grade 4 is rare
+    for t, is_severe, dt in zip(grades.time[first:], severe[first:], steps[first:],
+                                strict=True):
         run_length = run_length + dt if is_severe else 0.0
         if run_length >= TREATMENT_DEATH_GRADE4_DAYS:
             found["death (treatment-related)"] = float(t)
@@ -447,12 +482,24 @@ def _criteria(journey: Journey) -> str:
     return p["visits"]["criteria"] or assess_mod.CRITERIA_BY_DISEASE[p["disease"]]
 
 
-def _respond(journey: Journey, run: PatientRun, values: dict[str, float], end: float, *,
-             baseline_day: float, offset: float = 0.0, label: str = "",
-             therapy: str | None = None) -> Failure | None:
+@dataclass(frozen=True)
+class LineResponse:
+    """A line's response assessment: the visits it had (up to its first progression), its best
+    response, progression and failure; ``days`` the visit days planned before its end."""
+
+    days: list[float]
+    found: list[assess_mod.Assessment]
+    best: str | None
+    progression: assess_mod.Assessment | None
+    failure: Failure | None
+
+
+def _assess_line(journey: Journey, run: PatientRun, values: dict[str, float], end: float, *,
+                 baseline_day: float, offset: float = 0.0,
+                 therapy: str | None = None) -> LineResponse:
     """Assess at the visits from ``offset`` (the line's start) up to ``end`` (a visit on the
-    last day of follow-up counts); record best response, its duration, progression and failure
-    (``therapy``: a line that is not CAR-T)."""
+    last day of follow-up counts): what the line's response was (``therapy``: a line that is
+    not CAR-T). Reads the run only up to the last visit it keeps."""
     p = journey.protocol
     criteria = _criteria(journey)
     days = [offset + d for d in p["visits"]["days"] if offset + d <= end]
@@ -461,34 +508,42 @@ def _respond(journey: Journey, run: PatientRun, values: dict[str, float], end: f
     stop = next((i for i, a in enumerate(found) if assess_mod.progressed(a)), None)
     found = found if stop is None else found[:stop + 1]  # no further visits on this line
     if not found:
-        journey.outcome[f"{label}best_response"] = None
-        if days:
-            journey.add(days[0], f"{label}response", "not evaluable: no measurable disease at "
-                                                     "baseline")
-        return None
-    for a in found:
-        mrd = f", {a.mrd}" if a.mrd else ""
-        journey.add(a.day, f"{label}response", f"{a.response.category}{mrd}: {a.response.rule}")
-    scale = assess_mod.SCALE_OF[criteria]
-    best = best_overall_response([(a.day, a.response) for a in found], scale)
-    journey.outcome[f"{label}best_response"] = best.category
-    journey.outcome[f"{label}response_day"] = next(
-        (a.day for a in found if assess_mod.responded(a)), None)
+        return LineResponse(days, found, None, None, None)
+    best = best_overall_response([(a.day, a.response) for a in found],
+                                 assess_mod.SCALE_OF[criteria])
     progression = assess_mod.first_progression(found)
-    if progression is not None:
-        journey.add(progression.day, f"{label}progression", progression.response.rule)
-        journey.outcome[f"{label}progression_day"] = progression.day
     cut_off = early_relapse_days(p["disease"], p["failure"]["early_relapse_days"])
     failure = classify(run, found, best, progression, cut_off, line_start=offset,
                        therapy=therapy)
+    return LineResponse(days, found, best.category, progression, failure)
+
+
+def _record_response(journey: Journey, response: LineResponse, run: PatientRun,
+                     values: dict[str, float], label: str = "") -> None:
+    """Put a line's visits, best response, progression and failure in the journey."""
+    if not response.found:
+        journey.outcome[f"{label}best_response"] = None
+        if response.days:
+            journey.add(response.days[0], f"{label}response", "not evaluable: no measurable "
+                                                              "disease at baseline")
+        return
+    for a in response.found:
+        mrd = f", {a.mrd}" if a.mrd else ""
+        journey.add(a.day, f"{label}response", f"{a.response.category}{mrd}: {a.response.rule}")
+    journey.outcome[f"{label}best_response"] = response.best
+    journey.outcome[f"{label}response_day"] = next(
+        (a.day for a in response.found if assess_mod.responded(a)), None)
+    progression, failure = response.progression, response.failure
+    if progression is not None:
+        journey.add(progression.day, f"{label}progression", progression.response.rule)
+        journey.outcome[f"{label}progression_day"] = progression.day
     if failure is not None:
-        journey.add(failure.day if failure.day is not None else found[-1].day,
+        journey.add(failure.day if failure.day is not None else response.found[-1].day,
                     f"{label}failure", f"{failure.kind}, {failure.antigen}, {failure.mechanism}")
         journey.outcome[f"{label}failure"] = {
             "kind": failure.kind, "antigen": failure.antigen, "mechanism": failure.mechanism,
             "b_cell_aplasia": None if failure.day is None else b_cell_aplasia(
                 run, failure.day, values["B_normal"])}
-    return failure
 
 
 def _rescue(journey: Journey, run: PatientRun, values: dict[str, float], schedule: Schedule,
@@ -510,19 +565,28 @@ def _rescue(journey: Journey, run: PatientRun, values: dict[str, float], schedul
     end = start + p["rescue"]["follow_up_days"]
     grid = times.grid(start, end, line_start=start)
     grid = grid[grid >= start]
+    lethal = p["wait"]["lethal_tumour_cells"]
+
+    def rescue_end(run: PatientRun, grades: GradeSeries) -> float:
+        deaths = _death_times(journey, run, grades, lethal)
+        return min((day for day in deaths.values() if day >= start), default=end)
+
     second, second_schedule, grades = yield from _managed_run(
-        journey, rescue_values, grid, seed=p["seed"] + 1, y0=y0, start=start)
-    for day, kind, detail in second_schedule.log:
+        journey, rescue_values, grid, seed=p["seed"] + 1, y0=y0, start=start,
+        horizon=rescue_end)
+    deaths = {c: d for c, d in _death_times(journey, second, grades, lethal).items()
+              if d >= start}
+    ended = min(deaths.values(), default=end)
+    for day, kind, detail in second_schedule.until(ended).log:
         journey.add(day, kind, f"{detail} (rescue)")
     infusion_day = rescue_values.get("t_infusion", start) if therapy.kind == "car-t" else start
     if therapy.kind == "car-t":
         journey.add(start, "lymphodepletion", "before the rescue infusion")
         journey.add(infusion_day, "infusion", f"rescue {therapy.name}")
     journey.grades = journey.grades.joined(grades)
-    deaths = _death_times(journey, second, grades, p["wait"]["lethal_tumour_cells"])
-    deaths = {c: d for c, d in deaths.items() if d >= start}
-    rescue_end = min(deaths.values(), default=end)
-    _respond(journey, second, values, rescue_end, baseline_day=start, offset=infusion_day,
-             label="rescue ", therapy=None if therapy.kind == "car-t" else therapy.name)
+    response = _assess_line(journey, second, values, ended, baseline_day=start,
+                            offset=infusion_day,
+                            therapy=None if therapy.kind == "car-t" else therapy.name)
+    _record_response(journey, response, second, values, label="rescue ")
     _record_death(journey, deaths, "after rescue")
-    journey.runs.append(second.until(rescue_end))
+    journey.runs.append(second.until(ended))
