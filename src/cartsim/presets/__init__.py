@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cartsim.presets.base import Preset, PresetError, apply_presets, lookup
+from cartsim.presets.base import Preset, PresetError, apply_presets, lookup, preset_values
 from cartsim.presets.diseases import DISEASES
 from cartsim.presets.products import PRODUCTS
 
@@ -15,5 +15,5 @@ def disease(name: str) -> Preset:
     return lookup(name, DISEASES, "disease")
 
 
-__all__ = ["Preset", "PresetError", "apply_presets", "product", "disease", "PRODUCTS",
-           "DISEASES"]
+__all__ = ["Preset", "PresetError", "apply_presets", "preset_values", "product", "disease",
+           "PRODUCTS", "DISEASES"]

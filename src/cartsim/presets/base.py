@@ -38,10 +38,20 @@ class Preset:
 def apply_presets(model: Model, *presets: Preset) -> Model:
     """The model with each preset's values and sources as parameter defaults (later presets
     win), then the weight-based dose of any product preset."""
+    values = preset_values(model, *presets)
+    params = tuple(replace(p, default=float(values[p.name][0]), source=values[p.name][1],
+                           bounds=None) if p.name in values else p for p in model.parameters)
+    return replace(model, parameters=params)
+
+
+def preset_values(model: Model, *presets: Preset) -> dict[str, tuple[float, str]]:
+    """The (value, source) that ``presets`` give their parameters of ``model`` (later presets
+    win), with the weight-based dose of the last product preset that has one."""
     values: dict[str, tuple[float, str]] = {}
     dose_rule = None
+    known = set(model.parameter_names)
     for preset in presets:
-        unknown = sorted(set(preset.values) - set(model.parameter_names))
+        unknown = sorted(set(preset.values) - known)
         if unknown:
             raise PresetError(f"preset '{preset.name}' sets unknown parameter(s) {unknown}")
         values.update(preset.values)
@@ -55,9 +65,7 @@ def apply_presets(model: Model, *presets: Preset) -> Model:
         values["dose_cells"] = (dose, f"{source} ({per_kg:g} cells/kg x {weight:g} kg"
                                       + (f", max {dose_rule.dose_max:g})" if dose_rule.dose_max
                                          else ")"))
-    params = tuple(replace(p, default=float(values[p.name][0]), source=values[p.name][1],
-                           bounds=None) if p.name in values else p for p in model.parameters)
-    return replace(model, parameters=params)
+    return values
 
 
 def lookup(name: str, registry: dict[str, Preset], kind: str) -> Preset:

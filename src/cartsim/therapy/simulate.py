@@ -13,7 +13,7 @@ import numpy as np
 
 from cartsim.engine import CompiledModel, compile_model
 from cartsim.model import Model
-from cartsim.presets import Preset, apply_presets, disease, product
+from cartsim.presets import Preset, apply_presets, disease, preset_values, product
 from cartsim.therapy import therapy_model
 from cartsim.therapy.car_t import CAR_T_STATE_NAMES
 
@@ -29,6 +29,11 @@ def preset_model(*presets: Preset) -> Model:
     return apply_presets(therapy_model(), *presets)
 
 
+@functools.cache
+def _defaults() -> dict[str, float]:
+    return {p.name: p.default for p in therapy_model().parameters}
+
+
 def preset_parameters(*presets: Preset, **overrides: float) -> dict[str, float]:
     """Parameter values after presets and explicit overrides, for the compiled model. An
     overridden ``weight_kg`` also rescales a product's weight-based dose (unless ``dose_cells``
@@ -36,8 +41,9 @@ def preset_parameters(*presets: Preset, **overrides: float) -> dict[str, float]:
     if "weight_kg" in overrides and "dose_cells" not in overrides:
         presets = (*presets, Preset("weight", "patient", "the patient's weight",
                                     {"weight_kg": (float(overrides["weight_kg"]), "override")}))
-    model = preset_model(*presets)
-    values = {p.name: p.default for p in model.parameters}
+    values = dict(_defaults())
+    values.update({name: float(value) for name, (value, _) in
+                   preset_values(therapy_model(), *presets).items()})
     unknown = sorted(set(overrides) - set(values))
     if unknown:
         from cartsim.presets import PresetError
