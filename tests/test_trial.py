@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
@@ -26,6 +27,7 @@ from cartsim.trial import run_trial
 from cartsim.trial.backends import DaskBackend, InProcessBackend
 from cartsim.trial.execution import trial_protocol
 from cartsim.trial.store import query
+from cartsim.trial.trajectories import TrajectorySpec
 
 SHORT = {"follow_up_days": 120.0, "visits": {"days": [28.0, 90.0]},
          "rescue": {"follow_up_days": 60.0}}
@@ -123,7 +125,8 @@ def test_dask_workers_give_the_same_results(tmp_path):
 
 def _trial_command(out: Path, patients: int = 12) -> list[str]:
     return [sys.executable, "-m", "cartsim", "trial", "zuma1-axi-cel-lbcl", "--patients",
-            str(patients), "--seed", "5", "--chunk-size", "2", "--out", str(out), "--quiet"]
+            str(patients), "--seed", "5", "--chunk-size", "2", "--out", str(out), "--quiet",
+            "--trajectory-days", "0:120:10"]
 
 
 def test_a_run_killed_with_sigkill_resumes_to_the_same_results(tmp_path):
@@ -149,6 +152,13 @@ def test_a_run_killed_with_sigkill_resumes_to_the_same_results(tmp_path):
     assert main(_trial_command(whole)[3:]) == 0
     read = lambda folder: pq.read_table(folder / "patients").sort_by("patient")  # noqa: E731
     assert read(killed).equals(read(whole))
+    days = lambda folder: pq.read_table(folder / "trajectories").sort_by(  # noqa: E731
+        [("patient", "ascending"), ("day", "ascending")])
+    assert days(whole).num_rows == 12 * 13 and days(killed).column_names == days(
+        whole).column_names
+    for name in days(whole).column_names:  # NaN after a death: equal where both are NaN
+        np.testing.assert_array_equal(days(killed).column(name).to_numpy(),
+                                      days(whole).column(name).to_numpy())
     assert json.loads((killed / "summary.json").read_text())["endpoints"] == json.loads(
         (whole / "summary.json").read_text())["endpoints"]
 
@@ -177,6 +187,52 @@ def test_endpoints_csv_and_duckdb_query(tmp_path, capsys):
                  "--csv"]) == 0
     assert capsys.readouterr().out.splitlines() == ["arm,n", "A,4"]
     assert main(["query", str(tmp_path), "SELECT 1"]) == 2
+
+
+def test_trajectories_are_the_journeys_values_at_the_chosen_days(tmp_path, capsys):
+    """Stored trajectories are each journey's own outputs at the chosen days (days on its
+    grading times: exactly), NaN after death, and the view ``trajectories`` queries them."""
+    protocol = short("zuma1-axi-cel-lbcl", seed=8)
+    spec = TrajectorySpec.parse("0:120:2", "tumour_cells,il6_pg_ml,Cm")
+    run_trial(protocol, 8, out=tmp_path / "t", chunk_size=3, trajectories=spec)
+    stored = pq.read_table(tmp_path / "t" / "trajectories")
+    protocols, _ = cohort_protocols(protocol, 0, 8)
+    checked = {"value": 0, "nan": 0}
+    for patient, journey in enumerate(run_journeys(protocols)):
+        rows = stored.filter(pc.equal(stored.column("patient"), patient))
+        days = np.array(rows.column("day").to_pylist())
+        assert np.array_equal(days, np.arange(0.0, 120.1, 2.0))
+        death = journey.outcome.get("death", {}).get("day", np.inf)
+        for name in ("tumour_cells", "il6_pg_ml", "Cm"):
+            values = np.array(rows.column(name).to_pylist(), dtype=float)
+            for day, value in zip(days, values, strict=True):
+                runs = [r for r in journey.runs if r.time[0] <= day <= r.time[-1]]
+                if day > death or not runs:  # dead, or after the last line's follow-up
+                    assert np.isnan(value)
+                    checked["nan"] += 1
+                else:
+                    run = runs[-1]
+                    assert value == run[name][np.flatnonzero(np.isclose(run.time, day))[0]]
+                    checked["value"] += 1
+    assert checked["value"] > 0 and checked["nan"] > 0
+    capsys.readouterr()
+    assert main(["query", str(tmp_path / "t"), "SELECT count(DISTINCT patient), count(*) "
+                 "FROM trajectories", "--csv"]) == 0
+    assert capsys.readouterr().out.splitlines()[1] == f"8,{8 * 61}"
+
+
+@pytest.mark.parametrize("option, value, problem", [
+    ("--trajectory-days", "0:x:7", "cannot read trajectory days"),
+    ("--trajectory-days", "7,0", "increasing"),
+    ("--trajectory-variables", "tumour_cells,nonsense", "unknown trajectory variable"),
+])
+def test_bad_trajectory_options_are_refused(tmp_path, capsys, option, value, problem):
+    given = {"--trajectory-days": "0:28:7", option: value}
+    args = ["trial", "zuma1-axi-cel-lbcl", "--patients", "2", "--out", str(tmp_path / "t"),
+            "--quiet", *(item for pair in given.items() for item in pair)]
+    assert main(args) == 2
+    assert problem in capsys.readouterr().err
+    assert not (tmp_path / "t" / "patients").exists()
 
 
 def test_a_failed_patient_is_stored_with_its_reason(tmp_path):

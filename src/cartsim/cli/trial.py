@@ -33,13 +33,22 @@ def register(subparsers) -> None:
     where.add_argument("--gpu", action="store_true", help="solve on one NVIDIA GPU")
     trial.add_argument("--workers", type=int,
                        help="threads (in-process) or local Dask workers; default: every core")
+    trial.add_argument("--trajectory-days", metavar="DAYS",
+                       help="also store each patient's trajectory at these days from infusion: "
+                            "START:STOP:STEP (e.g. 0:730:7) or a list (e.g. 0,7,14,28)")
+    trial.add_argument("--trajectory-variables", metavar="NAMES",
+                       help="comma-separated observables or states to store (default: "
+                            "tumour_cells, cart_cells_per_ul, il6_pg_ml, crp_mg_l, "
+                            "ferritin_ng_ml, temperature_c, anc_10e9_l, platelets_10e9_l, "
+                            "b_cells_per_ul, igg_g_l)")
     trial.add_argument("--quiet", action="store_true", help="no progress output")
     trial.set_defaults(handler=run_trial_command)
 
     query = subparsers.add_parser(
         "query", help="SQL (DuckDB) over a trial folder's patients",
         description="Run SQL over the view `patients` (one row per patient, every outcome "
-                    "column, the partition columns arm and chunk) of a trial folder.")
+                    "column, the partition columns arm and chunk) of a trial folder, and "
+                    "`trajectories` (one row per patient and day) when the trial kept them.")
     query.add_argument("folder")
     query.add_argument("sql", help='e.g. "SELECT best_response, count(*) FROM patients '
                                    'GROUP BY 1"')
@@ -52,14 +61,20 @@ def run_trial_command(args: argparse.Namespace) -> int:
     from cartsim.trial import run_trial
     from cartsim.trial.backends import make_backend
     from cartsim.trial.execution import ENDPOINT_COLUMNS, endpoint_rows
+    from cartsim.trial.trajectories import TrajectorySpec
 
     if args.workers is not None and args.workers < 1:
         raise CartsimError(f"--workers must be >= 1, got {args.workers}")
+    if args.trajectory_variables is not None and args.trajectory_days is None:
+        raise CartsimError("--trajectory-variables needs --trajectory-days")
+    trajectories = (None if args.trajectory_days is None else TrajectorySpec.parse(
+        args.trajectory_days, args.trajectory_variables))
     backend = make_backend(dask=args.dask, target="gpu" if args.gpu else "cpu",
                            threads=args.workers, workers=args.workers)
     try:
         trial = run_trial(args.scenario, args.patients, out=args.out, seed=args.seed,
-                          chunk_size=args.chunk_size, backend=backend, progress=not args.quiet)
+                          chunk_size=args.chunk_size, backend=backend, progress=not args.quiet,
+                          trajectories=trajectories)
     finally:
         backend.close()
     out = Path(args.out)
@@ -80,7 +95,8 @@ def run_trial_command(args: argparse.Namespace) -> int:
             " the interval)")
         print(f"  {row['endpoint']:26s} {row['value']:.3f} [{row['ci_low']:.3f}-"
               f"{row['ci_high']:.3f}]{published}")
-    print(f"wrote {out}/patients/ (Parquet), summary.json, endpoints.csv")
+    kept = f"{out}/patients/ and trajectories/" if trajectories else f"{out}/patients/"
+    print(f"wrote {kept} (Parquet), summary.json, endpoints.csv")
     return 0
 
 

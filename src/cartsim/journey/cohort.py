@@ -200,12 +200,20 @@ def cohort_protocols(protocol: dict, first: int, last: int) -> tuple[list[dict],
     return protocols, varied
 
 
+def simulate_journeys(protocol: dict, first: int, last: int, *, target: str = "cpu",
+                      threads: int | None = None,
+                      ) -> tuple[list[Journey | SimulationError], dict[str, np.ndarray]]:
+    """The batched journeys of cohort patients ``first .. last - 1`` and their varied
+    parameters."""
+    protocols, varied = cohort_protocols(protocol, first, last)
+    return run_journeys(protocols, target=target, threads=threads), varied
+
+
 def simulate_patients(protocol: dict, first: int, last: int, *, target: str = "cpu",
                       threads: int | None = None) -> tuple[list[dict], dict[str, np.ndarray]]:
     """Outcomes of cohort patients ``first .. last - 1``, their journeys batched, and their
     varied parameters."""
-    protocols, varied = cohort_protocols(protocol, first, last)
-    journeys = run_journeys(protocols, target=target, threads=threads)
+    journeys, varied = simulate_journeys(protocol, first, last, target=target, threads=threads)
     return [outcome_of(j) for j in journeys], varied
 
 

@@ -20,10 +20,12 @@ import pyarrow as pa
 
 from cartsim import __version__
 from cartsim.journey import load_protocol, protocol_from_mapping
-from cartsim.journey.cohort import Cohort, simulate_patients
+from cartsim.journey.cohort import Cohort, outcome_of, simulate_journeys
 from cartsim.journey.scenarios import scenario_path
+from cartsim.therapy.simulate import compiled_therapy_model
 from cartsim.trial.backends import Backend, InProcessBackend
 from cartsim.trial.store import Manifest, TrialStore
+from cartsim.trial.trajectories import TrajectorySpec
 
 ARM = "A"
 """The arm name of a one-arm trial (the trial-spec issue adds named arms)."""
@@ -56,6 +58,7 @@ class ChunkTask:
     last: int
     target: str = "cpu"
     threads: int | None = None
+    trajectories: TrajectorySpec | None = None
 
 
 @dataclass(frozen=True)
@@ -63,19 +66,24 @@ class ChunkResult:
     arm: str
     index: int
     table: pa.Table
+    trajectories: pa.Table | None = None
 
 
 def simulate_chunk(task: ChunkTask) -> ChunkResult:
-    """The rows of one chunk: its patients' batched journeys, one row each."""
-    outcomes, varied = simulate_patients(task.protocol, task.first, task.last,
+    """The rows of one chunk: its patients' batched journeys, one row each, and their
+    trajectories when the task asks for them."""
+    journeys, varied = simulate_journeys(task.protocol, task.first, task.last,
                                          target=task.target, threads=task.threads)
+    outcomes = [outcome_of(j) for j in journeys]
     rows = Cohort(task.protocol, varied, outcomes).rows()
     for j, (row, outcome) in enumerate(zip(rows, outcomes, strict=True)):
         row["patient"] = task.first + j
         row[OUTCOME_COLUMN] = json.dumps(outcome, sort_keys=True)
     schema = pa.schema([(name, ROW_TYPES.get(name, _REAL)) for name in rows[0]])
     columns = {name: [None if r[name] == "" else r[name] for r in rows] for name in rows[0]}
-    return ChunkResult(task.arm, task.index, pa.table(columns, schema=schema))
+    trajectories = (None if task.trajectories is None
+                    else task.trajectories.table(task.first, journeys))
+    return ChunkResult(task.arm, task.index, pa.table(columns, schema=schema), trajectories)
 
 
 @dataclass(frozen=True)
@@ -101,9 +109,11 @@ def trial_protocol(scenario: str | Path | dict, seed: int | None = None) -> dict
 
 def run_trial(scenario: str | Path | dict, patients: int, *, out: str | Path,
               seed: int | None = None, chunk_size: int = DEFAULT_CHUNK,
-              backend: Backend | None = None, progress: bool = False) -> TrialRun:
+              backend: Backend | None = None, progress: bool = False,
+              trajectories: TrajectorySpec | None = None) -> TrialRun:
     """Simulate ``patients`` patients of ``scenario`` as a one-arm trial into ``out``,
-    resuming a run of the same trial found there; returns the summary from the store."""
+    resuming a run of the same trial found there; returns the summary from the store.
+    ``trajectories``: also store each patient's chosen variables at chosen days."""
     from cartsim.errors import CartsimError
 
     if patients < 1:
@@ -111,17 +121,22 @@ def run_trial(scenario: str | Path | dict, patients: int, *, out: str | Path,
     if chunk_size < 1:
         raise CartsimError(f"chunk size must be >= 1, got {chunk_size}")
     protocol = trial_protocol(scenario, seed)
-    manifest = Manifest(protocol, (ARM,), patients, protocol["seed"], chunk_size, __version__)
+    if trajectories is not None:
+        compiled = compiled_therapy_model()
+        trajectories = trajectories.checked([*compiled.observable_names, *compiled.state_names])
+    manifest = Manifest(protocol, (ARM,), patients, protocol["seed"], chunk_size, __version__,
+                        trajectories=trajectories)
     store = TrialStore(out, manifest)
     backend = backend or InProcessBackend()
     chunks = manifest.chunks()
-    todo = [ChunkTask(protocol, ARM, i, first, last, backend.target, backend.threads)
+    todo = [ChunkTask(protocol, ARM, i, first, last, backend.target, backend.threads,
+                      trajectories)
             for i, (first, last) in enumerate(chunks) if not store.done(ARM, i)]
     resumed = len(chunks) - len(todo)
     meter = Progress(patients, sum(t.last - t.first for t in todo), enabled=progress)
     start = time.perf_counter()
     for result in backend.map(simulate_chunk, todo):
-        store.write_chunk(result.arm, result.index, result.table)
+        store.write_chunk(result.arm, result.index, result.table, result.trajectories)
         meter.advance(result.table.num_rows)
     meter.close()
     seconds = time.perf_counter() - start

@@ -2,13 +2,18 @@
 
 Layout of a trial folder::
 
-    manifest.json                      what was asked (scenario, patients, seed, chunking)
-    patients/arm=NAME/chunk=00000.parquet   one row per patient, partitioned by arm and chunk
+    manifest.json                      what was asked (scenario, patients, seed, chunking,
+                                       trajectories)
+    patients/arm=NAME/chunk=00000.parquet       one row per patient, partitioned by arm and
+                                                chunk
+    trajectories/arm=NAME/chunk=00000.parquet   when asked: one row per patient and day
 
-A chunk file appears whole or not at all (written beside its place, then renamed), so a run
-killed at any moment leaves only finished chunks, and the same command resumes by skipping
-them. A folder whose manifest asks for something else is refused untouched. DuckDB reads the
-folder as one table (:func:`query`).
+A chunk file appears whole or not at all (written beside its place, then renamed), and a
+chunk's trajectories are written before its patients, whose file marks the chunk done: so a
+run killed at any moment leaves only finished chunks, and the same command resumes by
+skipping them (rewriting a half-done chunk's trajectories). A folder whose manifest asks for
+something else is refused untouched. DuckDB reads the folder as the views ``patients`` and
+``trajectories`` (:func:`query`).
 """
 
 from __future__ import annotations
@@ -23,10 +28,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from cartsim.errors import CartsimError
+from cartsim.trial.trajectories import TrajectorySpec
 
-FORMAT = 1
+FORMAT = 2
+"""2: the manifest names the trajectories kept (None: none)."""
 MANIFEST = "manifest.json"
 PATIENTS = "patients"
+TRAJECTORIES = "trajectories"
 
 
 @dataclass(frozen=True)
@@ -39,6 +47,7 @@ class Manifest:
     seed: int
     chunk_size: int
     cartsim_version: str
+    trajectories: TrajectorySpec | None = None
     format: int = FORMAT
 
     @property
@@ -83,28 +92,34 @@ class TrialStore:
         self.folder.mkdir(parents=True, exist_ok=True)
         _atomic_write_bytes(path, json.dumps(wanted, indent=2, default=str).encode())
 
-    def chunk_path(self, arm: str, index: int) -> Path:
-        return self.folder / PATIENTS / f"arm={arm}" / f"chunk={index:05d}.parquet"
+    def chunk_path(self, arm: str, index: int, kind: str = PATIENTS) -> Path:
+        return self.folder / kind / f"arm={arm}" / f"chunk={index:05d}.parquet"
 
     def done(self, arm: str, index: int) -> bool:
         return self.chunk_path(arm, index).exists()
 
-    def write_chunk(self, arm: str, index: int, table: pa.Table) -> None:
-        """Write one chunk's rows: whole or not at all."""
-        path = self.chunk_path(arm, index)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        try:
-            pq.write_table(table, tmp)
-            with open(tmp, "rb") as handle:
-                os.fsync(handle.fileno())
-            os.replace(tmp, path)
-        finally:
-            tmp.unlink(missing_ok=True)
+    def write_chunk(self, arm: str, index: int, table: pa.Table,
+                    trajectories: pa.Table | None = None) -> None:
+        """Write one chunk's rows (and trajectories): each file whole or not at all, the
+        patients last."""
+        if (trajectories is None) != (self.manifest.trajectories is None):
+            raise ValueError("a chunk's trajectories must match the manifest's")
+        if trajectories is not None:
+            _atomic_write_table(self.chunk_path(arm, index, TRAJECTORIES), trajectories)
+        _atomic_write_table(self.chunk_path(arm, index), table)
 
     def read(self, columns: list[str] | None = None) -> pa.Table:
         """Every finished chunk's rows, with their arm (the partition), in patient order."""
-        files = sorted((self.folder / PATIENTS).glob("arm=*/chunk=*.parquet"))
+        return self._read(PATIENTS, columns, ["patient"])
+
+    def read_trajectories(self, columns: list[str] | None = None) -> pa.Table:
+        """Every finished chunk's trajectories, with their arm, by patient and day."""
+        return self._read(TRAJECTORIES, columns, ["patient", "day"])
+
+    def _read(self, kind: str, columns: list[str] | None, order: list[str]) -> pa.Table:
+        files = sorted(path for path in (self.folder / kind).glob("arm=*/chunk=*.parquet")
+                       if self.chunk_path(path.parent.name.removeprefix("arm="),
+                                          int(path.stem.removeprefix("chunk="))).exists())
         if not files:
             return pa.table({})
         tables = []
@@ -113,7 +128,19 @@ class TrialStore:
             arm = path.parent.name.removeprefix("arm=")
             tables.append(table.append_column("arm", pa.array([arm] * table.num_rows)))
         table = pa.concat_tables(tables, promote_options="default")
-        return table.sort_by([("arm", "ascending"), ("patient", "ascending")])
+        return table.sort_by([("arm", "ascending"), *((name, "ascending") for name in order)])
+
+
+def _atomic_write_table(path: Path, table: pa.Table) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        pq.write_table(table, tmp)
+        with open(tmp, "rb") as handle:
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def _atomic_write_bytes(path: Path, data: bytes) -> None:
@@ -127,17 +154,20 @@ def _atomic_write_bytes(path: Path, data: bytes) -> None:
 
 def query(folder: str | Path, sql: str):
     """Run ``sql`` with DuckDB over the trial folder, whose patients are the view
-    ``patients`` (partition columns ``arm`` and ``chunk`` included); returns a DuckDB
-    relation (``.fetchall()``, ``.df()``, ``.arrow()``)."""
+    ``patients`` and, when the trial kept them, their trajectories the view ``trajectories``
+    (partition columns ``arm`` and ``chunk`` included); returns a DuckDB relation
+    (``.fetchall()``, ``.df()``, ``.arrow()``)."""
     import duckdb
 
     folder = Path(folder)
     if not (folder / MANIFEST).exists():
         raise CartsimError("not a trial folder (no manifest.json)", file=str(folder))
-    pattern = str(folder / PATIENTS / "**" / "*.parquet").replace("'", "''")
     connection = duckdb.connect()
-    connection.execute(f"CREATE VIEW patients AS SELECT * FROM read_parquet('{pattern}', "
-                       "hive_partitioning = true)")
+    for kind in (PATIENTS, TRAJECTORIES):
+        if kind == PATIENTS or any((folder / kind).glob("arm=*/chunk=*.parquet")):
+            pattern = str(folder / kind / "**" / "*.parquet").replace("'", "''")
+            connection.execute(f"CREATE VIEW {kind} AS SELECT * FROM read_parquet("
+                               f"'{pattern}', hive_partitioning = true)")
     try:
         return connection.sql(sql)
     except duckdb.Error as error:
