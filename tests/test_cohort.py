@@ -127,10 +127,11 @@ def test_patient_without_measurable_disease_at_baseline_is_not_evaluable():
 
 def test_cohort_command_overrides_parameters_for_every_patient(tmp_path, capsys):
     scenario = tmp_path / "s.yaml"
-    scenario.write_text(json.dumps(SHORT))
+    scenario.write_text(json.dumps({**SHORT, "allow_untargeted_product": True}))
     out = tmp_path / "out"
     assert main(["cohort", str(scenario), "--patients", "2", "--workers", "1", "--out",
                  str(out), "--set", "binds_CD19=0"]) == 0
+    assert "cartsim: warning: 'axi-cel' binds no antigen" in capsys.readouterr().err
     endpoints = json.loads((out / "summary.json").read_text())["endpoints"]
     assert endpoints["orr"]["events"] == 0 and endpoints["crs_any"]["events"] == 0
     assert main(["cohort", str(scenario), "--patients", "2", "--out", str(tmp_path / "bad"),

@@ -12,7 +12,7 @@ import pytest
 from cartsim.cli import main
 from cartsim.journey import ProtocolError, load_protocol, protocol_from_mapping, run_journey
 from cartsim.journey.failure import Failure
-from cartsim.journey.grading import grade_point
+from cartsim.journey.grading import grade_point, grade_run
 from cartsim.journey.policy import (
     POLICIES,
     RESPONSE_DELAY_DAYS,
@@ -293,6 +293,39 @@ def test_low_apheresis_yield_means_no_product():
     assert "apheresis yield" in outcome["not_infused_reason"]
 
 
+def test_a_product_whose_target_the_tumour_lacks_is_refused_unless_insisted():
+    wrong = {"product": "ide-cel", "disease": "lbcl", **SHORT}
+    with pytest.raises(ProtocolError, match="'ide-cel' binds BCMA, which 'lbcl' tumour cells "
+                                            "do not carry"):
+        protocol_from_mapping(wrong)
+    with pytest.warns(UserWarning, match="negative control|simulated as asked"):
+        protocol_from_mapping({**wrong, "allow_untargeted_product": True})
+
+
+def test_counts_are_graded_as_a_laboratory_reports_them():
+    """A count settling on its lower limit of normal (149.998 x 10^9/L platelets) is not a
+    cytopenia; one clearly below is."""
+
+    class Flat:
+        time = np.arange(0.0, 10.0)
+
+        def __init__(self, platelets):
+            self.values = {"platelets_10e9_l": np.full(10, platelets),
+                           "anc_10e9_l": np.full(10, 1.7999), "temperature_c": np.full(10, 37.0),
+                           **{name: np.zeros(10) for name in ("vasopressors", "oxygen_need",
+                                                               "consciousness", "seizure",
+                                                               "cerebral_edema",
+                                                               "motor_weakness")},
+                           "ice_score": np.full(10, 10.0)}
+
+        def __getitem__(self, name):
+            return self.values[name]
+
+    assert grade_run(Flat(149.998), Flat.time, np.inf).grades["thrombocytopenia"].max() == 0
+    assert grade_run(Flat(149.4), Flat.time, np.inf).grades["thrombocytopenia"].max() == 1
+    assert grade_run(Flat(150.0), Flat.time, np.inf).grades["neutropenia"].max() == 0  # 1.80
+
+
 def test_simulated_physiology_is_graded_by_the_calculators():
     # febrile, one vasopressor, low-flow O2: ASTCT 3, Lee 2014 2, Penn 3 (clinical_rules.md)
     point = grade_point(39.5, 2, 1, 10, 0, anticytokine_given=False)
@@ -370,7 +403,7 @@ def test_journey_command_writes_events_grades_and_plot(tmp_path, capsys):
     assert days == sorted(days)
     with open(tmp_path / "grades.csv") as handle:
         header = next(csv.reader(handle))
-    assert header[:5] == ["day", "crs_astct", "crs_lee2014", "crs_penn", "icans"]
+    assert header[:6] == ["day", "line", "crs_astct", "crs_lee2014", "crs_penn", "icans"]
     assert json.loads((tmp_path / "outcome.json").read_text())["itt"] is True
     assert (tmp_path / "journey.png").read_bytes()[:4] == b"\x89PNG"
 
@@ -395,9 +428,11 @@ def test_journey_reports_when_the_last_tumour_cell_died():
     def outcome(**parameters):
         return run_journey(protocol_from_mapping({
             "product": "axi-cel", "disease": "lbcl", "seed": 2, **SHORT, "follow_up_days": 90.0,
-            "visits": {"days": [28.0, 90.0]},
+            "visits": {"days": [28.0, 90.0]}, "allow_untargeted_product": True,
             "patient": {"parameters": {**clean, **parameters}}}))
-    cured, untreated = outcome(), outcome(binds_CD19=0.0)
+    cured = outcome()
+    with pytest.warns(UserWarning, match="binds no antigen"):
+        untreated = outcome(binds_CD19=0.0)
     day = cured.outcome["tumour_extinct_day"]
     assert day is not None and 0 < day < 90
     assert (day, "extinction", "last tumour cell gone") in cured.events

@@ -87,6 +87,33 @@ def test_decisions_stop_where_the_line_ends_without_changing_outcomes(monkeypatc
         assert not any(kind in DRUGS and day > death for day, kind, _ in journey.events)
 
 
+def test_a_journey_record_agrees_with_itself():
+    """Grades stop at death; the grades' worst ICANS is the first line's or the rescue's; a
+    death from progression has its progression on record (a relapse is seen when the disease
+    is back at its baseline burden, or at the latest at death) and its failure."""
+    protocol = trial_protocol({**trial_protocol("eliana-tisa-cel-b-all"),
+                               "follow_up_days": 730.0})
+    protocols, _ = cohort_protocols(protocol, 0, 80)
+    seen = {"progression deaths": 0, "unscheduled": 0, "rescued": 0}
+    for journey in run_journeys(protocols):
+        o = journey.outcome
+        if not o["infused"]:
+            continue
+        death = o.get("death", {})
+        assert journey.grades.time[-1] < death.get("day", np.inf)
+        worst = max(o["icans"]["max"], o.get("rescue icans", {"max": 0})["max"])
+        assert journey.grades.grades["icans"].max() == worst
+        seen["rescued"] += "rescue icans" in o
+        if death.get("cause") == "death (progression)":
+            seen["progression deaths"] += 1
+            failure = o.get("failure") or o.get("rescue failure")
+            assert failure is not None
+            progressed = o.get("progression_day", o.get("rescue progression_day"))
+            assert progressed is not None or failure["kind"] == "primary refractory"
+        seen["unscheduled"] += any("unscheduled" in detail for _, _, detail in journey.events)
+    assert all(count > 0 for count in seen.values()), seen
+
+
 def test_a_request_solved_beside_one_with_other_times_is_solved_as_alone():
     """A union grid may hold times a member lacks (another's start): the member is solved
     over its span of the union, and keeps exactly its own times and values."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 
 from cartsim.errors import CartsimError
 
@@ -34,10 +35,17 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 0
     try:
-        return int(args.handler(args) or 0)
+        with warnings.catch_warnings():
+            warnings.showwarning = _show_warning
+            return int(args.handler(args) or 0)
     except CartsimError as exc:
         print(f"cartsim: error: {exc}", file=sys.stderr)
         return 2
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """A warning as one line, like an error: what the user asked for runs, but is unusual."""
+    print(f"cartsim: warning: {message}", file=sys.stderr)
 
 
 if __name__ == "__main__":

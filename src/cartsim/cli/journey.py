@@ -49,11 +49,13 @@ def run_journey_command(args: argparse.Namespace) -> int:
     with atomic_path(out / "grades.csv") as tmp, open(tmp, "w", newline="") as handle:
         writer = csv.writer(handle)
         scales = tuple(journey.grades.grades) if journey.grades else ()
-        writer.writerow(("day", *scales, "crs_rule", "icans_rule"))
+        writer.writerow(("day", "line", *scales, "crs_rule", "icans_rule"))
+        rescue_day = journey.outcome.get("rescue_start_day", float("inf"))
         if journey.grades is not None:
             g = journey.grades
             for i, day in enumerate(g.time):
-                writer.writerow([f"{day:g}", *(int(g.grades[s][i]) for s in scales),
+                writer.writerow([f"{day:g}", "rescue" if day >= rescue_day else "first",
+                                 *(int(g.grades[s][i]) for s in scales),
                                  g.rules["crs_astct"][i], g.rules["icans"][i]])
     with atomic_path(out / "outcome.json") as tmp:
         tmp.write_text(json.dumps(journey.outcome, indent=2), encoding="utf-8")

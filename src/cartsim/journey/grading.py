@@ -37,6 +37,10 @@ PENN_HOSPITAL_FEVER_C = 39.0
 CYTOPENIAS = {"neutropenia": ("anc_10e9_l", neutropenia_grade, "ANC"),
               "thrombocytopenia": ("platelets_10e9_l", thrombocytopenia_grade, "platelets")}
 """CTCAE v5.0 cytopenia scales: the simulated count each is read from."""
+REPORTED_DECIMALS = {"anc_10e9_l": 2, "platelets_10e9_l": 0}
+"""Chosen: counts are graded as a laboratory reports them, ANC to 0.01 and platelets to 1 x
+10^9/L (the usual precision of a full blood count), so a count settling on its lower limit
+of normal (a simulated 149.998 x 10^9/L) is not graded a cytopenia for months."""
 SCALES = ("crs_astct", "crs_lee2014", "crs_penn", "icans", *CYTOPENIAS)
 
 
@@ -183,6 +187,6 @@ def grade_run(run, grid: np.ndarray, anticytokine_from: float) -> GradeSeries:
         for scale, values in _grades_of(inputs, points).items():
             grades[scale][points] = values
     for scale, (name, grade_of, _) in CYTOPENIAS.items():
-        inputs[name] = run[name][index]
+        inputs[name] = np.round(run[name][index], REPORTED_DECIMALS[name])
         grades[scale] = grade_of(inputs[name])
     return GradeSeries(np.asarray(grid, dtype=float), grades, inputs)

@@ -11,6 +11,7 @@ infusion (day 0).
 from __future__ import annotations
 
 import copy
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +48,7 @@ DEFAULTS: dict[str, Any] = {
     "name": "unnamed scenario",
     "product": "axi-cel",
     "disease": "lbcl",
+    "allow_untargeted_product": False,  # true: run a CAR whose antigen the tumour lacks
     "seed": 0,
     "patient": {
         "weight_kg": None,            # None: the disease preset's weight
@@ -168,6 +170,8 @@ def _check(data: dict, file: str | None) -> None:
 
     c.choice("product", PRODUCTS)
     c.choice("disease", DISEASES)
+    c.flag("allow_untargeted_product")
+    _check_target(c, data)
     if not isinstance(data["seed"], int) or data["seed"] < 0:
         c.fail("seed", f"must be a non-negative whole number, got {data['seed']!r}")
     if data["patient"]["weight_kg"] is not None:
@@ -243,6 +247,30 @@ def _check(data: dict, file: str | None) -> None:
     c.number("rescue.delay_days", 0, 365)
     c.number("rescue.follow_up_days", 1, 3650)
     _check_published(c, data["published"])
+
+
+def _check_target(c: _Checker, data: dict) -> None:
+    """A product whose CAR binds no antigen the disease's tumour carries is refused, or run
+    with a warning when the scenario insists (a negative control)."""
+    from cartsim.presets import disease, product
+    from cartsim.therapy.simulate import preset_parameters, targeting
+
+    overrides = {k: v for k, v in data["patient"]["parameters"].items()
+                 if k.startswith(("binds_", "dens_"))}
+    try:
+        seen = targeting(preset_parameters(disease(data["disease"]), product(data["product"]),
+                                           **overrides))
+    except ValueError:  # an unknown override: reported where the parameters are checked
+        return
+    if seen.targeted:
+        return
+    problem = (f"'{data['product']}' binds {', '.join(seen.bound) or 'no antigen'}, which "
+               f"'{data['disease']}' tumour cells do not carry (they carry "
+               f"{', '.join(seen.carried) or 'none of the model antigens'})")
+    if not data["allow_untargeted_product"]:
+        c.fail("product", f"{problem}; choose another product, or set "
+                          "allow_untargeted_product: true to run it as a negative control")
+    warnings.warn(f"{problem}: simulated as asked (allow_untargeted_product)", stacklevel=2)
 
 
 def _check_fractions(c, infusion: dict) -> None:

@@ -40,6 +40,7 @@ TREATMENT_DEATH_GRADE4_DAYS = 3.0
 """Chosen: CRS or ICANS held at grade 4 for 3 days counts as a treatment-related death (grade
 5); the model has no organ failure, and reference/ gives no survival by duration of grade 4."""
 MAX_POLICY_DECISIONS = 16
+PROGRESSION_DEATH = "death (progression)"
 PURPOSE = {"manufacturing": 1, "dropout": 2, "background": 3, "product": 4}
 PRODUCT_ATTRIBUTES = ("cd4_fraction", "memory_fraction")
 """Attributes each manufactured product draws around its preset (manufacturing.*_spread)."""
@@ -347,7 +348,8 @@ def _first_line_end(journey: Journey, run: PatientRun, grades: GradeSeries,
     end = min(deaths.values(), default=p["follow_up_days"])
     if end < 0:
         return _FirstLineEnd(deaths, end, None, None, end)
-    response = _assess_line(journey, run, values, end, baseline_day=values["ld_start"] - 1.0)
+    response = _assess_line(journey, run, values, end, baseline_day=values["ld_start"] - 1.0,
+                            death_from_progression=_progression_death(deaths, end))
     failure, therapy, line_end = response.failure, None, end
     if failure is not None and failure.day is not None and p["rescue"]["enabled"]:
         therapy = choose_rescue(failure, p["disease"], p["patient"]["transplant_eligible"])
@@ -405,6 +407,12 @@ def _simulate_from_apheresis(journey: Journey, values: dict[str, float]) -> Jour
     _record_death(journey, ending.deaths, "after infusion")
 
 
+def _progression_death(deaths: dict[str, float], end: float) -> float | None:
+    """The day of death from progression when that is how the line ends."""
+    day = deaths.get(PROGRESSION_DEATH)
+    return day if day is not None and day <= end else None
+
+
 def _record_death(journey: Journey, deaths: dict[str, float], when: str) -> None:
     if deaths:
         cause = min(deaths, key=deaths.get)
@@ -420,7 +428,7 @@ def _death_times(journey: Journey, run: PatientRun, grades: GradeSeries,
     found = {}
     progression = _first_day(run.time, run["tumour_cells"] >= lethal)
     if progression is not None:
-        found["death (progression)"] = progression
+        found[PROGRESSION_DEATH] = progression
     dropout = _rng(p["seed"], "dropout").exponential(1.0 / p["wait"]["dropout_per_day"]) \
         if p["wait"]["dropout_per_day"] > 0 else math.inf
     if start + dropout < 0:
@@ -485,24 +493,30 @@ def _criteria(journey: Journey) -> str:
 @dataclass(frozen=True)
 class LineResponse:
     """A line's response assessment: the visits it had (up to its first progression), its best
-    response, progression and failure; ``days`` the visit days planned before its end."""
+    response, progression and failure; ``days`` the visit days planned before its end, and
+    ``unscheduled`` those of them the disease brought the patient in for."""
 
     days: list[float]
     found: list[assess_mod.Assessment]
     best: str | None
     progression: assess_mod.Assessment | None
     failure: Failure | None
+    unscheduled: dict[float, str] = field(default_factory=dict)
 
 
 def _assess_line(journey: Journey, run: PatientRun, values: dict[str, float], end: float, *,
-                 baseline_day: float, offset: float = 0.0,
-                 therapy: str | None = None) -> LineResponse:
+                 baseline_day: float, offset: float = 0.0, therapy: str | None = None,
+                 death_from_progression: float | None = None) -> LineResponse:
     """Assess at the visits from ``offset`` (the line's start) up to ``end`` (a visit on the
-    last day of follow-up counts): what the line's response was (``therapy``: a line that is
+    last day of follow-up counts), and between them when the disease is back (see
+    :func:`_unscheduled_visits`): what the line's response was (``therapy``: a line that is
     not CAR-T). Reads the run only up to the last visit it keeps."""
     p = journey.protocol
     criteria = _criteria(journey)
-    days = [offset + d for d in p["visits"]["days"] if offset + d <= end]
+    scheduled = [offset + d for d in p["visits"]["days"] if offset + d <= end]
+    unscheduled = _unscheduled_visits(run, baseline_day, scheduled[0] if scheduled else end,
+                                      end, death_from_progression)
+    days = sorted({*scheduled, *unscheduled})
     found = assess_mod.assess(run, criteria, days, baseline_day=baseline_day,
                               n_lesions=values["n_lesions"])
     stop = next((i for i, a in enumerate(found) if assess_mod.progressed(a)), None)
@@ -515,7 +529,29 @@ def _assess_line(journey: Journey, run: PatientRun, values: dict[str, float], en
     cut_off = early_relapse_days(p["disease"], p["failure"]["early_relapse_days"])
     failure = classify(run, found, best, progression, cut_off, line_start=offset,
                        therapy=therapy)
-    return LineResponse(days, found, best.category, progression, failure)
+    return LineResponse(days, found, best.category, progression, failure, unscheduled)
+
+
+def _unscheduled_visits(run: PatientRun, baseline_day: float, after: float, end: float,
+                        death_from_progression: float | None) -> dict[float, str]:
+    """Days a patient is assessed between visits, and why.
+
+    Chosen (clinical practice, not in reference/): a disease that has grown back to the
+    burden it had at the line's baseline, when it was clinically evident, brings the patient
+    in (symptoms, blood counts, a palpable mass), so the first day after the first visit on
+    which the burden rises back to its baseline is assessed; so is a death from progression
+    (the progression that killed is on record). Without them a relapse between visits, or
+    after the last one, went unrecorded until death, with no failure and no rescue."""
+    visits = {}
+    time, tumour = run.time, run["tumour_cells"]
+    baseline = run.at("tumour_cells", baseline_day)
+    below = np.concatenate([[False], tumour[:-1] < baseline])
+    back = (time > after + 1e-9) & (time <= end + 1e-9) & below & (tumour >= baseline)
+    if back.any():
+        visits[float(time[back.argmax()])] = "the disease back at its baseline burden"
+    if death_from_progression is not None:
+        visits.setdefault(float(death_from_progression), "at death from progression")
+    return visits
 
 
 def _record_response(journey: Journey, response: LineResponse, run: PatientRun,
@@ -529,7 +565,10 @@ def _record_response(journey: Journey, response: LineResponse, run: PatientRun,
         return
     for a in response.found:
         mrd = f", {a.mrd}" if a.mrd else ""
-        journey.add(a.day, f"{label}response", f"{a.response.category}{mrd}: {a.response.rule}")
+        why = response.unscheduled.get(a.day)
+        seen = f" (unscheduled: {why})" if why else ""
+        journey.add(a.day, f"{label}response",
+                    f"{a.response.category}{mrd}: {a.response.rule}{seen}")
     journey.outcome[f"{label}best_response"] = response.best
     journey.outcome[f"{label}response_day"] = next(
         (a.day for a in response.found if assess_mod.responded(a)), None)
@@ -583,10 +622,16 @@ def _rescue(journey: Journey, run: PatientRun, values: dict[str, float], schedul
     if therapy.kind == "car-t":
         journey.add(start, "lymphodepletion", "before the rescue infusion")
         journey.add(infusion_day, "infusion", f"rescue {therapy.name}")
-    journey.grades = journey.grades.joined(grades)
+    grades = grades.until(ended)  # a journey ends at death
+    if grades.time.size:
+        journey.grades = journey.grades.joined(grades)
+    journey.outcome["rescue_start_day"] = start
+    for scale in grades.grades:
+        journey.outcome[f"rescue {scale}"] = grades.summary(scale)
     response = _assess_line(journey, second, values, ended, baseline_day=start,
                             offset=infusion_day,
-                            therapy=None if therapy.kind == "car-t" else therapy.name)
+                            therapy=None if therapy.kind == "car-t" else therapy.name,
+                            death_from_progression=_progression_death(deaths, ended))
     _record_response(journey, response, second, values, label="rescue ")
     _record_death(journey, deaths, "after rescue")
     journey.runs.append(second.until(ended))

@@ -54,6 +54,26 @@ def preset_parameters(*presets: Preset, **overrides: float) -> dict[str, float]:
 
 
 @dataclass(frozen=True)
+class Targeting:
+    """The antigens a product's CAR binds and those the disease's antigen-positive tumour
+    cells carry (density above zero)."""
+
+    bound: tuple[str, ...]
+    carried: tuple[str, ...]
+
+    @property
+    def targeted(self) -> tuple[str, ...]:
+        return tuple(a for a in self.bound if a in self.carried)
+
+
+def targeting(values: dict[str, float]) -> Targeting:
+    """What the CAR of a patient with parameter ``values`` can see on the tumour."""
+    antigens = [name.removeprefix("binds_") for name in values if name.startswith("binds_")]
+    return Targeting(tuple(a for a in antigens if values[f"binds_{a}"] > 0),
+                     tuple(a for a in antigens if values[f"dens_{a}_Tp"] > 0))
+
+
+@dataclass(frozen=True)
 class PatientRun:
     """One patient's trajectory: ``time`` (days from infusion) and its observables and states,
     one column per name of two matrices (time x name), so a journey slices and splices a run
