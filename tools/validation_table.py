@@ -37,6 +37,28 @@ def cell(entry: dict | None) -> str:
     return text
 
 
+def inside(entry: dict) -> bool:
+    low, high = entry["ci95_pct"]
+    return low <= entry["published"]["value"] <= high
+
+
+def comparison_table(comparisons: list[tuple[str, str, dict]]) -> list[str]:
+    """Every endpoint a scenario carries a published value for: simulated with its 95%
+    interval, and whether the published value lies inside it; then the share inside."""
+    lines = ["", "## Every published endpoint", "",
+             "| scenario | endpoint | published | simulated [95% CI] | inside |",
+             "|---|---|---|---|---|"]
+    for scenario, key, entry in comparisons:
+        low, high = entry["ci95_pct"]
+        lines.append(f"| {scenario} | {key} | {entry['published']['value']:g} | "
+                     f"{entry['pct']:.1f} [{low:.1f}-{high:.1f}] | "
+                     f"{'yes' if inside(entry) else 'no'} |")
+    hits = sum(inside(entry) for *_, entry in comparisons)
+    lines += ["", f"Inside the simulated 95% interval: {hits} of {len(comparisons)} published "
+                  f"endpoints ({100 * hits / max(len(comparisons), 1):.0f}%)."]
+    return lines
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("patients", type=int, nargs="?", default=100)
@@ -57,6 +79,7 @@ def main() -> None:
         "| scenario | CRS scale | " + " | ".join(COLUMNS.values()) + " |",
         "|---|---|" + "---|" * len(COLUMNS),
     ]
+    comparisons = []
     for name in builtin_scenarios():
         protocol = load_protocol(scenario_path(name))
         summary = run_cohort(protocol, args.patients, workers=args.workers).summary()
@@ -64,6 +87,10 @@ def main() -> None:
         lines.append(f"| {summary['scenario']} | {summary['crs_scale']} | "
                      + " | ".join(cell(endpoints.get(k)) for k in COLUMNS) + " |")
         print(lines[-1], flush=True)
+        comparisons += [(summary["scenario"], key, entry) for key, entry in endpoints.items()
+                        if "published" in entry and entry["pct"] is not None]
+    lines += comparison_table(comparisons)
+    print("\n".join(lines[-2:]))
     Path(args.out).write_text("\n".join(lines) + "\n", encoding="utf-8")
     print(f"wrote {args.out}")
 
