@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import csv
 import json
+from math import inf
 
 import pytest
 
 from cartsim.cli import main
 from cartsim.journey import ProtocolError, load_protocol, protocol_from_mapping
-from cartsim.journey.cohort import median_months, run_cohort, wilson_interval
+from cartsim.journey.assessment import Assessment, mrd_negative
+from cartsim.journey.cohort import run_cohort, wilson_interval
+from cartsim.journey.endpoints import ENDPOINTS
+from cartsim.journey.medians import kaplan_meier_median
 from cartsim.journey.scenarios import builtin_scenarios, scenario_path
 
 SHORT = {"product": "axi-cel", "disease": "lbcl", "follow_up_days": 30.0,
@@ -140,14 +144,18 @@ def test_cohort_command_overrides_parameters_for_every_patient(tmp_path, capsys)
     assert not (tmp_path / "bad" / "summary.json").exists()
 
 
-def test_median_months_of_event_days():
-    """Median of the event days in months (365.25/12 days each), None when more than half of
-    the patients had no event within follow-up."""
-    inf = float("inf")
-    assert median_months([30.0, 61.0, 400.0], 730.0) == round(61.0 * 12 / 365.25, 1)
-    assert median_months([100.0, inf, inf], 730.0) is None
-    assert median_months([100.0, 200.0, inf, inf], 730.0) is None  # median inf
-    assert median_months([], 730.0) is None
+def test_kaplan_meier_medians_censor_at_follow_up():
+    """Medians of times to an event, by hand: the first time half or fewer remain event-free,
+    patients leaving the risk set at their follow-up without the event."""
+    month = 365.25 / 12
+    assert kaplan_meier_median([30.0, 61.0, 400.0], [730.0] * 3).value == round(61 / month, 2)
+    assert kaplan_meier_median([100.0, inf, inf], [730.0] * 3).value is None   # 2/3 left
+    assert kaplan_meier_median([100.0, 200.0, inf, inf], [730.0] * 4).value == round(
+        200 / month, 2)                                                       # 1/2 left
+    # the second patient leaves at day 60: after day 80, 3/4 x 1/2 = 3/8 remain
+    censored = kaplan_meier_median([50.0, inf, 80.0, inf], [365.0, 60.0, 365.0, 365.0])
+    assert censored.value == round(80 / month, 2) and (censored.n, censored.events) == (4, 2)
+    assert kaplan_meier_median([], []).value is None
 
 
 def test_a_failed_simulation_is_data_not_an_abort(tmp_path, capsys):
@@ -206,3 +214,51 @@ def test_b_cell_aplasia_is_counted_over_escape_relapses_only():
     ends = Cohort(protocol, simulated.parameters, outcomes).summary()["endpoints"]
     assert ends["escape_relapse_with_b_cell_aplasia"]["events"] == 1
     assert ends["escape_relapse_with_b_cell_aplasia"]["n"] == 2
+
+
+def _endpoint(name: str):
+    return next(e for e in ENDPOINTS if e.name == name)
+
+
+def test_response_duration_nrm_manufacturing_failure_mrd_and_dcr_by_hand():
+    ctx = {"responders": ("CR", "PR"), "criteria": "Lugano-PET", "follow_up_days": 730.0}
+    infused = {"infused": True}
+    short = {**infused, "best_response": "CR", "response_day": 28.0, "progression_day": 150.0}
+    long = {**infused, "best_response": "PR", "response_day": 28.0, "progression_day": 400.0}
+    dor6, dor12 = _endpoint("dor_6mo").counts, _endpoint("dor_12mo").counts
+    assert (dor6(short, ctx), dor6(long, ctx), dor12(long, ctx)) == (False, True, True)
+    assert dor12(long, {**ctx, "follow_up_days": 365.0}) is None  # not followed 12 months
+    assert dor6({**infused, "best_response": "SD"}, ctx) is None    # not a responder
+    nrm = _endpoint("non_relapse_mortality").counts
+    background = {"day": 100.0, "cause": "death (background)"}
+    assert nrm({**infused, "death": background}, ctx) is True
+    assert nrm({**infused, "death": background, "progression_day": 90.0}, ctx) is False
+    assert nrm({**infused, "death": {"day": 100.0, "cause": "death (progression)"}}, ctx) is False
+    assert nrm(infused, ctx) is False and nrm({"infused": False}, ctx) is None
+    failed = _endpoint("manufacturing_failure").counts
+    assert failed({"infused": False, "not_infused_reason": "manufacturing failure"}, ctx)
+    assert not failed({"infused": False, "not_infused_reason": "drop-out"}, ctx)
+    assert not failed(infused, ctx)
+    mrd = _endpoint("mrd_neg").counts
+    assert mrd({**infused, "mrd_negative": None}, ctx) is None  # lymphoma: no MRD assessed
+    assert mrd({**infused, "mrd_negative": True}, ctx) is True
+    dcr = _endpoint("dcr").counts
+    assert dcr({**infused, "best_response": "SD"}, ctx) is None  # not RECIST
+    recist = {**ctx, "criteria": "RECIST"}
+    assert dcr({**infused, "best_response": "SD"}, recist) is True
+    assert dcr({**infused, "best_response": "PD"}, recist) is False
+
+
+def test_cohort_summary_has_median_endpoints_and_mrd_by_the_disease_threshold():
+    """Medians are endpoints with a value and unit; MRD is assessed where the criteria have a
+    threshold (ALL, myeloma), and a myeloma patient is MRD-negative only below 10^-5."""
+    summary = run_cohort(protocol_from_mapping({**SHORT, "product": "ide-cel",
+                                                "disease": "mm"}), 8).summary()
+    endpoints = summary["endpoints"]
+    assert endpoints["os_median_months"]["unit"] == "months"
+    assert endpoints["crs_onset_median_day"]["value"] == summary["crs_onset_median_day"]
+    assert endpoints["mrd_neg"]["n"] > 0
+    assert endpoints["dcr"]["n"] == 0
+    assert mrd_negative([Assessment(28.0, None, mrd_fraction=5e-5)], "IMWG") is False
+    assert mrd_negative([Assessment(28.0, None, mrd_fraction=5e-5)], "ALL") is True
+    assert mrd_negative([Assessment(28.0, None)], "Lugano-PET") is None

@@ -33,6 +33,8 @@ def register(subparsers) -> None:
 
 
 def _format(entry: dict) -> str:
+    if "unit" in entry:  # a median
+        return _format_median(entry)
     if entry["pct"] is None:
         return "no patients"
     low, high = entry["ci95_pct"]
@@ -40,6 +42,16 @@ def _format(entry: dict) -> str:
     if "published" in entry:
         text += f"   published {entry['published']['value']:g}% ({entry['published']['source']})"
     return text
+
+
+def _format_median(entry: dict) -> str:
+    if entry["n"] == 0:
+        return "no patients"
+    if entry["value"] is None:
+        return f"not reached, of {entry['n']}"
+    low, high = entry["ci95"] or (None, None)
+    interval = "" if low is None else (f" [{low:g}-{'NR' if high is None else f'{high:g}'}]")
+    return f"{entry['value']:g} {entry['unit']}{interval} of {entry['n']}"
 
 
 def run_cohort_command(args: argparse.Namespace) -> int:

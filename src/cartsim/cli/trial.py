@@ -93,11 +93,16 @@ def run_trial_command(args: argparse.Namespace) -> int:
         published = "" if row["published"] is None else (
             f"   published {row['published']:.2f} ({'inside' if row['within_ci'] else 'outside'}"
             " the interval)")
-        print(f"  {row['endpoint']:26s} {row['value']:.3f} [{row['ci_low']:.3f}-"
-              f"{row['ci_high']:.3f}]{published}")
+        print(f"  {row['endpoint']:26s} {_shown(row['value'])} [{_shown(row['ci_low'])}-"
+              f"{_shown(row['ci_high'])}]{published}")
     kept = f"{out}/patients/ and trajectories/" if trajectories else f"{out}/patients/"
     print(f"wrote {kept} (Parquet), summary.json, endpoints.csv")
     return 0
+
+
+def _shown(value: float | None) -> str:
+    """An endpoint's number, or NR: a median (or its upper limit) not reached."""
+    return "NR" if value is None else f"{value:.3f}"
 
 
 def run_query_command(args: argparse.Namespace) -> int:

@@ -37,11 +37,27 @@ PET_MARKED_LESION_MM = 10.0
 (Deauville 5); between the two, moderately above (4)."""
 
 
+MRD_NEGATIVE_BELOW = {"ALL": 1e-4, "IMWG": 1e-5}
+"""The MRD-negativity threshold each criteria's trials report (ALL: 10^-4 of nucleated marrow
+cells; myeloma: 10^-5, IMWG 2016); criteria without one assess no MRD."""
+
+
 @dataclass(frozen=True)
 class Assessment:
     day: float
     response: Response
     mrd: str | None = None
+    mrd_fraction: float | None = None
+    """Tumour cells among nucleated marrow cells (ALL blasts, myeloma plasma cells)."""
+
+
+def mrd_negative(assessments: list[Assessment], criteria_name: str) -> bool | None:
+    """Whether any assessment found MRD below the criteria's threshold (None: the criteria
+    assess no MRD, or there were no assessments)."""
+    threshold = MRD_NEGATIVE_BELOW.get(criteria_name)
+    if threshold is None or not assessments:
+        return None
+    return any(a.mrd_fraction is not None and a.mrd_fraction < threshold for a in assessments)
 
 
 def assess(run, criteria_name: str, days, *, baseline_day: float,
@@ -71,7 +87,11 @@ def assess(run, criteria_name: str, days, *, baseline_day: float,
         else:
             result = criteria.recist_response(value, baseline_sum_mm=baseline,
                                               nadir_sum_mm=nadir)
-        found.append(Assessment(day, result))
+        if criteria_name == "IMWG":  # marrow plasma cells: myeloma MRD
+            plasma = run.at("marrow_blasts_pct", day) / 100.0
+            found.append(Assessment(day, result, criteria.mrd_status(plasma), plasma))
+        else:
+            found.append(Assessment(day, result))
         nadir = min(nadir, value)
     return found
 
@@ -80,7 +100,7 @@ def _assess_all(run, day: float) -> Assessment:
     blasts = run.at("marrow_blasts_pct", day)
     result = criteria.all_response(blasts, anc_10e9_l=run.at("anc_10e9_l", day),
                                    platelets_10e9_l=run.at("platelets_10e9_l", day))
-    return Assessment(day, result, criteria.mrd_status(blasts / 100.0))
+    return Assessment(day, result, criteria.mrd_status(blasts / 100.0), blasts / 100.0)
 
 
 def _lesion_mm(spd_mm2: float, n_lesions: float) -> float:

@@ -20,17 +20,15 @@ from cartsim.clinical.response import RESPONDERS
 from cartsim.errors import SimulationError
 from cartsim.journey import assessment as assess_mod
 from cartsim.journey.batch import run_journeys
-from cartsim.journey.endpoints import (
-    ENDPOINTS,
-    median_months,
-    month_days,
-    progression_or_death_day,
-)
+from cartsim.journey.endpoints import ENDPOINTS, month_days
+from cartsim.journey.medians import medians
 from cartsim.journey.protocol import protocol_from_mapping
 from cartsim.journey.run import Journey, journey_parameters
 from cartsim.presets.variability import variability
 from cartsim.therapy.population import sample_population
 
+LEGACY_MEDIANS = ("crs_onset_median_day", "pfs_median_months", "dor_median_months")
+"""Medians that summaries also give at their top level (as before they were endpoints)."""
 FAILED = "simulation_failed"
 """Outcome key of a patient whose journey could not be simulated (the solver's reason)."""
 WILSON_Z = 1.959964
@@ -52,6 +50,16 @@ def wilson_interval(events: int, n: int) -> tuple[float, float]:
     return (max(0.0, centre - half), min(1.0, centre + half))
 
 
+def _with_interval(published: dict) -> dict:
+    """A published value with the 95% Wilson interval of its own trial (``ci95_pct``) when
+    the scenario gives the patients it is a share of (``n``)."""
+    if "n" not in published:
+        return published
+    n = published["n"]
+    low, high = wilson_interval(round(published["value"] * n / 100), n)
+    return {**published, "ci95_pct": [round(100 * low, 1), round(100 * high, 1)]}
+
+
 def patient_seed(seed: int, patient: int) -> int:
     """Journey seed of cohort patient ``patient``: independent streams per (seed, patient)."""
     return int(np.random.SeedSequence([seed, patient]).generate_state(1)[0])
@@ -68,7 +76,8 @@ class Cohort:
     def _context(self) -> dict:
         criteria = (self.protocol["visits"]["criteria"]
                     or assess_mod.CRITERIA_BY_DISEASE[self.protocol["disease"]])
-        return {"responders": RESPONDERS[assess_mod.SCALE_OF[criteria]],
+        return {"responders": RESPONDERS[assess_mod.SCALE_OF[criteria]], "criteria": criteria,
+                "follow_up_days": self.protocol["follow_up_days"],
                 "crs_scale": f"crs_{self.protocol['monitoring']['crs_scale']}",
                 "icans_scale": "icans", "neutropenia_scale": "neutropenia",
                 "thrombocytopenia_scale": "thrombocytopenia"}
@@ -101,9 +110,8 @@ class Cohort:
                 endpoints[endpoint.name][FAILED] = len(failed)
             published = self.protocol["published"].get(endpoint.name)
             if published is not None:
-                endpoints[endpoint.name]["published"] = published
-        onsets = [o[ctx["crs_scale"]]["onset_day"] for o in outcomes
-                  if o["infused"] and o[ctx["crs_scale"]]["onset_day"] is not None]
+                endpoints[endpoint.name]["published"] = _with_interval(published)
+        endpoints.update(medians(outcomes, ctx, self.protocol["follow_up_days"]))
         return {
             "scenario": self.protocol["name"],
             "patients": len(self.outcomes),
@@ -113,14 +121,8 @@ class Cohort:
             "endpoints": endpoints,
             "not_infused_reasons": dict(Counter(o["not_infused_reason"] for o in outcomes
                                                 if not o["infused"])),
-            "crs_onset_median_day": float(np.median(onsets)) if onsets else None,
-            "pfs_median_months": median_months(
-                [progression_or_death_day(o) for o in outcomes if o["infused"]],
-                self.protocol["follow_up_days"]),
-            "dor_median_months": median_months(
-                [progression_or_death_day(o) - o["response_day"] for o in outcomes
-                 if o["infused"] and o.get("response_day") is not None],
-                self.protocol["follow_up_days"]),
+            # the medians' values again, where scripts written before the endpoints read them
+            **{name: endpoints[name]["value"] for name in LEGACY_MEDIANS},
         }
 
     def rows(self) -> list[dict]:

@@ -8,8 +8,6 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import numpy as np
-
 from cartsim.journey.failure import B_CELL_APLASIA_SHARE
 
 COMPLETE = ("CR", "sCR")
@@ -69,16 +67,6 @@ def _progression_free_at(months: float) -> Callable[[dict, dict], bool]:
     return lambda o, ctx: progression_or_death_day(o) > month_days(months)
 
 
-def median_months(days: list[float], follow_up_days: float) -> float | None:
-    """Median time to an event, in months, over patients followed to ``follow_up_days``
-    (inf = no event); None when half of them had none by then. No censoring is needed: every
-    simulated patient is followed to the end."""
-    if not days:
-        return None
-    median = float(np.median(days))
-    return None if median > follow_up_days else round(median / DAYS_PER_MONTH, 1)
-
-
 def _event_free_at(months: float) -> Callable[[dict, dict], bool]:
     pfs = _progression_free_at(months)
     return lambda o, ctx: _responded(o, ctx) and pfs(o, ctx)
@@ -103,6 +91,41 @@ def _escape_relapse_with_b_cell_aplasia(o: dict, ctx: dict) -> bool | None:
     """B-cell aplasia persisting at an antigen-negative or -low relapse (the CAR-T cells were
     still there: escape, not loss of surveillance)."""
     return bool(o["failure"]["b_cell_aplasia"]) if _relapse_escape(o, ctx) else None
+
+
+def _mrd_negative(o: dict, ctx: dict) -> bool | None:
+    """MRD below the disease's threshold at a response assessment (ALL 10^-4, myeloma
+    10^-5), of infused whose criteria assess MRD."""
+    return o.get("mrd_negative") if o["infused"] else None
+
+
+def _disease_controlled(o: dict, ctx: dict) -> bool | None:
+    """RECIST disease control (CR, PR or SD as best response), of infused solid tumours."""
+    if not o["infused"] or ctx["criteria"] != "RECIST":
+        return None
+    return o.get("best_response") in ("CR", "PR", "SD")
+
+
+def _non_relapse_death(o: dict, ctx: dict) -> bool | None:
+    """Death without progression before it (treatment, background), of infused."""
+    if not o["infused"]:
+        return None
+    death = o.get("death")
+    return (death is not None and death["cause"] != "death (progression)"
+            and o.get("progression_day", math.inf) > death["day"])
+
+
+def _in_response_after(months: float) -> Callable[[dict, dict], bool | None]:
+    """Still responding (no progression or death) ``months`` after the first response, of
+    responders followed that long."""
+    def test(o: dict, ctx: dict) -> bool | None:
+        start = o.get("response_day")
+        if not o["infused"] or start is None or not _responded(o, ctx):
+            return None
+        if start + month_days(months) > ctx["follow_up_days"]:
+            return None
+        return progression_or_death_day(o) > start + month_days(months)
+    return test
 
 
 _TIME_POINTS = {
@@ -161,5 +184,17 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint("progression_antigen_negative", "antigen-negative or -low at progression "
              "(relapse or primary refractory), of progressions",
              _antigen_negative_of(("early relapse", "late relapse", "primary refractory"))),
+    Endpoint("mrd_neg", "MRD-negative at a response assessment (ALL: below 10^-4, myeloma: "
+             "below 10^-5 of nucleated marrow cells), of infused", _mrd_negative),
+    Endpoint("dcr", "disease control (RECIST CR, PR or SD as best response), of infused",
+             _disease_controlled),
+    Endpoint("manufacturing_failure", "no product released (low apheresis yield or failed "
+             "release testing), of enrolled (ITT)",
+             lambda o, ctx: o.get("not_infused_reason", "").startswith(
+                 "manufacturing failure")),
+    Endpoint("non_relapse_mortality", "died without progression before (treatment-related "
+             "or background death), of infused", _non_relapse_death),
+    *(Endpoint(f"dor_{m}mo", f"still responding {m} months after the first response, of "
+               f"responders followed that long", _in_response_after(m), m) for m in (6, 12)),
 )
 ENDPOINT_NAMES = tuple(e.name for e in ENDPOINTS)

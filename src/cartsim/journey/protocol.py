@@ -298,9 +298,14 @@ def _check_published(c: _Checker, published) -> None:
         where = f"published.{name}"
         if name not in ENDPOINT_NAMES:
             c.fail(where, f"unknown endpoint (known: {', '.join(ENDPOINT_NAMES)})")
-        if not isinstance(entry, dict) or set(entry) != {"value", "source"}:
-            c.fail(where, f"must be a mapping with 'value' (%) and 'source', got {entry!r}")
+        if not isinstance(entry, dict) or not {"value", "source"} <= set(entry) <= {
+                "value", "n", "source"}:
+            c.fail(where, "must be a mapping with 'value' (%), 'source' and optionally 'n' "
+                          f"(the patients it is a share of), got {entry!r}")
         c.number(f"{where}.value", 0, 100)
+        if "n" in entry and (isinstance(entry["n"], bool) or not isinstance(entry["n"], int)
+                             or entry["n"] < 1):
+            c.fail(f"{where}.n", f"must be a whole number of patients >= 1, got {entry['n']!r}")
         if not isinstance(entry["source"], str) or not entry["source"].strip():
             c.fail(f"{where}.source", "must name where the value comes from")
 

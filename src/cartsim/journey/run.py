@@ -570,6 +570,8 @@ def _record_response(journey: Journey, response: LineResponse, run: PatientRun,
         journey.add(a.day, f"{label}response",
                     f"{a.response.category}{mrd}: {a.response.rule}{seen}")
     journey.outcome[f"{label}best_response"] = response.best
+    journey.outcome[f"{label}mrd_negative"] = assess_mod.mrd_negative(response.found,
+                                                                      _criteria(journey))
     journey.outcome[f"{label}response_day"] = next(
         (a.day for a in response.found if assess_mod.responded(a)), None)
     progression, failure = response.progression, response.failure

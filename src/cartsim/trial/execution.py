@@ -162,9 +162,17 @@ ENDPOINT_COLUMNS = ("arm", "endpoint", "value", "ci_low", "ci_high", "n", "publi
 
 def endpoint_rows(summary: dict, arm: str = ARM) -> list[dict]:
     """One row per endpoint: rates as fractions, the published value and whether it lies
-    inside the simulated 95% interval."""
+    inside the simulated 95% interval; medians in their unit (months or days; value None:
+    not reached)."""
     rows = []
     for name, entry in summary["endpoints"].items():
+        if "unit" in entry:
+            if entry["n"]:
+                low, high = entry["ci95"] or (None, None)
+                rows.append({"arm": arm, "endpoint": name, "value": entry["value"],
+                             "ci_low": low, "ci_high": high, "n": entry["n"],
+                             "published": None, "within_ci": None})
+            continue
         if entry["pct"] is None:
             continue
         low, high = (v / 100 for v in entry["ci95_pct"])

@@ -1,0 +1,142 @@
+"""The median endpoints a cohort or trial reports: times to an event from Kaplan-Meier estimates
+(lifelines), and medians of durations every patient of a group has.
+
+A time to event (overall survival, progression-free survival, duration of response) is each
+patient's time from its origin (the infusion, or the response) to the event, censored at the
+end of the trial's follow-up for patients without it; its median is the Kaplan-Meier median,
+in months, with its 95% confidence interval, or None when fewer than half had the event. A
+described duration (CRS onset day, days with CRS, vein-to-vein time) is the plain median over
+the patients it concerns, in days.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from cartsim.journey.endpoints import DAYS_PER_MONTH, progression_or_death_day
+
+
+@dataclass(frozen=True)
+class TimeToEvent:
+    """``times(outcome, context)``: (days from origin to the event or inf, days of follow-up
+    from the origin), or None when the patient is outside the endpoint."""
+
+    name: str
+    description: str
+    times: Callable[[dict, dict, float], tuple[float, float] | None]
+
+
+@dataclass(frozen=True)
+class Described:
+    """``days(outcome, context)``: a duration in days, or None when the patient has none."""
+
+    name: str
+    description: str
+    days: Callable[[dict, dict], float | None]
+
+
+@dataclass(frozen=True)
+class Median:
+    """A median with its 95% interval (None: not reached, or no patients), over ``n``
+    patients of whom ``events`` had the event."""
+
+    value: float | None
+    ci95: tuple[float | None, float | None] | None
+    n: int
+    events: int | None  # None: a described duration, not a time to event
+    unit: str
+
+    def as_dict(self, description: str) -> dict:
+        return {"description": description, "value": self.value, "unit": self.unit,
+                "ci95": None if self.ci95 is None else list(self.ci95), "n": self.n,
+                "events": self.events}
+
+
+def _from_infusion(day_of: Callable[[dict], float]) -> Callable:
+    def times(o: dict, ctx: dict, follow_up: float) -> tuple[float, float] | None:
+        return (day_of(o), follow_up) if o["infused"] else None
+    return times
+
+
+def _death_day(o: dict) -> float:
+    return o["death"]["day"] if "death" in o else math.inf
+
+
+def _response_duration(o: dict, ctx: dict, follow_up: float) -> tuple[float, float] | None:
+    start = o.get("response_day")
+    if not o["infused"] or start is None or o.get("best_response") not in ctx["responders"]:
+        return None
+    return progression_or_death_day(o) - start, follow_up - start
+
+
+def _crs_summary(key: str) -> Callable[[dict, dict], float | None]:
+    def days(o: dict, ctx: dict) -> float | None:
+        summary = o[ctx["crs_scale"]] if o["infused"] else None
+        if summary is None or summary["onset_day"] is None:
+            return None
+        return summary[key]
+    return days
+
+
+TIMES_TO_EVENT = (
+    TimeToEvent("os_median_months", "overall survival from infusion, Kaplan-Meier median, of "
+                "infused", _from_infusion(_death_day)),
+    TimeToEvent("pfs_median_months", "progression-free survival from infusion, Kaplan-Meier "
+                "median, of infused", _from_infusion(progression_or_death_day)),
+    TimeToEvent("dor_median_months", "duration of response (first response to progression or "
+                "death), Kaplan-Meier median, of responders", _response_duration),
+)
+DESCRIBED = (
+    Described("crs_onset_median_day", "day of CRS onset (scenario's scale), median of patients "
+              "with CRS", _crs_summary("onset_day")),
+    Described("crs_duration_median_days", "days at CRS grade >= 1 (scenario's scale), median "
+              "of patients with CRS", _crs_summary("duration_days")),
+    Described("vein_to_vein_median_days", "apheresis to infusion in days, median of infused",
+              lambda o, ctx: o["vein_to_vein_days"] if o["infused"] else None),
+)
+MEDIAN_NAMES = tuple(e.name for e in (*TIMES_TO_EVENT, *DESCRIBED))
+
+
+def kaplan_meier_median(durations: list[float], follow_ups: list[float]) -> Median:
+    """The Kaplan-Meier median in months of times to an event (inf: none), each patient
+    censored at its follow-up, with lifelines' 95% interval (exponential Greenwood)."""
+    durations_a, follow_a = np.asarray(durations, dtype=float), np.asarray(follow_ups, float)
+    if durations_a.size == 0:
+        return Median(None, None, 0, 0, "months")
+    from lifelines import KaplanMeierFitter
+    from lifelines.utils import median_survival_times
+
+    observed = durations_a <= follow_a
+    times = np.maximum(np.where(observed, durations_a, follow_a), 0.0)
+    fitter = KaplanMeierFitter().fit(times, observed)
+    low, high = median_survival_times(fitter.confidence_interval_).to_numpy()[0]
+    return Median(_months(fitter.median_survival_time_), (_months(low), _months(high)),
+                  int(durations_a.size), int(observed.sum()), "months")
+
+
+def _months(days: float) -> float | None:
+    return None if not math.isfinite(days) else round(float(days) / DAYS_PER_MONTH, 2)
+
+
+def described_median(days: list[float]) -> Median:
+    if not days:
+        return Median(None, None, 0, None, "days")
+    return Median(round(float(np.median(days)), 2), None, len(days), None, "days")
+
+
+def medians(outcomes: list[dict], ctx: dict, follow_up_days: float) -> dict[str, dict]:
+    """Every median endpoint of ``outcomes`` (patients whose simulation failed excluded)."""
+    found = {}
+    for endpoint in TIMES_TO_EVENT:
+        pairs = [t for t in (endpoint.times(o, ctx, follow_up_days) for o in outcomes)
+                 if t is not None]
+        found[endpoint.name] = kaplan_meier_median(
+            [d for d, _ in pairs], [f for _, f in pairs]).as_dict(endpoint.description)
+    for endpoint in DESCRIBED:
+        days = [d for d in (endpoint.days(o, ctx) for o in outcomes) if d is not None]
+        found[endpoint.name] = described_median(days).as_dict(endpoint.description)
+    return found
