@@ -12,10 +12,11 @@ import pytest
 from cartsim.cli import main
 from cartsim.journey import ProtocolError, load_protocol, protocol_from_mapping
 from cartsim.journey.assessment import Assessment, mrd_negative
-from cartsim.journey.cohort import run_cohort, wilson_interval
+from cartsim.journey.cohort import run_cohort
 from cartsim.journey.endpoints import ENDPOINTS
 from cartsim.journey.medians import kaplan_meier_median
 from cartsim.journey.scenarios import builtin_scenarios, scenario_path
+from cartsim.journey.tally import wilson_interval
 
 SHORT = {"product": "axi-cel", "disease": "lbcl", "follow_up_days": 30.0,
          "visits": {"days": [28.0]}, "rescue": {"enabled": False}}

@@ -9,55 +9,22 @@ trials in ``reference/trials_training.csv`` report them, each with a Wilson 95% 
 
 from __future__ import annotations
 
-import math
 import sys
-from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
 
-from cartsim.clinical.response import RESPONDERS
 from cartsim.errors import SimulationError
-from cartsim.journey import assessment as assess_mod
 from cartsim.journey.batch import run_journeys
-from cartsim.journey.endpoints import ENDPOINTS, month_days
-from cartsim.journey.medians import medians
 from cartsim.journey.protocol import protocol_from_mapping
 from cartsim.journey.run import Journey, journey_parameters
+from cartsim.journey.tally import FAILED, Tally, endpoint_context
 from cartsim.presets.variability import variability
 from cartsim.therapy.population import sample_population
-
-LEGACY_MEDIANS = ("crs_onset_median_day", "pfs_median_months", "dor_median_months")
-"""Medians that summaries also give at their top level (as before they were endpoints)."""
-FAILED = "simulation_failed"
-"""Outcome key of a patient whose journey could not be simulated (the solver's reason)."""
-WILSON_Z = 1.959964
-"""The 97.5th percentile of the standard normal distribution (95% two-sided intervals)."""
 
 
 def _blank_if_none(value):
     return "" if value is None else value
-
-
-def wilson_interval(events: int, n: int) -> tuple[float, float]:
-    """95% Wilson score interval of a proportion (good at small n and at 0% or 100%)."""
-    if n == 0:
-        return (math.nan, math.nan)
-    p = events / n
-    z2 = WILSON_Z ** 2
-    centre = (p + z2 / (2 * n)) / (1 + z2 / n)
-    half = WILSON_Z * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / (1 + z2 / n)
-    return (max(0.0, centre - half), min(1.0, centre + half))
-
-
-def _with_interval(published: dict) -> dict:
-    """A published value with the 95% Wilson interval of its own trial (``ci95_pct``) when
-    the scenario gives the patients it is a share of (``n``)."""
-    if "n" not in published:
-        return published
-    n = published["n"]
-    low, high = wilson_interval(round(published["value"] * n / 100), n)
-    return {**published, "ci95_pct": [round(100 * low, 1), round(100 * high, 1)]}
 
 
 def patient_seed(seed: int, patient: int) -> int:
@@ -73,61 +40,17 @@ class Cohort:
     parameters: dict[str, np.ndarray]
     outcomes: list[dict]
 
-    def _context(self) -> dict:
-        criteria = (self.protocol["visits"]["criteria"]
-                    or assess_mod.CRITERIA_BY_DISEASE[self.protocol["disease"]])
-        return {"responders": RESPONDERS[assess_mod.SCALE_OF[criteria]], "criteria": criteria,
-                "follow_up_days": self.protocol["follow_up_days"],
-                "crs_scale": f"crs_{self.protocol['monitoring']['crs_scale']}",
-                "icans_scale": "icans", "neutropenia_scale": "neutropenia",
-                "thrombocytopenia_scale": "thrombocytopenia"}
-
     def failed(self) -> list[int]:
         """Patients whose journey could not be simulated."""
         return [i for i, o in enumerate(self.outcomes) if FAILED in o]
 
     def summary(self) -> dict:
-        """Endpoint proportions with 95% intervals, not-infused reasons, CRS onset, and the
-        scenario's published values beside the simulated ones. Patients whose simulation
-        failed are in no endpoint; each endpoint and the summary say how many they are."""
-        ctx = self._context()
-        failed = self.failed()
-        outcomes = [o for o in self.outcomes if FAILED not in o]
-        endpoints = {}
-        for endpoint in ENDPOINTS:
-            if (endpoint.months is not None
-                    and self.protocol["follow_up_days"] < month_days(endpoint.months)):
-                continue
-            flags = [endpoint.counts(o, ctx) for o in outcomes]
-            counted = [f for f in flags if f is not None]
-            events, n = sum(counted), len(counted)
-            low, high = wilson_interval(events, n)
-            endpoints[endpoint.name] = {
-                "description": endpoint.description, "events": events, "n": n,
-                "pct": round(100 * events / n, 1) if n else None,
-                "ci95_pct": [round(100 * low, 1), round(100 * high, 1)] if n else None}
-            if failed:
-                endpoints[endpoint.name][FAILED] = len(failed)
-            published = self.protocol["published"].get(endpoint.name)
-            if published is not None:
-                endpoints[endpoint.name]["published"] = _with_interval(published)
-        endpoints.update(medians(outcomes, ctx, self.protocol["follow_up_days"]))
-        return {
-            "scenario": self.protocol["name"],
-            "patients": len(self.outcomes),
-            FAILED: {"patients": failed,
-                     "reasons": dict(Counter(self.outcomes[i][FAILED] for i in failed))},
-            "crs_scale": self.protocol["monitoring"]["crs_scale"],
-            "endpoints": endpoints,
-            "not_infused_reasons": dict(Counter(o["not_infused_reason"] for o in outcomes
-                                                if not o["infused"])),
-            # the medians' values again, where scripts written before the endpoints read them
-            **{name: endpoints[name]["value"] for name in LEGACY_MEDIANS},
-        }
+        """The cohort's endpoints (see :class:`cartsim.journey.tally.Tally`)."""
+        return Tally(self.protocol).add(self.outcomes).summary()
 
     def rows(self) -> list[dict]:
         """One flat row per patient (the per-patient table of a trial)."""
-        ctx = self._context()
+        ctx = endpoint_context(self.protocol)
         rows = []
         for i, o in enumerate(self.outcomes):
             crs = o.get(ctx["crs_scale"], {})

@@ -126,17 +126,3 @@ def described_median(days: list[float]) -> Median:
     if not days:
         return Median(None, None, 0, None, "days")
     return Median(round(float(np.median(days)), 2), None, len(days), None, "days")
-
-
-def medians(outcomes: list[dict], ctx: dict, follow_up_days: float) -> dict[str, dict]:
-    """Every median endpoint of ``outcomes`` (patients whose simulation failed excluded)."""
-    found = {}
-    for endpoint in TIMES_TO_EVENT:
-        pairs = [t for t in (endpoint.times(o, ctx, follow_up_days) for o in outcomes)
-                 if t is not None]
-        found[endpoint.name] = kaplan_meier_median(
-            [d for d, _ in pairs], [f for _, f in pairs]).as_dict(endpoint.description)
-    for endpoint in DESCRIBED:
-        days = [d for d in (endpoint.days(o, ctx) for o in outcomes) if d is not None]
-        found[endpoint.name] = described_median(days).as_dict(endpoint.description)
-    return found

@@ -22,6 +22,7 @@ from cartsim import __version__
 from cartsim.journey import load_protocol, protocol_from_mapping
 from cartsim.journey.cohort import Cohort, outcome_of, simulate_journeys
 from cartsim.journey.scenarios import scenario_path
+from cartsim.journey.tally import Tally
 from cartsim.therapy.simulate import compiled_therapy_model
 from cartsim.trial.backends import Backend, InProcessBackend
 from cartsim.trial.store import Manifest, TrialStore
@@ -88,14 +89,22 @@ def simulate_chunk(task: ChunkTask) -> ChunkResult:
 
 @dataclass(frozen=True)
 class TrialRun:
-    """A finished trial: its folder, the protocol, the store's rows and the summary."""
+    """A finished trial: its store, the protocol and the summary."""
 
-    folder: Path
+    store: TrialStore
     protocol: dict
-    table: pa.Table
     summary: dict
     resumed_chunks: int
     seconds: float
+
+    @property
+    def folder(self) -> Path:
+        return self.store.folder
+
+    @property
+    def table(self) -> pa.Table:
+        """Every patient's row (read from the store: for a large trial, query it instead)."""
+        return self.store.read()
 
 
 def trial_protocol(scenario: str | Path | dict, seed: int | None = None) -> dict:
@@ -140,20 +149,21 @@ def run_trial(scenario: str | Path | dict, patients: int, *, out: str | Path,
         meter.advance(result.table.num_rows)
     meter.close()
     seconds = time.perf_counter() - start
-    table = store.read()
-    summary = summary_from_table(protocol, table)
+    summary = summary_from_store(protocol, store)
     summary["run"] = {"backend": backend.name, "chunks": len(chunks),
                       "resumed_chunks": resumed, "seconds": round(seconds, 2),
                       "patients_per_s": round(sum(t.last - t.first for t in todo)
                                               / max(seconds, 1e-9), 1)}
-    return TrialRun(Path(out), protocol, table, summary, resumed, seconds)
+    return TrialRun(store, protocol, summary, resumed, seconds)
 
 
-def summary_from_table(protocol: dict, table: pa.Table) -> dict:
+def summary_from_store(protocol: dict, store: TrialStore) -> dict:
     """The cohort summary (endpoints with 95% intervals beside the published values) of the
-    patients in the store."""
-    outcomes = [json.loads(text) for text in table.column(OUTCOME_COLUMN).to_pylist()]
-    return Cohort(protocol, {}, outcomes).summary()
+    patients in the store, tallied one chunk at a time."""
+    tally = Tally(protocol)
+    for _, table in store.chunks([OUTCOME_COLUMN]):
+        tally.add(json.loads(text) for text in table.column(OUTCOME_COLUMN).to_pylist())
+    return tally.summary()
 
 
 ENDPOINT_COLUMNS = ("arm", "endpoint", "value", "ci_low", "ci_high", "n", "published",

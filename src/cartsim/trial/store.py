@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -116,17 +117,24 @@ class TrialStore:
         """Every finished chunk's trajectories, with their arm, by patient and day."""
         return self._read(TRAJECTORIES, columns, ["patient", "day"])
 
+    def chunks(self, columns: list[str] | None = None,
+               kind: str = PATIENTS) -> Iterator[tuple[str, pa.Table]]:
+        """(arm, rows) of each finished chunk, by arm and chunk (so in patient order): a
+        trial read one chunk at a time, in bounded memory."""
+        for path in self._files(kind):
+            yield path.parent.name.removeprefix("arm="), pq.read_table(path, columns=columns)
+
+    def _files(self, kind: str) -> list[Path]:
+        """The finished chunks' files, by arm and chunk number."""
+        found = [(path.parent.name.removeprefix("arm="), int(path.stem.removeprefix("chunk=")),
+                  path) for path in (self.folder / kind).glob("arm=*/chunk=*.parquet")]
+        return [path for arm, index, path in sorted(found) if self.done(arm, index)]
+
     def _read(self, kind: str, columns: list[str] | None, order: list[str]) -> pa.Table:
-        files = sorted(path for path in (self.folder / kind).glob("arm=*/chunk=*.parquet")
-                       if self.chunk_path(path.parent.name.removeprefix("arm="),
-                                          int(path.stem.removeprefix("chunk="))).exists())
-        if not files:
+        tables = [table.append_column("arm", pa.array([arm] * table.num_rows))
+                  for arm, table in self.chunks(columns, kind)]
+        if not tables:
             return pa.table({})
-        tables = []
-        for path in files:
-            table = pq.read_table(path, columns=columns)
-            arm = path.parent.name.removeprefix("arm=")
-            tables.append(table.append_column("arm", pa.array([arm] * table.num_rows)))
         table = pa.concat_tables(tables, promote_options="default")
         return table.sort_by([("arm", "ascending"), *((name, "ascending") for name in order)])
 

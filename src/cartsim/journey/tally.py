@@ -1,0 +1,147 @@
+"""A cohort's endpoints tallied as its patients' outcomes arrive, chunk by chunk.
+
+Each proportion endpoint keeps two counts (patients with the event, patients in its
+denominator), each time to event two numbers per patient and each described duration one,
+so a trial of a million patients is summarised from its store without holding its outcomes:
+the summary is the same however the outcomes were cut into chunks.
+"""
+
+from __future__ import annotations
+
+from array import array
+from collections import Counter
+from collections.abc import Iterable
+
+from cartsim.clinical.response import RESPONDERS
+from cartsim.journey import assessment as assess_mod
+from cartsim.journey.endpoints import ENDPOINTS, month_days
+from cartsim.journey.medians import (
+    DESCRIBED,
+    TIMES_TO_EVENT,
+    described_median,
+    kaplan_meier_median,
+)
+
+FAILED = "simulation_failed"
+"""Outcome key of a patient whose journey could not be simulated (the solver's reason)."""
+WILSON_Z = 1.959964
+"""The 97.5th percentile of the standard normal distribution (95% two-sided intervals)."""
+LEGACY_MEDIANS = ("crs_onset_median_day", "pfs_median_months", "dor_median_months")
+"""Medians that summaries also give at their top level (as before they were endpoints)."""
+
+
+def wilson_interval(events: int, n: int) -> tuple[float, float]:
+    """95% Wilson score interval of a proportion (good at small n and at 0% or 100%)."""
+    import math
+
+    if n == 0:
+        return (math.nan, math.nan)
+    p = events / n
+    z2 = WILSON_Z ** 2
+    centre = (p + z2 / (2 * n)) / (1 + z2 / n)
+    half = WILSON_Z * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / (1 + z2 / n)
+    return (max(0.0, centre - half), min(1.0, centre + half))
+
+
+def endpoint_context(protocol: dict) -> dict:
+    """What the endpoints read from the scenario: the responder categories of its criteria,
+    its follow-up and the scales it grades by."""
+    criteria = (protocol["visits"]["criteria"]
+                or assess_mod.CRITERIA_BY_DISEASE[protocol["disease"]])
+    return {"responders": RESPONDERS[assess_mod.SCALE_OF[criteria]], "criteria": criteria,
+            "follow_up_days": protocol["follow_up_days"],
+            "crs_scale": f"crs_{protocol['monitoring']['crs_scale']}",
+            "icans_scale": "icans", "neutropenia_scale": "neutropenia",
+            "thrombocytopenia_scale": "thrombocytopenia"}
+
+
+class Tally:
+    """Endpoint counts and times of the outcomes added so far (patients in order)."""
+
+    def __init__(self, protocol: dict):
+        self.protocol = protocol
+        self.ctx = endpoint_context(protocol)
+        follow_up = protocol["follow_up_days"]
+        self.proportions = [e for e in ENDPOINTS
+                            if e.months is None or follow_up >= month_days(e.months)]
+        self.counts = {e.name: [0, 0] for e in self.proportions}   # events, n
+        self.times = {e.name: (array("d"), array("d")) for e in TIMES_TO_EVENT}
+        self.durations = {e.name: array("d") for e in DESCRIBED}
+        self.patients = 0
+        self.failed: list[int] = []
+        self.reasons: Counter = Counter()
+        self.not_infused: Counter = Counter()
+
+    def add(self, outcomes: Iterable[dict]) -> Tally:
+        """Count the next patients' outcomes."""
+        follow_up = self.protocol["follow_up_days"]
+        for o in outcomes:
+            patient, self.patients = self.patients, self.patients + 1
+            if FAILED in o:
+                self.failed.append(patient)
+                self.reasons[o[FAILED]] += 1
+                continue
+            if not o["infused"]:
+                self.not_infused[o["not_infused_reason"]] += 1
+            for endpoint in self.proportions:
+                flag = endpoint.counts(o, self.ctx)
+                if flag is not None:
+                    count = self.counts[endpoint.name]
+                    count[0] += bool(flag)
+                    count[1] += 1
+            for endpoint in TIMES_TO_EVENT:
+                pair = endpoint.times(o, self.ctx, follow_up)
+                if pair is not None:
+                    durations, follow_ups = self.times[endpoint.name]
+                    durations.append(pair[0])
+                    follow_ups.append(pair[1])
+            for endpoint in DESCRIBED:
+                days = endpoint.days(o, self.ctx)
+                if days is not None:
+                    self.durations[endpoint.name].append(days)
+        return self
+
+    def summary(self) -> dict:
+        """Endpoint proportions with 95% intervals, medians, not-infused reasons, and the
+        scenario's published values beside the simulated ones. Patients whose simulation
+        failed are in no endpoint; each endpoint and the summary say how many they are."""
+        endpoints = {}
+        for endpoint in self.proportions:
+            events, n = self.counts[endpoint.name]
+            low, high = wilson_interval(events, n)
+            entry = endpoints[endpoint.name] = {
+                "description": endpoint.description, "events": events, "n": n,
+                "pct": round(100 * events / n, 1) if n else None,
+                "ci95_pct": [round(100 * low, 1), round(100 * high, 1)] if n else None}
+            if self.failed:
+                entry[FAILED] = len(self.failed)
+            published = self.protocol["published"].get(endpoint.name)
+            if published is not None:
+                entry["published"] = _with_interval(published)
+        for endpoint in TIMES_TO_EVENT:
+            durations, follow_ups = self.times[endpoint.name]
+            endpoints[endpoint.name] = kaplan_meier_median(
+                list(durations), list(follow_ups)).as_dict(endpoint.description)
+        for endpoint in DESCRIBED:
+            endpoints[endpoint.name] = described_median(
+                list(self.durations[endpoint.name])).as_dict(endpoint.description)
+        return {
+            "scenario": self.protocol["name"],
+            "patients": self.patients,
+            FAILED: {"patients": self.failed, "reasons": dict(self.reasons)},
+            "crs_scale": self.protocol["monitoring"]["crs_scale"],
+            "endpoints": endpoints,
+            "not_infused_reasons": dict(self.not_infused),
+            # the medians' values again, where scripts written before the endpoints read them
+            **{name: endpoints[name]["value"] for name in LEGACY_MEDIANS},
+        }
+
+
+def _with_interval(published: dict) -> dict:
+    """A published value with the 95% Wilson interval of its own trial (``ci95_pct``) when
+    the scenario gives the patients it is a share of (``n``)."""
+    if "n" not in published:
+        return published
+    n = published["n"]
+    low, high = wilson_interval(round(published["value"] * n / 100), n)
+    return {**published, "ci95_pct": [round(100 * low, 1), round(100 * high, 1)]}
