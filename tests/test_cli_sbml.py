@@ -177,3 +177,22 @@ def test_units_are_checked_when_asked(tmp_path, capsys):
     assert not out.exists()
     assert run("run", good, "--t-end", 1, "--out", out, "--check-units") == 0
     assert out.exists()
+
+
+@needs_kimmel
+def test_barros_model_runs_past_the_death_of_its_car_t_cells(tmp_path):
+    """BIOMD1020 to day 100 (the fidelity issue's defect: 'too many steps' at day 38): the
+    CAR-T cells die by day ~20 under a tumour growing to 1e27 cells, and the run finishes with
+    the tumour libroadrunner gives (its default tolerances) within 1%."""
+    roadrunner = pytest.importorskip("roadrunner", reason="libroadrunner is the test oracle")
+    path = KIMMEL.with_name("BIOMD0000001020.xml")
+    out = tmp_path / "barros.csv"
+    assert run("run", path, "--t-end", 100, "--out", out) == 0
+    rows = list(csv.reader(out.open()))
+    values = np.array(rows[1:], dtype=float)
+    assert values.shape[0] == 101 and np.all(np.isfinite(values))
+    reference = np.array(roadrunner.RoadRunner(str(path)).simulate(0, 100, 101,
+                                                                   selections=["time", "[T]"]))
+    tumour = values[:, rows[0].index("T")]
+    np.testing.assert_allclose(tumour, reference[:, 1], rtol=0.01)
+    assert tumour[-1] > 1e27
