@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+from dataclasses import replace
 from math import inf
 
 import pytest
@@ -13,8 +14,15 @@ from cartsim.cli import main
 from cartsim.journey import ProtocolError, load_protocol, protocol_from_mapping
 from cartsim.journey.assessment import Assessment, mrd_negative
 from cartsim.journey.cohort import run_cohort
-from cartsim.journey.endpoints import ENDPOINTS
+from cartsim.journey.endpoints import ENDPOINTS, EndpointContext
 from cartsim.journey.medians import kaplan_meier_median
+from cartsim.journey.outcome import (
+    CountSummary,
+    Death,
+    FailureRecord,
+    LineOutcome,
+    PatientOutcome,
+)
 from cartsim.journey.scenarios import builtin_scenarios, scenario_path
 from cartsim.journey.tally import wilson_interval
 
@@ -37,7 +45,7 @@ def test_itt_and_infused_denominators():
                                       "manufacturing": {"failure_probability": 0.4}})
     cohort = run_cohort(protocol, 20)
     ends = cohort.summary()["endpoints"]
-    infused = sum(o["infused"] for o in cohort.outcomes)
+    infused = sum(o.infused for o in cohort.outcomes)
     assert 0 < infused < 20  # 40% failure: both populations exist at this seed
     assert ends["infused"] == {**ends["infused"], "events": infused, "n": 20}
     assert ends["orr_itt"]["n"] == 20 and ends["orr"]["n"] == infused
@@ -95,7 +103,7 @@ def test_every_builtin_scenario_runs_as_a_cohort(name):
                                                "disease": p["disease"]}), 2)
     endpoints = cohort.summary()["endpoints"]
     assert endpoints["infused"]["n"] == 2
-    assert all(o["itt"] for o in cohort.outcomes)
+    assert all(o.itt for o in cohort.outcomes)
 
 
 def test_outcomes_do_not_depend_on_the_number_of_workers():
@@ -188,7 +196,8 @@ def test_failed_patients_leave_the_others_counted():
     protocol = protocol_from_mapping({**SHORT, "seed": 3})
     simulated = run_cohort(protocol, 3)
     mixed = Cohort(protocol, simulated.parameters,
-                   [*simulated.outcomes, {"simulation_failed": "failed: too many steps"}])
+                   [*simulated.outcomes,
+                    PatientOutcome(simulation_failed="failed: too many steps")])
     ends, alone = mixed.summary()["endpoints"], simulated.summary()["endpoints"]
     assert ends["infused"]["n"] == alone["infused"]["n"] == 3
     assert ends["orr"] == {**alone["orr"], "simulation_failed": 1}
@@ -201,9 +210,9 @@ def test_b_cell_aplasia_is_counted_over_escape_relapses_only():
     from cartsim.journey.cohort import Cohort
 
     def relapse(kind, antigen, aplasia):
-        return {"infused": True, "progression_day": 200.0,
-                "failure": {"kind": kind, "antigen": antigen, "mechanism": "",
-                            "b_cell_aplasia": aplasia}}
+        line = replace(simulated.outcomes[0].first_line, progression_day=200.0,
+                       failure=FailureRecord(kind, antigen, "", aplasia))
+        return replace(simulated.outcomes[0], infused=True, first_line=line)
 
     protocol = protocol_from_mapping({**SHORT, "seed": 3})
     simulated = run_cohort(protocol, 1)
@@ -211,7 +220,6 @@ def test_b_cell_aplasia_is_counted_over_escape_relapses_only():
                 relapse("early relapse", "antigen-low", False),
                 relapse("late relapse", "antigen-positive", False),
                 relapse("primary refractory", "antigen-negative", False)]
-    outcomes = [{**simulated.outcomes[0], **o} for o in outcomes]
     ends = Cohort(protocol, simulated.parameters, outcomes).summary()["endpoints"]
     assert ends["escape_relapse_with_b_cell_aplasia"]["events"] == 1
     assert ends["escape_relapse_with_b_cell_aplasia"]["n"] == 2
@@ -221,33 +229,43 @@ def _endpoint(name: str):
     return next(e for e in ENDPOINTS if e.name == name)
 
 
+def _infused(**line) -> PatientOutcome:
+    return PatientOutcome(infused=True, first_line=LineOutcome(**line))
+
+
 def test_response_duration_nrm_manufacturing_failure_mrd_and_dcr_by_hand():
-    ctx = {"responders": ("CR", "PR"), "criteria": "Lugano-PET", "follow_up_days": 730.0}
-    infused = {"infused": True}
-    short = {**infused, "best_response": "CR", "response_day": 28.0, "progression_day": 150.0}
-    long = {**infused, "best_response": "PR", "response_day": 28.0, "progression_day": 400.0}
+    ctx = EndpointContext("Lugano-PET", ("CR", "PR"), 730.0, "crs_lee2014")
+    short = _infused(best_response="CR", response_day=28.0, progression_day=150.0)
+    long = _infused(best_response="PR", response_day=28.0, progression_day=400.0)
     dor6, dor12 = _endpoint("dor_6mo").counts, _endpoint("dor_12mo").counts
     assert (dor6(short, ctx), dor6(long, ctx), dor12(long, ctx)) == (False, True, True)
-    assert dor12(long, {**ctx, "follow_up_days": 365.0}) is None  # not followed 12 months
-    assert dor6({**infused, "best_response": "SD"}, ctx) is None    # not a responder
+    assert dor12(long, replace(ctx, follow_up_days=365.0)) is None  # not followed 12 months
+    assert dor6(_infused(best_response="SD"), ctx) is None           # not a responder
     nrm = _endpoint("non_relapse_mortality").counts
-    background = {"day": 100.0, "cause": "death (background)"}
-    assert nrm({**infused, "death": background}, ctx) is True
-    assert nrm({**infused, "death": background, "progression_day": 90.0}, ctx) is False
-    assert nrm({**infused, "death": {"day": 100.0, "cause": "death (progression)"}}, ctx) is False
-    assert nrm(infused, ctx) is False and nrm({"infused": False}, ctx) is None
+    background = Death(100.0, "death (background)")
+    assert nrm(replace(_infused(), death=background), ctx) is True
+    assert nrm(replace(_infused(progression_day=90.0), death=background), ctx) is False
+    assert nrm(replace(_infused(), death=Death(100.0, "death (progression)")), ctx) is False
+    assert nrm(_infused(), ctx) is False and nrm(PatientOutcome(), ctx) is None
     failed = _endpoint("manufacturing_failure").counts
-    assert failed({"infused": False, "not_infused_reason": "manufacturing failure"}, ctx)
-    assert not failed({"infused": False, "not_infused_reason": "drop-out"}, ctx)
-    assert not failed(infused, ctx)
+    assert failed(PatientOutcome(not_infused_reason="manufacturing failure"), ctx)
+    assert not failed(PatientOutcome(not_infused_reason="drop-out"), ctx)
+    assert not failed(_infused(), ctx)
     mrd = _endpoint("mrd_neg").counts
-    assert mrd({**infused, "mrd_negative": None}, ctx) is None  # lymphoma: no MRD assessed
-    assert mrd({**infused, "mrd_negative": True}, ctx) is True
+    assert mrd(_infused(mrd_negative=None), ctx) is None  # lymphoma: no MRD assessed
+    assert mrd(_infused(mrd_negative=True), ctx) is True
     dcr = _endpoint("dcr").counts
-    assert dcr({**infused, "best_response": "SD"}, ctx) is None  # not RECIST
-    recist = {**ctx, "criteria": "RECIST"}
-    assert dcr({**infused, "best_response": "SD"}, recist) is True
-    assert dcr({**infused, "best_response": "PD"}, recist) is False
+    assert dcr(_infused(best_response="SD"), ctx) is None  # not RECIST
+    recist = replace(ctx, criteria="RECIST")
+    assert dcr(_infused(best_response="SD"), recist) is True
+    assert dcr(_infused(best_response="PD"), recist) is False
+
+
+def test_an_outcome_survives_its_json_form():
+    """The store keeps outcomes as JSON: read back, an outcome is the one written."""
+    outcome = run_cohort(protocol_from_mapping({**SHORT, "seed": 4}), 1).outcomes[0]
+    assert PatientOutcome.from_json(json.loads(json.dumps(outcome.to_json()))) == outcome
+    assert isinstance(outcome.first_line.toxicity["neutropenia"], CountSummary)
 
 
 def test_cohort_summary_has_median_endpoints_and_mrd_by_the_disease_threshold():

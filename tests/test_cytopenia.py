@@ -82,8 +82,8 @@ def test_journey_grades_cytopenias_over_time():
         "visits": {"days": [28.0]}, "rescue": {"enabled": False}}))
     for scale, grade_of in (("neutropenia", neutropenia_grade),
                             ("thrombocytopenia", thrombocytopenia_grade)):
-        summary = journey.outcome[scale]
-        assert summary["max"] == grade_of(summary["nadir_10e9_l"]) >= 3
-        assert summary["onset_day"] <= summary["nadir_day"]
-        assert 0 < summary["duration_days"] < 60
-        assert journey.grades.grades[scale].max() == summary["max"]
+        summary = journey.outcome.first_line.toxicity[scale]
+        assert summary.max == grade_of(summary.nadir_10e9_l) >= 3
+        assert summary.onset_day <= summary.nadir_day
+        assert 0 < summary.duration_days < 60
+        assert journey.grades.grades[scale].max() == summary.max

@@ -88,10 +88,10 @@ def test_solid_tumour_journey_is_assessed_by_recist():
     journey = run_journey(protocol)
     responses = [e for e in journey.events if e[1] == "response"]
     assert responses and all(e[2].split(":")[0] in ("CR", "PR", "SD", "PD") for e in responses)
-    assert journey.outcome["best_response"] == "PR"
+    assert journey.outcome.first_line.best_response == "PR"
     progression = [e for e in journey.events if e[1] == "progression"]
     assert progression and ">= 20% and >= 5 mm" in progression[0][2]
-    assert journey.outcome["failure"]["antigen"] == "antigen-negative"
+    assert journey.outcome.first_line.failure.antigen == "antigen-negative"
 
 
 def _decide_all(policy: Policy, time, crs, icans) -> Schedule:
@@ -182,8 +182,9 @@ def test_management_lowers_crs_severity():
     base = {"product": "axi-cel", "disease": "lbcl", "seed": 1, **SHORT}
     managed = run_journey(protocol_from_mapping({**base, "policy": "standard"}))
     natural = run_journey(protocol_from_mapping({**base, "policy": "none"}))
-    assert natural.outcome["tocilizumab_doses"] == 0
-    assert managed.outcome["crs_astct"]["max"] < natural.outcome["crs_astct"]["max"]
+    assert natural.outcome.tocilizumab_doses == 0
+    assert (managed.outcome.first_line.toxicity["crs_astct"].max
+            < natural.outcome.first_line.toxicity["crs_astct"].max)
 
 
 def test_a_decision_changes_nothing_before_its_grading_time():
@@ -208,12 +209,12 @@ def test_itt_and_infused_accounting():
             "patient": {"background_mortality_per_year": 0.0}}
     outcomes = [run_journey(protocol_from_mapping({**base, "seed": s})).outcome
                 for s in range(60)]
-    assert all(o["itt"] for o in outcomes)
-    infused = sum(o["infused"] for o in outcomes)
+    assert all(o.itt for o in outcomes)
+    infused = sum(o.infused for o in outcomes)
     assert abs(infused / 60 - 0.7) <= 3 * np.sqrt(0.7 * 0.3 / 60)
-    reasons = {o.get("not_infused_reason") for o in outcomes if not o["infused"]}
+    reasons = {o.not_infused_reason for o in outcomes if not o.infused}
     assert reasons == {"manufacturing failure"}
-    assert all(o["best_response"] is not None for o in outcomes if o["infused"])
+    assert all(o.first_line.best_response is not None for o in outcomes if o.infused)
 
 
 def test_drop_out_while_waiting_counts_in_itt_only_and_ends_the_journey():
@@ -221,10 +222,10 @@ def test_drop_out_while_waiting_counts_in_itt_only_and_ends_the_journey():
             "manufacturing": {"failure_probability": 0.0}, "wait": {"dropout_per_day": 0.05},
             "patient": {"background_mortality_per_year": 0.0}}
     journeys = [run_journey(protocol_from_mapping({**base, "seed": s})) for s in range(40)]
-    dropped = [j for j in journeys if j.outcome.get("not_infused_reason") == "drop-out"]
+    dropped = [j for j in journeys if j.outcome.not_infused_reason == "drop-out"]
     # P(drop-out within a 24-day wait at 0.05/day) = 1 - exp(-1.2) = 0.70
     assert abs(len(dropped) / 40 - 0.70) <= 3 * np.sqrt(0.7 * 0.3 / 40)
-    assert all(j.outcome["itt"] and not j.outcome["infused"] for j in dropped)
+    assert all(j.outcome.itt and not j.outcome.infused for j in dropped)
     for j in dropped:
         events = j.sorted_events()
         assert events[-1][1] == "drop-out" and events[-1][0] < 0
@@ -237,13 +238,13 @@ def test_deaths_by_cause():
         "manufacturing": {"failure_probability": 0.0}, "wait": {"dropout_per_day": 0.0,
                                                                 "lethal_tumour_cells": 5e10},
         "patient": {"background_mortality_per_year": 0.0}}))
-    assert lethal.outcome["not_infused_reason"] == "death (progression)"
+    assert lethal.outcome.not_infused_reason == "death (progression)"
     background = run_journey(protocol_from_mapping({
         **SHORT, "seed": 2, "follow_up_days": 365.0, "visits": {"days": [28.0, 90.0]},
         "wait": {"dropout_per_day": 0.0}, "manufacturing": {"failure_probability": 0.0},
         "patient": {"background_mortality_per_year": 10.0}}))  # mean 37 days
     outcome = background.outcome
-    cause = outcome["death"]["cause"] if outcome["infused"] else outcome["not_infused_reason"]
+    cause = outcome.death.cause if outcome.infused else outcome.not_infused_reason
     assert cause.startswith("death (background)")
     assert background.sorted_events()[-1][1].startswith("death (background)")
 
@@ -289,8 +290,8 @@ def test_low_apheresis_yield_means_no_product():
     outcome = run_journey(protocol_from_mapping(
         {**SHORT, "patient": {"lymphocytes_per_ul": 50.0},
          "apheresis": {"minimum_cells": 1e10}})).outcome
-    assert not outcome["infused"]
-    assert "apheresis yield" in outcome["not_infused_reason"]
+    assert not outcome.infused
+    assert "apheresis yield" in outcome.not_infused_reason
 
 
 def test_a_product_whose_target_the_tumour_lacks_is_refused_unless_insisted():
@@ -349,10 +350,10 @@ def test_severe_neurotoxicity_brings_seizures_and_oedema():
     severe, mild = journey(10.0), journey(0.1)
     run = severe.runs[-1]
     assert run["seizure"].max() >= 1 and run["cerebral_edema"].max() >= 1
-    assert severe.outcome["icans"]["max"] == 4
+    assert severe.outcome.first_line.toxicity["icans"].max == 4
     for name in ("seizure", "cerebral_edema", "motor_weakness"):
         assert mild.runs[-1][name].max() == 0
-    assert mild.outcome["icans"]["max"] <= 2
+    assert mild.outcome.first_line.toxicity["icans"].max <= 2
 
 
 @pytest.mark.parametrize("failure, eligible, disease_name, therapy", [
@@ -433,10 +434,10 @@ def test_journey_reports_when_the_last_tumour_cell_died():
     cured = outcome()
     with pytest.warns(UserWarning, match="binds no antigen"):
         untreated = outcome(binds_CD19=0.0)
-    day = cured.outcome["tumour_extinct_day"]
+    day = cured.outcome.tumour_extinct_day
     assert day is not None and 0 < day < 90
     assert (day, "extinction", "last tumour cell gone") in cured.events
-    assert untreated.outcome["tumour_extinct_day"] is None
+    assert untreated.outcome.tumour_extinct_day is None
 
 
 def test_a_visit_on_the_last_day_of_follow_up_is_assessed():
@@ -509,7 +510,7 @@ def test_a_scenario_writes_its_own_policy():
                                                                   2.0, 40.0]]
     journey = run_journey(protocol_from_mapping({**SHORT, "seed": 1, "policy": {
         "tocilizumab": None, "steroids": []}}))
-    assert journey.outcome["tocilizumab_doses"] == 0 and journey.outcome["steroid_courses"] == 0
+    assert journey.outcome.tocilizumab_doses == 0 and journey.outcome.steroid_courses == 0
 
 
 @pytest.mark.parametrize("policy, element", [
@@ -566,10 +567,10 @@ def test_manufacturing_gives_each_product_its_own_composition():
     fixed = [run_journey(protocol_from_mapping({**base, "seed": s})) for s in range(4)]
     drawn = [run_journey(protocol_from_mapping({**varied, "seed": s})) for s in range(4)]
     preset = preset_parameters(disease("lbcl"), product("axi-cel"))
-    assert all(j.outcome["product"]["cd4_fraction"] == round(preset["cd4_fraction"], 4)
+    assert all(j.outcome.product.cd4_fraction == round(preset["cd4_fraction"], 4)
                for j in fixed)
-    cd4 = [j.outcome["product"]["cd4_fraction"] for j in drawn]
-    memory = [j.outcome["product"]["memory_fraction"] for j in drawn]
+    cd4 = [j.outcome.product.cd4_fraction for j in drawn]
+    memory = [j.outcome.product.memory_fraction for j in drawn]
     assert len(set(cd4)) == 4 and len(set(memory)) == 4
     assert all(0 < f < 1 for f in cd4 + memory)
     released = [d for _, kind, d in drawn[0].events if kind == "manufacturing"]

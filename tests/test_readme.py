@@ -36,5 +36,5 @@ def test_readme_cohort_example_runs():
     exec(compile(blocks()[2], str(README), "exec"), namespace)
     endpoints = namespace["endpoints"]
     assert endpoints["orr_itt"]["n"] == 40  # the comment: every enrolled patient
-    infused = sum(o["infused"] for o in namespace["cohort"].outcomes)
+    infused = sum(o.infused for o in namespace["cohort"].outcomes)
     assert endpoints["crs_any"]["n"] == infused and endpoints["crs_any"]["published"]["value"] == 94

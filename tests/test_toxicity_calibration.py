@@ -44,7 +44,7 @@ def test_crs_grade_rises_with_il6_production():
             "product": "axi-cel", "disease": "lbcl", "seed": 1, "policy": "none",
             "follow_up_days": 30.0, "visits": {"days": [28.0]}, "rescue": {"enabled": False},
             "patient": {"parameters": {"p_il6_mac": 8000.0 * factor}}})).outcome
-        grades.append(outcome["crs_astct"]["max"])
+        grades.append(outcome.first_line.toxicity["crs_astct"].max)
     assert grades[0] == 1
     assert grades == sorted(grades) and grades[-1] >= 3
 

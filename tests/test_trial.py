@@ -46,7 +46,7 @@ def test_batched_journeys_equal_journeys_run_alone(name):
     batched = [outcome_of(j) for j in run_journeys(protocols)]
     alone = [outcome_of(run_journeys([p])[0]) for p in protocols]
     assert batched == alone
-    assert any(o.get("infused") for o in batched)
+    assert any(o.infused for o in batched)
 
 
 DRUGS = ("tocilizumab", "steroids", "safety switch")
@@ -83,7 +83,7 @@ def test_decisions_stop_where_the_line_ends_without_changing_outcomes(monkeypatc
     assert [j.events for j in journeys] == [j.events for j in everywhere]
     assert sum(days) < 0.9 * sum(days_everywhere)
     for journey in journeys:
-        death = journey.outcome.get("death", {}).get("day", np.inf)
+        death = np.inf if journey.outcome.death_day is None else journey.outcome.death_day
         assert not any(kind in DRUGS and day > death for day, kind, _ in journey.events)
 
 
@@ -97,19 +97,19 @@ def test_a_journey_record_agrees_with_itself():
     seen = {"progression deaths": 0, "unscheduled": 0, "rescued": 0}
     for journey in run_journeys(protocols):
         o = journey.outcome
-        if not o["infused"]:
+        if not o.infused:
             continue
-        death = o.get("death", {})
-        assert journey.grades.time[-1] < death.get("day", np.inf)
-        worst = max(o["icans"]["max"], o.get("rescue icans", {"max": 0})["max"])
+        assert journey.grades.time[-1] < (np.inf if o.death_day is None else o.death_day)
+        lines = [o.first_line] + ([o.rescue_line] if o.rescue_line else [])
+        worst = max(line.toxicity["icans"].max for line in lines)
         assert journey.grades.grades["icans"].max() == worst
-        seen["rescued"] += "rescue icans" in o
-        if death.get("cause") == "death (progression)":
+        seen["rescued"] += o.rescue_line is not None
+        if o.death is not None and o.death.cause == "death (progression)":
             seen["progression deaths"] += 1
-            failure = o.get("failure") or o.get("rescue failure")
+            failure = next((line.failure for line in lines if line.failure), None)
             assert failure is not None
-            progressed = o.get("progression_day", o.get("rescue progression_day"))
-            assert progressed is not None or failure["kind"] == "primary refractory"
+            progressed = [line.progression_day for line in lines if line.progression_day]
+            assert progressed or failure.kind == "primary refractory"
         seen["unscheduled"] += any("unscheduled" in detail for _, _, detail in journey.events)
     assert all(count > 0 for count in seen.values()), seen
 
@@ -229,7 +229,7 @@ def test_trajectories_are_the_journeys_values_at_the_chosen_days(tmp_path, capsy
         rows = stored.filter(pc.equal(stored.column("patient"), patient))
         days = np.array(rows.column("day").to_pylist())
         assert np.array_equal(days, np.arange(0.0, 120.1, 2.0))
-        death = journey.outcome.get("death", {}).get("day", np.inf)
+        death = np.inf if journey.outcome.death_day is None else journey.outcome.death_day
         for name in ("tumour_cells", "il6_pg_ml", "Cm"):
             values = np.array(rows.column(name).to_pylist(), dtype=float)
             for day, value in zip(days, values, strict=True):

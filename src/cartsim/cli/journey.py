@@ -50,7 +50,8 @@ def run_journey_command(args: argparse.Namespace) -> int:
         writer = csv.writer(handle)
         scales = tuple(journey.grades.grades) if journey.grades else ()
         writer.writerow(("day", "line", *scales, "crs_rule", "icans_rule"))
-        rescue_day = journey.outcome.get("rescue_start_day", float("inf"))
+        rescue_day = journey.outcome.rescue_start_day
+        rescue_day = float("inf") if rescue_day is None else rescue_day
         if journey.grades is not None:
             g = journey.grades
             for i, day in enumerate(g.time):
@@ -58,16 +59,15 @@ def run_journey_command(args: argparse.Namespace) -> int:
                                  *(int(g.grades[s][i]) for s in scales),
                                  g.rules["crs_astct"][i], g.rules["icans"][i]])
     with atomic_path(out / "outcome.json") as tmp:
-        tmp.write_text(json.dumps(journey.outcome, indent=2), encoding="utf-8")
+        tmp.write_text(json.dumps(journey.outcome.to_json(), indent=2), encoding="utf-8")
     if not args.no_plot:
         from cartsim.report.journey_plot import plot_journey
 
         with atomic_path(out / "journey.png") as tmp:
             plot_journey(journey, tmp)
-    summary = journey.outcome
-    status = ("infused" if summary["infused"]
-              else f"not infused ({summary.get('not_infused_reason')})")
-    print(f"{protocol['name']}: {status}; best response {summary.get('best_response')}; "
+    outcome = journey.outcome
+    status = "infused" if outcome.infused else f"not infused ({outcome.not_infused_reason})"
+    print(f"{protocol['name']}: {status}; best response {outcome.first_line.best_response}; "
           f"wrote {out}/events.csv, grades.csv, outcome.json"
           + ("" if args.no_plot else ", journey.png"))
     return 0

@@ -10,21 +10,68 @@ trials in ``reference/trials_training.csv`` report them, each with a Wilson 95% 
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, fields
 
 import numpy as np
 
 from cartsim.errors import SimulationError
 from cartsim.journey.batch import run_journeys
+from cartsim.journey.endpoints import EndpointContext
+from cartsim.journey.outcome import PatientOutcome
 from cartsim.journey.protocol import protocol_from_mapping
 from cartsim.journey.run import Journey, journey_parameters
-from cartsim.journey.tally import FAILED, Tally, endpoint_context
+from cartsim.journey.tally import Tally
 from cartsim.presets.variability import variability
 from cartsim.therapy.population import sample_population
 
 
-def _blank_if_none(value):
-    return "" if value is None else value
+@dataclass(frozen=True)
+class PatientRow:
+    """One patient's flat row (a cohort's patients.csv, a trial store's columns beside the
+    sampled parameters and the whole outcome): the first line's facts, None where there are
+    none."""
+
+    patient: int
+    simulation_failed: str | None
+    infused: bool | None
+    not_infused_reason: str | None
+    best_response: str | None
+    crs_max: int | None
+    crs_onset_day: float | None
+    icans_max: int | None
+    anc_nadir_10e9_l: float | None
+    platelets_nadir_10e9_l: float | None
+    tocilizumab_doses: int | None
+    steroid_courses: int | None
+    progression_day: float | None
+    failure: str | None
+    relapse_antigen: str | None
+    b_cell_aplasia_at_failure: bool | None
+    tumour_extinct_day: float | None
+    car_t_extinct_day: float | None
+    rescue: str | None
+    death_day: float | None
+    death_cause: str | None
+
+    @classmethod
+    def of(cls, patient: int, o: PatientOutcome, crs_scale: str) -> PatientRow:
+        if o.failed:
+            return cls(patient, o.simulation_failed, *([None] * (len(fields(cls)) - 2)))
+        line, toxicity = o.first_line, o.first_line.toxicity
+        infused = o.infused
+        crs, icans = toxicity.get(crs_scale), toxicity.get("icans")
+        anc, platelets = toxicity.get("neutropenia"), toxicity.get("thrombocytopenia")
+        failure = line.failure
+        return cls(
+            patient, None, o.infused, o.not_infused_reason, line.best_response,
+            crs.max if crs else None, crs.onset_day if crs else None,
+            icans.max if icans else None, anc.nadir_10e9_l if anc else None,
+            platelets.nadir_10e9_l if platelets else None,
+            o.tocilizumab_doses if infused else None, o.steroid_courses if infused else None,
+            line.progression_day, failure.kind if failure else None,
+            failure.antigen if failure else None, failure.b_cell_aplasia if failure else None,
+            o.tumour_extinct_day, o.car_t_extinct_day, o.rescue, o.death_day,
+            None if o.death is None else o.death.cause)
 
 
 def patient_seed(seed: int, patient: int) -> int:
@@ -38,46 +85,22 @@ class Cohort:
 
     protocol: dict
     parameters: dict[str, np.ndarray]
-    outcomes: list[dict]
+    outcomes: list[PatientOutcome]
 
     def failed(self) -> list[int]:
         """Patients whose journey could not be simulated."""
-        return [i for i, o in enumerate(self.outcomes) if FAILED in o]
+        return [i for i, o in enumerate(self.outcomes) if o.failed]
 
     def summary(self) -> dict:
         """The cohort's endpoints (see :class:`cartsim.journey.tally.Tally`)."""
         return Tally(self.protocol).add(self.outcomes).summary()
 
     def rows(self) -> list[dict]:
-        """One flat row per patient (the per-patient table of a trial)."""
-        ctx = endpoint_context(self.protocol)
-        rows = []
-        for i, o in enumerate(self.outcomes):
-            crs = o.get(ctx["crs_scale"], {})
-            rows.append({
-                "patient": i, FAILED: o.get(FAILED, ""), "infused": o.get("infused", ""),
-                "not_infused_reason": o.get("not_infused_reason", ""),
-                "best_response": o.get("best_response") or "",
-                "crs_max": crs.get("max", ""),
-                "crs_onset_day": _blank_if_none(crs.get("onset_day")),
-                "icans_max": o.get("icans", {}).get("max", ""),
-                "anc_nadir_10e9_l": o.get("neutropenia", {}).get("nadir_10e9_l", ""),
-                "platelets_nadir_10e9_l": o.get("thrombocytopenia", {}).get("nadir_10e9_l", ""),
-                "tocilizumab_doses": o.get("tocilizumab_doses", ""),
-                "steroid_courses": o.get("steroid_courses", ""),
-                "progression_day": o.get("progression_day", ""),
-                "failure": (o["failure"]["kind"] if "failure" in o else ""),
-                "relapse_antigen": (o["failure"]["antigen"] if "failure" in o else ""),
-                "b_cell_aplasia_at_failure": _blank_if_none(
-                    o["failure"]["b_cell_aplasia"] if "failure" in o else None),
-                "tumour_extinct_day": _blank_if_none(o.get("tumour_extinct_day")),
-                "car_t_extinct_day": _blank_if_none(o.get("car_t_extinct_day")),
-                "rescue": o.get("rescue", ""),
-                "death_day": o["death"]["day"] if "death" in o else "",
-                "death_cause": o["death"]["cause"] if "death" in o else "",
-                **{name: float(values[i]) for name, values in self.parameters.items()},
-            })
-        return rows
+        """One flat row per patient (:class:`PatientRow`, then the sampled parameters)."""
+        crs_scale = EndpointContext.of(self.protocol).crs_scale
+        return [{**asdict(PatientRow.of(i, o, crs_scale)),
+                 **{name: float(values[i]) for name, values in self.parameters.items()}}
+                for i, o in enumerate(self.outcomes)]
 
 
 def toxicity_protocol(protocol: dict, days: float = 60.0, **overrides: float) -> dict:
@@ -98,11 +121,11 @@ COHORT_CHUNK = 256
 """Patients whose journeys are batched together (a chunk's results hold some 2 MB each)."""
 
 
-def outcome_of(journey: Journey | SimulationError) -> dict:
+def outcome_of(journey: Journey | SimulationError) -> PatientOutcome:
     """The journey's outcome, or the reason its simulation failed (failure is data: the
     cohort goes on, and the summary counts the patient as failed)."""
     if isinstance(journey, SimulationError):
-        return {FAILED: str(journey)}
+        return PatientOutcome(simulation_failed=str(journey))
     return journey.outcome
 
 
@@ -135,7 +158,8 @@ def simulate_journeys(protocol: dict, first: int, last: int, *, target: str = "c
 
 
 def simulate_patients(protocol: dict, first: int, last: int, *, target: str = "cpu",
-                      threads: int | None = None) -> tuple[list[dict], dict[str, np.ndarray]]:
+                      threads: int | None = None,
+                      ) -> tuple[list[PatientOutcome], dict[str, np.ndarray]]:
     """Outcomes of cohort patients ``first .. last - 1``, their journeys batched, and their
     varied parameters."""
     journeys, varied = simulate_journeys(protocol, first, last, target=target, threads=threads)
@@ -149,7 +173,7 @@ def run_cohort(protocol: dict, n: int, *, progress: bool = False,
     (default: every core); the outcomes do not depend on either."""
     if workers is not None and workers < 1:
         raise ValueError(f"workers must be >= 1, got {workers}")
-    outcomes: list[dict] = []
+    outcomes: list[PatientOutcome] = []
     varied: dict[str, list[np.ndarray]] = {}
     for first in range(0, n, COHORT_CHUNK):
         last = min(first + COHORT_CHUNK, n)

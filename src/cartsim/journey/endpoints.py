@@ -8,7 +8,10 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from cartsim.clinical.response import RESPONDERS
+from cartsim.journey import assessment as assess_mod
 from cartsim.journey.failure import B_CELL_APLASIA_SHARE
+from cartsim.journey.outcome import PROGRESSION_DEATH, TREATMENT_DEATH, PatientOutcome
 
 COMPLETE = ("CR", "sCR")
 
@@ -23,106 +26,129 @@ def month_days(months: float) -> float:
 
 
 @dataclass(frozen=True)
+class EndpointContext:
+    """What the endpoints read from the scenario: its response criteria and their responder
+    categories, its follow-up, and the CRS scale it reports."""
+
+    criteria: str
+    responders: tuple[str, ...]
+    follow_up_days: float
+    crs_scale: str
+
+    @classmethod
+    def of(cls, protocol: dict) -> EndpointContext:
+        criteria = (protocol["visits"]["criteria"]
+                    or assess_mod.CRITERIA_BY_DISEASE[protocol["disease"]])
+        return cls(criteria, tuple(RESPONDERS[assess_mod.SCALE_OF[criteria]]),
+                   protocol["follow_up_days"], f"crs_{protocol['monitoring']['crs_scale']}")
+
+
+Test = Callable[[PatientOutcome, EndpointContext], bool | None]
+
+
+@dataclass(frozen=True)
 class Endpoint:
     """A proportion: ``counts(outcome, context)`` says whether a patient has the event, or
     None when the patient is outside the endpoint's denominator."""
 
     name: str
     description: str
-    counts: Callable[[dict, dict], bool | None]
+    counts: Test
     months: float | None = None   # a time-point endpoint: needs this much follow-up
 
 
-def _infused(test: Callable[[dict, dict], bool]) -> Callable[[dict, dict], bool | None]:
-    return lambda o, ctx: test(o, ctx) if o["infused"] else None
+def _infused(test: Test) -> Test:
+    return lambda o, ctx: test(o, ctx) if o.infused else None
 
 
-def _responded(o: dict, ctx: dict) -> bool:
-    return o.get("best_response") in ctx["responders"]
+def _responded(o: PatientOutcome, ctx: EndpointContext) -> bool:
+    return o.first_line.best_response in ctx.responders
 
 
-def _complete(o: dict, ctx: dict) -> bool:
-    return o.get("best_response") in COMPLETE
+def _complete(o: PatientOutcome, ctx: EndpointContext) -> bool:
+    return o.first_line.best_response in COMPLETE
 
 
-def _grade_at_least(scale_key: str, grade: int) -> Callable[[dict, dict], bool]:
-    def test(o: dict, ctx: dict) -> bool:
-        return o[ctx[scale_key]]["max"] >= grade
+def _grade_at_least(scale: str | None, grade: int) -> Test:
+    """The first line's worst grade on ``scale`` (None: the scenario's CRS scale)."""
+    def test(o: PatientOutcome, ctx: EndpointContext) -> bool:
+        return o.first_line.toxicity[scale or ctx.crs_scale].max >= grade
     return test
 
 
-def _death_day(o: dict) -> float:
-    return o["death"]["day"] if "death" in o else math.inf
+def _death_day(o: PatientOutcome) -> float:
+    return math.inf if o.death is None else o.death.day
 
 
-def _alive_at(months: float) -> Callable[[dict, dict], bool]:
+def _alive_at(months: float) -> Test:
     return lambda o, ctx: _death_day(o) > month_days(months)
 
 
-def progression_or_death_day(o: dict) -> float:
-    return min(o.get("progression_day", math.inf), _death_day(o))
+def progression_or_death_day(o: PatientOutcome) -> float:
+    progression = o.first_line.progression_day
+    return min(math.inf if progression is None else progression, _death_day(o))
 
 
-def _progression_free_at(months: float) -> Callable[[dict, dict], bool]:
+def _progression_free_at(months: float) -> Test:
     return lambda o, ctx: progression_or_death_day(o) > month_days(months)
 
 
-def _event_free_at(months: float) -> Callable[[dict, dict], bool]:
+def _event_free_at(months: float) -> Test:
     pfs = _progression_free_at(months)
     return lambda o, ctx: _responded(o, ctx) and pfs(o, ctx)
 
 
-def _antigen_negative_of(kinds: tuple[str, ...]) -> Callable[[dict, dict], bool | None]:
+def _antigen_negative_of(kinds: tuple[str, ...]) -> Test:
     """Escape (antigen-negative or -low) among infused patients whose failure is of ``kinds``
     and was seen as progression."""
-    def test(o: dict, ctx: dict) -> bool | None:
-        failure = o.get("failure")
-        if (not o["infused"] or failure is None or failure["kind"] not in kinds
-                or o.get("progression_day") is None):
+    def test(o: PatientOutcome, ctx: EndpointContext) -> bool | None:
+        failure = o.first_line.failure
+        if (not o.infused or failure is None or failure.kind not in kinds
+                or o.first_line.progression_day is None):
             return None
-        return failure["antigen"] != "antigen-positive"
+        return failure.antigen != "antigen-positive"
     return test
 
 
 _relapse_escape = _antigen_negative_of(("early relapse", "late relapse"))
 
 
-def _escape_relapse_with_b_cell_aplasia(o: dict, ctx: dict) -> bool | None:
+def _escape_relapse_with_b_cell_aplasia(o: PatientOutcome, ctx: EndpointContext) -> bool | None:
     """B-cell aplasia persisting at an antigen-negative or -low relapse (the CAR-T cells were
     still there: escape, not loss of surveillance)."""
-    return bool(o["failure"]["b_cell_aplasia"]) if _relapse_escape(o, ctx) else None
+    return bool(o.first_line.failure.b_cell_aplasia) if _relapse_escape(o, ctx) else None
 
 
-def _mrd_negative(o: dict, ctx: dict) -> bool | None:
+def _mrd_negative(o: PatientOutcome, ctx: EndpointContext) -> bool | None:
     """MRD below the disease's threshold at a response assessment (ALL 10^-4, myeloma
     10^-5), of infused whose criteria assess MRD."""
-    return o.get("mrd_negative") if o["infused"] else None
+    return o.first_line.mrd_negative if o.infused else None
 
 
-def _disease_controlled(o: dict, ctx: dict) -> bool | None:
+def _disease_controlled(o: PatientOutcome, ctx: EndpointContext) -> bool | None:
     """RECIST disease control (CR, PR or SD as best response), of infused solid tumours."""
-    if not o["infused"] or ctx["criteria"] != "RECIST":
+    if not o.infused or ctx.criteria != "RECIST":
         return None
-    return o.get("best_response") in ("CR", "PR", "SD")
+    return o.first_line.best_response in ("CR", "PR", "SD")
 
 
-def _non_relapse_death(o: dict, ctx: dict) -> bool | None:
+def _non_relapse_death(o: PatientOutcome, ctx: EndpointContext) -> bool | None:
     """Death without progression before it (treatment, background), of infused."""
-    if not o["infused"]:
+    if not o.infused:
         return None
-    death = o.get("death")
-    return (death is not None and death["cause"] != "death (progression)"
-            and o.get("progression_day", math.inf) > death["day"])
+    progression = o.first_line.progression_day
+    return (o.death is not None and o.death.cause != PROGRESSION_DEATH
+            and (progression is None or progression > o.death.day))
 
 
-def _in_response_after(months: float) -> Callable[[dict, dict], bool | None]:
+def _in_response_after(months: float) -> Test:
     """Still responding (no progression or death) ``months`` after the first response, of
     responders followed that long."""
-    def test(o: dict, ctx: dict) -> bool | None:
-        start = o.get("response_day")
-        if not o["infused"] or start is None or not _responded(o, ctx):
+    def test(o: PatientOutcome, ctx: EndpointContext) -> bool | None:
+        start = o.first_line.response_day
+        if not o.infused or start is None or not _responded(o, ctx):
             return None
-        if start + month_days(months) > ctx["follow_up_days"]:
+        if start + month_days(months) > ctx.follow_up_days:
             return None
         return progression_or_death_day(o) > start + month_days(months)
     return test
@@ -143,35 +169,35 @@ def _at_month(kind: str, months: int) -> Endpoint:
 
 
 ENDPOINTS: tuple[Endpoint, ...] = (
-    Endpoint("infused", "enrolled patients who were infused (ITT)", lambda o, ctx: o["infused"]),
+    Endpoint("infused", "enrolled patients who were infused (ITT)", lambda o, ctx: o.infused),
     Endpoint("orr_itt", "best response a responder category, of all enrolled (ITT)",
-             lambda o, ctx: o["infused"] and _responded(o, ctx)),
+             lambda o, ctx: o.infused and _responded(o, ctx)),
     Endpoint("orr", "best response a responder category (ALL: CR/CRi; Lugano, RECIST: CR/PR; "
                     "IMWG: PR or better), of infused", _infused(_responded)),
     Endpoint("cr", "best response CR (IMWG: CR or sCR), of infused", _infused(_complete)),
     Endpoint("crs_any", "CRS grade >= 1 on the scenario's scale, of infused",
-             _infused(_grade_at_least("crs_scale", 1))),
+             _infused(_grade_at_least(None, 1))),
     Endpoint("crs_grade3plus", "CRS grade >= 3 on the scenario's scale, of infused",
-             _infused(_grade_at_least("crs_scale", 3))),
+             _infused(_grade_at_least(None, 3))),
     Endpoint("icans_any", "ICANS grade >= 1 (ASTCT), of infused",
-             _infused(_grade_at_least("icans_scale", 1))),
+             _infused(_grade_at_least("icans", 1))),
     Endpoint("icans_grade3plus", "ICANS grade >= 3 (ASTCT), of infused",
-             _infused(_grade_at_least("icans_scale", 3))),
+             _infused(_grade_at_least("icans", 3))),
     Endpoint("neutropenia_grade3plus", "ANC below 1.0 x 10^9/L after infusion (CTCAE grade "
-             ">= 3), of infused", _infused(_grade_at_least("neutropenia_scale", 3))),
+             ">= 3), of infused", _infused(_grade_at_least("neutropenia", 3))),
     Endpoint("thrombocytopenia_grade3plus", "platelets below 50 x 10^9/L after infusion "
              "(CTCAE grade >= 3), of infused",
-             _infused(_grade_at_least("thrombocytopenia_scale", 3))),
+             _infused(_grade_at_least("thrombocytopenia", 3))),
     Endpoint("tocilizumab", "received tocilizumab, of infused",
-             _infused(lambda o, ctx: o["tocilizumab_doses"] > 0)),
+             _infused(lambda o, ctx: o.tocilizumab_doses > 0)),
     Endpoint("steroids", "received a corticosteroid course, of infused",
-             _infused(lambda o, ctx: o["steroid_courses"] > 0)),
+             _infused(lambda o, ctx: o.steroid_courses > 0)),
     Endpoint("treatment_related_death", "died of treatment (grade 4 held), of infused",
-             _infused(lambda o, ctx: o.get("death", {}).get("cause")
-                      == "death (treatment-related)")),
+             _infused(lambda o, ctx: o.death is not None
+                      and o.death.cause == TREATMENT_DEATH)),
     Endpoint("tumour_eradicated", "every tumour cell died (all clones extinct) after the "
              "infusion, before any rescue, of infused",
-             _infused(lambda o, ctx: o["tumour_extinct_day"] is not None)),
+             _infused(lambda o, ctx: o.tumour_extinct_day is not None)),
     *(_at_month("pfs", m) for m in (6, 12, 24)),
     *(_at_month("efs", m) for m in (6, 12)),
     *(_at_month("os", m) for m in (6, 12, 18)),
@@ -190,7 +216,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
              _disease_controlled),
     Endpoint("manufacturing_failure", "no product released (low apheresis yield or failed "
              "release testing), of enrolled (ITT)",
-             lambda o, ctx: o.get("not_infused_reason", "").startswith(
+             lambda o, ctx: (o.not_infused_reason or "").startswith(
                  "manufacturing failure")),
     Endpoint("non_relapse_mortality", "died without progression before (treatment-related "
              "or background death), of infused", _non_relapse_death),

@@ -25,6 +25,7 @@ from cartsim.clinical.crs import (
 )
 from cartsim.clinical.cytopenia import neutropenia_grade, thrombocytopenia_grade
 from cartsim.clinical.icans import astct_icans
+from cartsim.journey.outcome import CountSummary, GradeSummary
 
 HYPOTENSION_BY_LEVEL = ("none", "fluids", "one-vasopressor", "multiple-vasopressors")
 OXYGEN_BY_LEVEL = ("none", "low-flow", "high-flow", "facemask", "positive-pressure")
@@ -87,15 +88,17 @@ class GradeSeries:
                                                 strict=True)]
         return rules
 
-    def summary(self, scale: str) -> dict[str, float | None]:
-        """Maximum grade, onset day (first grade >= 1) and days spent at grade >= 1."""
+    def summary(self, scale: str) -> GradeSummary:
+        """Maximum grade, onset day (first grade >= 1) and days spent at grade >= 1 (a
+        cytopenia scale's summary has room for its count's nadir)."""
+        kind = CountSummary if scale in CYTOPENIAS else GradeSummary
         grade = self.grades[scale]
         graded = grade >= 1
         if not graded.any():
-            return {"max": 0, "onset_day": None, "duration_days": 0.0}
+            return kind()
         steps = np.diff(self.time, append=self.time[-1])
-        return {"max": int(grade.max()), "onset_day": float(self.time[graded.argmax()]),
-                "duration_days": float(steps[graded].sum())}
+        return kind(int(grade.max()), float(self.time[graded.argmax()]),
+                    float(steps[graded].sum()))
 
 
 def grade_point(temperature: float, vasopressors: int, oxygen: int, ice: int,

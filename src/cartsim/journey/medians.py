@@ -17,7 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cartsim.journey.endpoints import DAYS_PER_MONTH, progression_or_death_day
+from cartsim.journey.endpoints import DAYS_PER_MONTH, EndpointContext, progression_or_death_day
+from cartsim.journey.outcome import GradeSummary, PatientOutcome
 
 
 @dataclass(frozen=True)
@@ -27,7 +28,7 @@ class TimeToEvent:
 
     name: str
     description: str
-    times: Callable[[dict, dict, float], tuple[float, float] | None]
+    times: Callable[[PatientOutcome, EndpointContext], tuple[float, float] | None]
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,7 @@ class Described:
 
     name: str
     description: str
-    days: Callable[[dict, dict], float | None]
+    days: Callable[[PatientOutcome, EndpointContext], float | None]
 
 
 @dataclass(frozen=True)
@@ -56,30 +57,37 @@ class Median:
                 "events": self.events}
 
 
-def _from_infusion(day_of: Callable[[dict], float]) -> Callable:
-    def times(o: dict, ctx: dict, follow_up: float) -> tuple[float, float] | None:
-        return (day_of(o), follow_up) if o["infused"] else None
+def _from_infusion(day_of: Callable[[PatientOutcome], float]) -> Callable:
+    def times(o: PatientOutcome, ctx: EndpointContext) -> tuple[float, float] | None:
+        return (day_of(o), ctx.follow_up_days) if o.infused else None
     return times
 
 
-def _death_day(o: dict) -> float:
-    return o["death"]["day"] if "death" in o else math.inf
+def _death_day(o: PatientOutcome) -> float:
+    return math.inf if o.death is None else o.death.day
 
 
-def _response_duration(o: dict, ctx: dict, follow_up: float) -> tuple[float, float] | None:
-    start = o.get("response_day")
-    if not o["infused"] or start is None or o.get("best_response") not in ctx["responders"]:
+def _response_duration(o: PatientOutcome, ctx: EndpointContext) -> tuple[float, float] | None:
+    start = o.first_line.response_day
+    if not o.infused or start is None or o.first_line.best_response not in ctx.responders:
         return None
-    return progression_or_death_day(o) - start, follow_up - start
+    return progression_or_death_day(o) - start, ctx.follow_up_days - start
 
 
-def _crs_summary(key: str) -> Callable[[dict, dict], float | None]:
-    def days(o: dict, ctx: dict) -> float | None:
-        summary = o[ctx["crs_scale"]] if o["infused"] else None
-        if summary is None or summary["onset_day"] is None:
-            return None
-        return summary[key]
-    return days
+def _crs(o: PatientOutcome, ctx: EndpointContext) -> GradeSummary | None:
+    """The first line's CRS on the scenario's scale, None without CRS."""
+    summary = o.first_line.toxicity[ctx.crs_scale] if o.infused else None
+    return None if summary is None or summary.onset_day is None else summary
+
+
+def _crs_onset(o: PatientOutcome, ctx: EndpointContext) -> float | None:
+    crs = _crs(o, ctx)
+    return None if crs is None else crs.onset_day
+
+
+def _crs_duration(o: PatientOutcome, ctx: EndpointContext) -> float | None:
+    crs = _crs(o, ctx)
+    return None if crs is None else crs.duration_days
 
 
 TIMES_TO_EVENT = (
@@ -92,11 +100,11 @@ TIMES_TO_EVENT = (
 )
 DESCRIBED = (
     Described("crs_onset_median_day", "day of CRS onset (scenario's scale), median of patients "
-              "with CRS", _crs_summary("onset_day")),
+              "with CRS", _crs_onset),
     Described("crs_duration_median_days", "days at CRS grade >= 1 (scenario's scale), median "
-              "of patients with CRS", _crs_summary("duration_days")),
+              "of patients with CRS", _crs_duration),
     Described("vein_to_vein_median_days", "apheresis to infusion in days, median of infused",
-              lambda o, ctx: o["vein_to_vein_days"] if o["infused"] else None),
+              lambda o, ctx: o.vein_to_vein_days if o.infused else None),
 )
 MEDIAN_NAMES = tuple(e.name for e in (*TIMES_TO_EVENT, *DESCRIBED))
 

@@ -23,6 +23,15 @@ from cartsim.errors import SimulationError
 from cartsim.journey import assessment as assess_mod
 from cartsim.journey.failure import Failure, b_cell_aplasia, classify, early_relapse_days
 from cartsim.journey.grading import CYTOPENIAS, GradeSeries, grade_run
+from cartsim.journey.outcome import (
+    PROGRESSION_DEATH,
+    TREATMENT_DEATH,
+    Death,
+    FailureRecord,
+    LineOutcome,
+    PatientOutcome,
+    ProductRecord,
+)
 from cartsim.journey.policy import (
     RESPONSE_DELAY_DAYS,
     Schedule,
@@ -40,7 +49,6 @@ TREATMENT_DEATH_GRADE4_DAYS = 3.0
 """Chosen: CRS or ICANS held at grade 4 for 3 days counts as a treatment-related death (grade
 5); the model has no organ failure, and reference/ gives no survival by duration of grade 4."""
 MAX_POLICY_DECISIONS = 16
-PROGRESSION_DEATH = "death (progression)"
 PURPOSE = {"manufacturing": 1, "dropout": 2, "background": 3, "product": 4}
 PRODUCT_ATTRIBUTES = ("cd4_fraction", "memory_fraction")
 """Attributes each manufactured product draws around its preset (manufacturing.*_spread)."""
@@ -54,7 +62,7 @@ class Journey:
     events: list[tuple[float, str, str]] = field(default_factory=list)
     grades: GradeSeries | None = None
     runs: list[PatientRun] = field(default_factory=list)
-    outcome: dict = field(default_factory=dict)
+    outcome: PatientOutcome = field(default_factory=PatientOutcome)
 
     def add(self, day: float, kind: str, detail: str) -> None:
         self.events.append((round(float(day), 4), kind, detail))
@@ -171,23 +179,22 @@ def _before_manufacturing(journey: Journey, values: dict[str, float]) -> bool:
     aph, man = p["apheresis"], p["manufacturing"]
     rng = _rng(p["seed"], "manufacturing")
     days = man["median_days"] * math.exp(man["spread"] * rng.standard_normal())
-    journey.outcome["vein_to_vein_days"] = round(days + man["release_to_infusion_days"], 2)
-    apheresis_day = -journey.outcome["vein_to_vein_days"]
-    journey.outcome["apheresis_day"] = apheresis_day
+    journey.outcome.vein_to_vein_days = round(days + man["release_to_infusion_days"], 2)
+    apheresis_day = -journey.outcome.vein_to_vein_days
+    journey.outcome.apheresis_day = apheresis_day
     blood_ul = values["blood_ul_per_kg"] * values["weight_kg"]
     collected = (p["patient"]["lymphocytes_per_ul"] * blood_ul * aph["blood_volumes"]
                  * aph["collection_efficiency"])
     journey.add(apheresis_day, "apheresis", f"{collected:.3g} lymphocytes collected")
-    journey.outcome.update(infused=False, itt=True)
     if collected < aph["minimum_cells"]:
         journey.add(apheresis_day + 1, "manufacturing failure", "apheresis yield "
                     f"{collected:.3g} below the {aph['minimum_cells']:.3g} cells needed")
-        journey.outcome["not_infused_reason"] = "manufacturing failure (low apheresis yield)"
+        journey.outcome.not_infused_reason = "manufacturing failure (low apheresis yield)"
         return False
     release_day = apheresis_day + days
     if rng.random() < man["failure_probability"]:
         journey.add(release_day, "manufacturing failure", "product failed release testing")
-        journey.outcome["not_infused_reason"] = "manufacturing failure"
+        journey.outcome.not_infused_reason = "manufacturing failure"
         return False
     attributes = _product_attributes(p, values)
     if rng.random() < man["out_of_spec_probability"]:
@@ -197,8 +204,8 @@ def _before_manufacturing(journey: Journey, values: dict[str, float]) -> bool:
     else:
         journey.add(release_day, "manufacturing", f"product released after {days:.1f} days; "
                                                   f"{attributes}")
-    journey.outcome["product"] = {key: round(values[key], 4)
-                                  for key in ("dose_cells", *PRODUCT_ATTRIBUTES)}
+    journey.outcome.product = ProductRecord(*(round(values[key], 4)
+                                              for key in ("dose_cells", *PRODUCT_ATTRIBUTES)))
     return True
 
 
@@ -218,7 +225,7 @@ def _product_attributes(protocol: dict, values: dict[str, float]) -> str:
 def _set_pre_infusion_values(journey: Journey, values: dict[str, float]) -> None:
     """Lymphodepletion, tumour at apheresis, bridging and infusion, into ``values``."""
     p = journey.protocol
-    apheresis_day = journey.outcome["apheresis_day"]
+    apheresis_day = journey.outcome.apheresis_day
     values.update(_lymphodepletion(p["lymphodepletion"]))
     nominal_wait = (p["manufacturing"]["median_days"]
                     + p["manufacturing"]["release_to_infusion_days"] + values["ld_start"])
@@ -361,7 +368,7 @@ def _simulate_from_apheresis(journey: Journey, values: dict[str, float]) -> Jour
     p = journey.protocol
     _set_pre_infusion_values(journey, values)
     times = GradingTimes.of(p)
-    grid = times.grid(journey.outcome["apheresis_day"], p["follow_up_days"], line_start=0.0)
+    grid = times.grid(journey.outcome.apheresis_day, p["follow_up_days"], line_start=0.0)
     run, schedule, grades = yield from _managed_run(
         journey, values, grid, seed=p["seed"],
         horizon=lambda run, grades: _first_line_end(journey, run, grades, values).line_end)
@@ -369,10 +376,10 @@ def _simulate_from_apheresis(journey: Journey, values: dict[str, float]) -> Jour
     if ending.response is None:
         cause = min(ending.deaths, key=ending.deaths.get)
         journey.end_at(ending.end, cause, "before infusion")
-        journey.outcome["not_infused_reason"] = cause
+        journey.outcome.not_infused_reason = cause
         journey.runs.append(run.until(ending.end))
         return
-    journey.outcome["infused"] = True
+    journey.outcome.infused = True
     ld = values["ld_start"]
     if values["flu_days"] + values["cy_days"] + values["benda_days"] > 0:
         journey.add(ld, "lymphodepletion", p["lymphodepletion"]["regimen"])
@@ -390,7 +397,7 @@ def _simulate_from_apheresis(journey: Journey, values: dict[str, float]) -> Jour
                                    f"every {monitoring['follow_up_grading_interval_hours']:g} h)")
     if monitoring["days"] < end:
         journey.add(monitoring["days"], "monitoring", "end of close monitoring")
-    _record_response(journey, ending.response, run, values)
+    _record_response(journey, ending.response, run, values, journey.outcome.first_line)
     # the first-line simulation runs to follow-up; after a rescue starts it is counterfactual
     schedule, grades = schedule.until(line_end), grades.until(line_end)
     for day, kind, detail in schedule.log:
@@ -417,14 +424,14 @@ def _record_death(journey: Journey, deaths: dict[str, float], when: str) -> None
     if deaths:
         cause = min(deaths, key=deaths.get)
         journey.add(deaths[cause], cause, when)
-        journey.outcome["death"] = {"day": deaths[cause], "cause": cause}
+        journey.outcome.death = Death(deaths[cause], cause)
 
 
 def _death_times(journey: Journey, run: PatientRun, grades: GradeSeries,
                  lethal: float) -> dict[str, float]:
     """Candidate death / drop-out days (only those within the run)."""
     p = journey.protocol
-    start = journey.outcome["apheresis_day"]
+    start = journey.outcome.apheresis_day
     found = {}
     progression = _first_day(run.time, run["tumour_cells"] >= lethal)
     if progression is not None:
@@ -445,19 +452,20 @@ def _death_times(journey: Journey, run: PatientRun, grades: GradeSeries,
                                 strict=True):
         run_length = run_length + dt if is_severe else 0.0
         if run_length >= TREATMENT_DEATH_GRADE4_DAYS:
-            found["death (treatment-related)"] = float(t)
+            found[TREATMENT_DEATH] = float(t)
             break
     return found
 
 
 def _record_extinctions(journey: Journey, run: PatientRun) -> None:
     """When the last tumour cell and the last CAR-T cell died (first line, None if not)."""
-    what = {"tumour_extinct_day": "last tumour cell gone",
-            "car_t_extinct_day": "last CAR-T cell gone"}
-    for key, day in run.extinction_days(after=0.0).items():
-        journey.outcome[key] = day
+    days = run.extinction_days(after=0.0)
+    journey.outcome.tumour_extinct_day = days["tumour_extinct_day"]
+    journey.outcome.car_t_extinct_day = days["car_t_extinct_day"]
+    for day, what in ((journey.outcome.tumour_extinct_day, "last tumour cell gone"),
+                      (journey.outcome.car_t_extinct_day, "last CAR-T cell gone")):
         if day is not None:
-            journey.add(day, "extinction", what[key])
+            journey.add(day, "extinction", what)
 
 
 def _record_cytopenias(journey: Journey, run: PatientRun) -> None:
@@ -468,21 +476,20 @@ def _record_cytopenias(journey: Journey, run: PatientRun) -> None:
         values = run[observable][after]
         if values.size:
             i = int(values.argmin())
-            journey.outcome.setdefault(scale, {}).update(
-                nadir_10e9_l=float(values[i]), nadir_day=float(run.time[after][i]))
+            summary = journey.outcome.first_line.toxicity[scale]
+            summary.nadir_10e9_l, summary.nadir_day = float(values[i]), float(run.time[after][i])
 
 
 def _record_toxicity(journey: Journey, grades: GradeSeries, schedule: Schedule) -> None:
     for scale in grades.grades:
-        summary = grades.summary(scale)
-        journey.outcome[scale] = summary
-        if summary["onset_day"] is not None and scale in ("crs_astct", "icans"):
+        summary = journey.outcome.first_line.toxicity[scale] = grades.summary(scale)
+        if summary.onset_day is not None and scale in ("crs_astct", "icans"):
             name = "CRS" if scale == "crs_astct" else "ICANS"
-            journey.add(summary["onset_day"], f"{name} onset",
-                        f"max grade {summary['max']} (ASTCT), {summary['duration_days']:g} "
+            journey.add(summary.onset_day, f"{name} onset",
+                        f"max grade {summary.max} (ASTCT), {summary.duration_days:g} "
                         "days at grade >= 1")
-    journey.outcome["tocilizumab_doses"] = len(schedule.toci_times)
-    journey.outcome["steroid_courses"] = len(schedule.dex_courses)
+    journey.outcome.tocilizumab_doses = len(schedule.toci_times)
+    journey.outcome.steroid_courses = len(schedule.dex_courses)
 
 
 def _criteria(journey: Journey) -> str:
@@ -555,10 +562,10 @@ def _unscheduled_visits(run: PatientRun, baseline_day: float, after: float, end:
 
 
 def _record_response(journey: Journey, response: LineResponse, run: PatientRun,
-                     values: dict[str, float], label: str = "") -> None:
-    """Put a line's visits, best response, progression and failure in the journey."""
+                     values: dict[str, float], line: LineOutcome, label: str = "") -> None:
+    """Put a line's visits, best response, progression and failure in the journey's events
+    and in ``line`` (``label`` prefixes the events' kinds)."""
     if not response.found:
-        journey.outcome[f"{label}best_response"] = None
         if response.days:
             journey.add(response.days[0], f"{label}response", "not evaluable: no measurable "
                                                               "disease at baseline")
@@ -569,22 +576,19 @@ def _record_response(journey: Journey, response: LineResponse, run: PatientRun,
         seen = f" (unscheduled: {why})" if why else ""
         journey.add(a.day, f"{label}response",
                     f"{a.response.category}{mrd}: {a.response.rule}{seen}")
-    journey.outcome[f"{label}best_response"] = response.best
-    journey.outcome[f"{label}mrd_negative"] = assess_mod.mrd_negative(response.found,
-                                                                      _criteria(journey))
-    journey.outcome[f"{label}response_day"] = next(
-        (a.day for a in response.found if assess_mod.responded(a)), None)
+    line.best_response = response.best
+    line.mrd_negative = assess_mod.mrd_negative(response.found, _criteria(journey))
+    line.response_day = next((a.day for a in response.found if assess_mod.responded(a)), None)
     progression, failure = response.progression, response.failure
     if progression is not None:
         journey.add(progression.day, f"{label}progression", progression.response.rule)
-        journey.outcome[f"{label}progression_day"] = progression.day
+        line.progression_day = progression.day
     if failure is not None:
         journey.add(failure.day if failure.day is not None else response.found[-1].day,
                     f"{label}failure", f"{failure.kind}, {failure.antigen}, {failure.mechanism}")
-        journey.outcome[f"{label}failure"] = {
-            "kind": failure.kind, "antigen": failure.antigen, "mechanism": failure.mechanism,
-            "b_cell_aplasia": None if failure.day is None else b_cell_aplasia(
-                run, failure.day, values["B_normal"])}
+        line.failure = FailureRecord(failure.kind, failure.antigen, failure.mechanism,
+                                     None if failure.day is None else b_cell_aplasia(
+                                         run, failure.day, values["B_normal"]))
 
 
 def _rescue(journey: Journey, run: PatientRun, values: dict[str, float], schedule: Schedule,
@@ -602,7 +606,7 @@ def _rescue(journey: Journey, run: PatientRun, values: dict[str, float], schedul
     if schedule.switch_time is not None:
         rescue_values["switch_on"] = 1.0  # the switch fired in the first segment
     journey.add(start, "rescue", f"{therapy.name}: {therapy.description}")
-    journey.outcome["rescue"] = therapy.name
+    journey.outcome.rescue = therapy.name
     end = start + p["rescue"]["follow_up_days"]
     grid = times.grid(start, end, line_start=start)
     grid = grid[grid >= start]
@@ -627,13 +631,14 @@ def _rescue(journey: Journey, run: PatientRun, values: dict[str, float], schedul
     grades = grades.until(ended)  # a journey ends at death
     if grades.time.size:
         journey.grades = journey.grades.joined(grades)
-    journey.outcome["rescue_start_day"] = start
-    for scale in grades.grades:
-        journey.outcome[f"rescue {scale}"] = grades.summary(scale)
+    journey.outcome.rescue_start_day = start
+    journey.outcome.rescue_line = LineOutcome(
+        toxicity={scale: grades.summary(scale) for scale in grades.grades})
     response = _assess_line(journey, second, values, ended, baseline_day=start,
                             offset=infusion_day,
                             therapy=None if therapy.kind == "car-t" else therapy.name,
                             death_from_progression=_progression_death(deaths, ended))
-    _record_response(journey, response, second, values, label="rescue ")
+    _record_response(journey, response, second, values, journey.outcome.rescue_line,
+                     label="rescue ")
     _record_death(journey, deaths, "after rescue")
     journey.runs.append(second.until(ended))

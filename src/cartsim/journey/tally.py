@@ -12,18 +12,17 @@ from array import array
 from collections import Counter
 from collections.abc import Iterable
 
-from cartsim.clinical.response import RESPONDERS
-from cartsim.journey import assessment as assess_mod
-from cartsim.journey.endpoints import ENDPOINTS, month_days
+from cartsim.journey.endpoints import ENDPOINTS, EndpointContext, month_days
 from cartsim.journey.medians import (
     DESCRIBED,
     TIMES_TO_EVENT,
     described_median,
     kaplan_meier_median,
 )
+from cartsim.journey.outcome import PatientOutcome
 
 FAILED = "simulation_failed"
-"""Outcome key of a patient whose journey could not be simulated (the solver's reason)."""
+"""Summary key of the patients whose journey could not be simulated, with the reasons."""
 WILSON_Z = 1.959964
 """The 97.5th percentile of the standard normal distribution (95% two-sided intervals)."""
 LEGACY_MEDIANS = ("crs_onset_median_day", "pfs_median_months", "dor_median_months")
@@ -43,24 +42,12 @@ def wilson_interval(events: int, n: int) -> tuple[float, float]:
     return (max(0.0, centre - half), min(1.0, centre + half))
 
 
-def endpoint_context(protocol: dict) -> dict:
-    """What the endpoints read from the scenario: the responder categories of its criteria,
-    its follow-up and the scales it grades by."""
-    criteria = (protocol["visits"]["criteria"]
-                or assess_mod.CRITERIA_BY_DISEASE[protocol["disease"]])
-    return {"responders": RESPONDERS[assess_mod.SCALE_OF[criteria]], "criteria": criteria,
-            "follow_up_days": protocol["follow_up_days"],
-            "crs_scale": f"crs_{protocol['monitoring']['crs_scale']}",
-            "icans_scale": "icans", "neutropenia_scale": "neutropenia",
-            "thrombocytopenia_scale": "thrombocytopenia"}
-
-
 class Tally:
     """Endpoint counts and times of the outcomes added so far (patients in order)."""
 
     def __init__(self, protocol: dict):
         self.protocol = protocol
-        self.ctx = endpoint_context(protocol)
+        self.ctx = EndpointContext.of(protocol)
         follow_up = protocol["follow_up_days"]
         self.proportions = [e for e in ENDPOINTS
                             if e.months is None or follow_up >= month_days(e.months)]
@@ -72,17 +59,16 @@ class Tally:
         self.reasons: Counter = Counter()
         self.not_infused: Counter = Counter()
 
-    def add(self, outcomes: Iterable[dict]) -> Tally:
+    def add(self, outcomes: Iterable[PatientOutcome]) -> Tally:
         """Count the next patients' outcomes."""
-        follow_up = self.protocol["follow_up_days"]
         for o in outcomes:
             patient, self.patients = self.patients, self.patients + 1
-            if FAILED in o:
+            if o.failed:
                 self.failed.append(patient)
-                self.reasons[o[FAILED]] += 1
+                self.reasons[o.simulation_failed] += 1
                 continue
-            if not o["infused"]:
-                self.not_infused[o["not_infused_reason"]] += 1
+            if not o.infused:
+                self.not_infused[o.not_infused_reason] += 1
             for endpoint in self.proportions:
                 flag = endpoint.counts(o, self.ctx)
                 if flag is not None:
@@ -90,7 +76,7 @@ class Tally:
                     count[0] += bool(flag)
                     count[1] += 1
             for endpoint in TIMES_TO_EVENT:
-                pair = endpoint.times(o, self.ctx, follow_up)
+                pair = endpoint.times(o, self.ctx)
                 if pair is not None:
                     durations, follow_ups = self.times[endpoint.name]
                     durations.append(pair[0])

@@ -13,14 +13,16 @@ import json
 import math
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
+from typing import get_type_hints
 
 import pyarrow as pa
 
 from cartsim import __version__
 from cartsim.journey import load_protocol, protocol_from_mapping
-from cartsim.journey.cohort import Cohort, outcome_of, simulate_journeys
+from cartsim.journey.cohort import Cohort, PatientRow, outcome_of, simulate_journeys
+from cartsim.journey.outcome import PatientOutcome
 from cartsim.journey.scenarios import scenario_path
 from cartsim.journey.tally import Tally
 from cartsim.therapy.simulate import compiled_therapy_model
@@ -28,24 +30,24 @@ from cartsim.trial.backends import Backend, InProcessBackend
 from cartsim.trial.store import Manifest, TrialStore
 from cartsim.trial.trajectories import TrajectorySpec
 
+
+def _base_type(hint) -> type:
+    """``int`` of ``int | None``."""
+    return next(t for t in getattr(hint, "__args__", (hint,)) if t is not type(None))
+
+
 ARM = "A"
 """The arm name of a one-arm trial (the trial-spec issue adds named arms)."""
 DEFAULT_CHUNK = 256
 OUTCOME_COLUMN = "outcome_json"
 """The whole outcome of a patient as JSON, from which endpoints are computed."""
-_TEXT, _INT, _REAL, _FLAG = pa.string(), pa.int64(), pa.float64(), pa.bool_()
-ROW_TYPES = {
-    "patient": _INT, "simulation_failed": _TEXT, "infused": _FLAG,
-    "not_infused_reason": _TEXT, "best_response": _TEXT, "crs_max": _INT,
-    "crs_onset_day": _REAL, "icans_max": _INT, "anc_nadir_10e9_l": _REAL,
-    "platelets_nadir_10e9_l": _REAL, "tocilizumab_doses": _INT, "steroid_courses": _INT,
-    "progression_day": _REAL, "failure": _TEXT, "relapse_antigen": _TEXT,
-    "b_cell_aplasia_at_failure": _FLAG, "tumour_extinct_day": _REAL,
-    "car_t_extinct_day": _REAL, "rescue": _TEXT, "death_day": _REAL, "death_cause": _TEXT,
-    OUTCOME_COLUMN: _TEXT,
-}
-"""Column types of a patient row (``Cohort.rows`` plus the outcome); every other column is a
-sampled parameter (float). One schema for every chunk, whatever its patients lacked."""
+ARROW_TYPES = {int: pa.int64(), float: pa.float64(), str: pa.string(), bool: pa.bool_()}
+ROW_TYPES = {**{f.name: ARROW_TYPES[_base_type(hint)]
+                for f, hint in zip(fields(PatientRow), get_type_hints(PatientRow).values(),
+                                   strict=True)},
+             OUTCOME_COLUMN: pa.string()}
+"""Column types of a patient row (:class:`PatientRow` plus the outcome); every other column is
+a sampled parameter (float). One schema for every chunk, whatever its patients lacked."""
 
 
 @dataclass(frozen=True)
@@ -79,9 +81,9 @@ def simulate_chunk(task: ChunkTask) -> ChunkResult:
     rows = Cohort(task.protocol, varied, outcomes).rows()
     for j, (row, outcome) in enumerate(zip(rows, outcomes, strict=True)):
         row["patient"] = task.first + j
-        row[OUTCOME_COLUMN] = json.dumps(outcome, sort_keys=True)
-    schema = pa.schema([(name, ROW_TYPES.get(name, _REAL)) for name in rows[0]])
-    columns = {name: [None if r[name] == "" else r[name] for r in rows] for name in rows[0]}
+        row[OUTCOME_COLUMN] = json.dumps(outcome.to_json(), sort_keys=True)
+    schema = pa.schema([(name, ROW_TYPES.get(name, pa.float64())) for name in rows[0]])
+    columns = {name: [r[name] for r in rows] for name in rows[0]}
     trajectories = (None if task.trajectories is None
                     else task.trajectories.table(task.first, journeys))
     return ChunkResult(task.arm, task.index, pa.table(columns, schema=schema), trajectories)
@@ -162,7 +164,8 @@ def summary_from_store(protocol: dict, store: TrialStore) -> dict:
     patients in the store, tallied one chunk at a time."""
     tally = Tally(protocol)
     for _, table in store.chunks([OUTCOME_COLUMN]):
-        tally.add(json.loads(text) for text in table.column(OUTCOME_COLUMN).to_pylist())
+        tally.add(PatientOutcome.from_json(json.loads(text))
+                  for text in table.column(OUTCOME_COLUMN).to_pylist())
     return tally.summary()
 
 
