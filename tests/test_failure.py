@@ -6,13 +6,10 @@ import numpy as np
 import pytest
 
 from cartsim.clinical.response import LUGANO_SCALE, Response
-from cartsim.journey.assessment import Assessment
-from cartsim.journey.failure import (
-    DEFAULT_EARLY_RELAPSE_DAYS,
-    EARLY_RELAPSE_DAYS,
-    classify,
-    early_relapse_days,
-)
+from cartsim.journey.assessment import SCALE_OF, Assessment
+from cartsim.journey.failure import classify, early_relapse_days
+from cartsim.presets import DISEASES
+from cartsim.presets.diseases import DISEASE_FACTS
 
 DAYS = np.arange(0.0, 401.0)
 
@@ -107,6 +104,11 @@ def test_expansion_is_judged_after_the_line_started():
 
 
 def test_early_relapse_cut_off_follows_the_disease_unless_configured():
-    assert early_relapse_days("b-all") == EARLY_RELAPSE_DAYS["b-all"] == 180
-    assert early_relapse_days("lbcl") == DEFAULT_EARLY_RELAPSE_DAYS == 365
+    assert early_relapse_days("b-all") == 180  # BFM: 6 months
+    assert early_relapse_days("lbcl") == 365   # second-line lymphoma trials: 12 months
     assert early_relapse_days("lbcl", 90) == 90
+
+
+def test_every_disease_preset_has_its_facts():
+    assert DISEASE_FACTS.keys() == DISEASES.keys()
+    assert all(facts.criteria in SCALE_OF for facts in DISEASE_FACTS.values())

@@ -19,8 +19,6 @@ import numpy as np
 from cartsim.clinical import response as criteria
 from cartsim.clinical.result import Response
 
-CRITERIA_BY_DISEASE = {"b-all": "ALL", "lbcl": "Lugano-PET", "mcl": "Lugano-PET", "mm": "IMWG",
-                       "gastric": "RECIST", "neuroblastoma": "RECIST"}
 SCALE_OF = {"ALL": criteria.ALL_SCALE, "Lugano": criteria.LUGANO_SCALE,
             "Lugano-PET": criteria.LUGANO_PET_SCALE,
             "IMWG": criteria.IMWG_SCALE, "RECIST": criteria.RECIST_SCALE}

@@ -12,6 +12,7 @@ from cartsim.clinical.response import RESPONDERS
 from cartsim.journey import assessment as assess_mod
 from cartsim.journey.failure import B_CELL_APLASIA_SHARE
 from cartsim.journey.outcome import PROGRESSION_DEATH, TREATMENT_DEATH, PatientOutcome
+from cartsim.presets import disease_facts
 
 COMPLETE = ("CR", "sCR")
 
@@ -38,7 +39,7 @@ class EndpointContext:
     @classmethod
     def of(cls, protocol: dict) -> EndpointContext:
         criteria = (protocol["visits"]["criteria"]
-                    or assess_mod.CRITERIA_BY_DISEASE[protocol["disease"]])
+                    or disease_facts(protocol["disease"]).criteria)
         return cls(criteria, tuple(RESPONDERS[assess_mod.SCALE_OF[criteria]]),
                    protocol["follow_up_days"], f"crs_{protocol['monitoring']['crs_scale']}")
 

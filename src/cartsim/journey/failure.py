@@ -3,8 +3,8 @@ the relapse and the mechanism the simulation shows.
 
 Types: primary refractory (never responded), incomplete response (responded short of CR and
 did not progress), early or late relapse (progression after a response, split at
-``early_relapse_days`` counted from the start of the line that failed; defaults in
-:data:`EARLY_RELAPSE_DAYS`). Mechanisms of a CAR-T line are read off the trajectory in this
+``early_relapse_days`` counted from the start of the line that failed; defaults in the
+disease's facts). Mechanisms of a CAR-T line are read off the trajectory in this
 order, with chosen thresholds (no source gives numbers): antigen escape, poor expansion,
 corticosteroid suppression, short persistence, exhaustion, else tumour outgrowth despite
 persisting CAR-T. A later line that is not CAR-T fails by resistance to it (the antigen status
@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from cartsim.journey.assessment import Assessment, progressed, responded
+from cartsim.presets import disease_facts
 from cartsim.therapy.targets import SANCTUARY, TUMOUR_CLONES
 
 POOR_EXPANSION_CELLS_PER_UL = 5.0
@@ -26,21 +27,12 @@ ESCAPE_SHARE = 0.5
 """Chosen: a relapse is antigen-negative (or -low) when that clone is most of the tumour."""
 EXHAUSTED_SHARE = 0.5
 """Chosen: exhaustion explains failure when most CAR-T cells are exhausted at failure."""
-EARLY_RELAPSE_DAYS = {"b-all": 180.0}
-"""Early vs late relapse by disease (clinical_rules.md section 6): B-ALL the BFM convention,
-within 6 months (paediatric; the adult ZUMA-3 scenario sets its own 12 months); lymphoma the
-second-line convention, within 12 months (ZUMA-7, TRANSFORM). Other diseases:
-:data:`DEFAULT_EARLY_RELAPSE_DAYS`."""
-DEFAULT_EARLY_RELAPSE_DAYS = 365.0
-"""12 months, the lymphoma convention; chosen for myeloma and solid tumours (no convention for
-relapse after CAR-T in reference/)."""
-
-
 def early_relapse_days(disease: str, configured: float | None = None) -> float:
-    """The protocol's cut-off if set, else the disease's convention."""
+    """The protocol's cut-off if set, else the disease's convention
+    (:class:`cartsim.presets.diseases.DiseaseFacts`)."""
     if configured is not None:
         return float(configured)
-    return EARLY_RELAPSE_DAYS.get(disease, DEFAULT_EARLY_RELAPSE_DAYS)
+    return disease_facts(disease).early_relapse_days
 
 
 B_CELL_APLASIA_SHARE = 0.05

@@ -18,10 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from cartsim.journey.failure import Failure
-
-SECOND_ANTIGEN = {"b-all": ("CD19", "CD22"), "lbcl": ("CD19", "CD22"), "mcl": ("CD19", "CD22"),
-                  "mm": ("BCMA", "GPRC5D")}
-"""(first, second) antigen per disease: CD22 CARs after CD19 escape, GPRC5D after BCMA."""
+from cartsim.presets import disease_facts
 
 
 @dataclass(frozen=True)
@@ -61,13 +58,10 @@ over two months (refractory disease, modest control)."""
 PERSISTING_CAR_T_MECHANISMS = ("exhaustion", "tumour outgrowth despite persisting CAR-T")
 """Mechanisms of an antigen-positive failure that CAR-T cells survived: checkpoint blockade."""
 
-BISPECIFIC_REACHES_NEGATIVE = {"lbcl", "mcl"}
-"""CD20 bispecifics in lymphoma do not depend on CD19, so they reach CD19-negative clones."""
-
-
 def choose_rescue(failure: Failure, disease: str, transplant_eligible: bool) -> RescueTherapy:
     """The first matching rule."""
-    if failure.antigen in ("antigen-negative", "antigen-low") and disease in SECOND_ANTIGEN:
+    second_car = disease_facts(disease).second_antigen is not None
+    if failure.antigen in ("antigen-negative", "antigen-low") and second_car:
         return THERAPIES["alternative-target-car"]
     if failure.mechanism in PERSISTING_CAR_T_MECHANISMS:
         return THERAPIES["checkpoint-inhibitor"]
@@ -75,7 +69,7 @@ def choose_rescue(failure: Failure, disease: str, transplant_eligible: bool) -> 
         return THERAPIES["second-infusion"]
     if transplant_eligible:
         return THERAPIES["allogeneic-transplant"]
-    if disease in SECOND_ANTIGEN:
+    if second_car:  # a B-lineage or plasma-cell disease: a bispecific exists
         return THERAPIES["bispecific"]
     return THERAPIES["chemotherapy"]
 
@@ -86,7 +80,7 @@ def rescue_parameters(therapy: RescueTherapy, start: float, disease: str,
     from ``start``, infusion ``-ld_offset`` days later)."""
     if therapy.kind == "kill":
         negative = therapy.kill_negative
-        if therapy.name == "bispecific" and disease in BISPECIFIC_REACHES_NEGATIVE:
+        if therapy.name == "bispecific" and disease_facts(disease).bispecific_reaches_negative:
             negative = therapy.kill_positive
         return {"rescue_start": start, "rescue_days": therapy.days,
                 "rescue_kill_pos": therapy.kill_positive, "rescue_kill_neg": negative}
@@ -94,6 +88,6 @@ def rescue_parameters(therapy: RescueTherapy, start: float, disease: str,
     values = {"ld_start": start, "t_infusion": start - ld_offset, "cy_delay": 0.0,
               "split_second_fraction": 0.0, "split_third_fraction": 0.0}
     if therapy.retarget:
-        first, second = SECOND_ANTIGEN[disease]
+        first, second = disease_facts(disease).second_antigen
         values.update({f"binds_{first}": 0.0, f"binds_{second}": 1.0})
     return values

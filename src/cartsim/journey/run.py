@@ -41,7 +41,7 @@ from cartsim.journey.policy import (
 )
 from cartsim.journey.protocol import BRIDGING_OPTIONS
 from cartsim.journey.rescue import RescueTherapy, choose_rescue, rescue_parameters
-from cartsim.presets import Preset, disease, product
+from cartsim.presets import Preset, disease, disease_facts, product
 from cartsim.therapy.car_t import CAR_T_STATE_NAMES
 from cartsim.therapy.simulate import PatientRun, compiled_therapy_model, preset_parameters
 
@@ -494,7 +494,7 @@ def _record_toxicity(journey: Journey, grades: GradeSeries, schedule: Schedule) 
 
 def _criteria(journey: Journey) -> str:
     p = journey.protocol
-    return p["visits"]["criteria"] or assess_mod.CRITERIA_BY_DISEASE[p["disease"]]
+    return p["visits"]["criteria"] or disease_facts(p["disease"]).criteria
 
 
 @dataclass(frozen=True)

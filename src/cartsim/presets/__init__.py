@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from cartsim.presets.base import Preset, PresetError, apply_presets, lookup, preset_values
-from cartsim.presets.diseases import DISEASES
+from cartsim.presets.diseases import DISEASES, DiseaseFacts, disease_facts
 from cartsim.presets.products import PRODUCTS
 
 
@@ -16,4 +16,4 @@ def disease(name: str) -> Preset:
 
 
 __all__ = ["Preset", "PresetError", "apply_presets", "preset_values", "product", "disease",
-           "PRODUCTS", "DISEASES"]
+           "disease_facts", "DiseaseFacts", "PRODUCTS", "DISEASES"]

@@ -7,9 +7,9 @@ CAR-T cells."""
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
-from cartsim.presets.base import Preset
+from cartsim.presets.base import Preset, lookup
 
 CD19_DENSITY = (10000.0, "chosen: order of magnitude of CD19 on B-lineage tumours (no value in "
                          "reference/)")
@@ -151,3 +151,46 @@ NEUROBLASTOMA = replace(GASTRIC.merged(Preset("", "", "", {
 
 DISEASES = {d.name: d for d in (B_ALL, LBCL, MULTIPLE_MYELOMA, GASTRIC, MANTLE_CELL,
                                 NEUROBLASTOMA)}
+
+
+@dataclass(frozen=True)
+class DiseaseFacts:
+    """What a disease is besides its model parameters: the criteria trials assess its
+    response by, when a relapse after CAR-T counts as early, the antigen pair of its rescue
+    CARs (first target, second target; None: no second CAR), and whether a bispecific
+    rescue reaches its antigen-negative clones."""
+
+    criteria: str
+    early_relapse_days: float
+    second_antigen: tuple[str, str] | None = None
+    bispecific_reaches_negative: bool = False
+
+
+EARLY_RELAPSE_LYMPHOMA_DAYS = 365.0
+"""Early vs late relapse (clinical_rules.md section 6): lymphoma the second-line convention,
+within 12 months (ZUMA-7, TRANSFORM); chosen for myeloma and solid tumours too (no convention
+for relapse after CAR-T in reference/)."""
+EARLY_RELAPSE_ALL_DAYS = 180.0
+"""B-ALL: the BFM convention, within 6 months (paediatric; the adult ZUMA-3 scenario sets its
+own 12 months)."""
+B_CELL_ANTIGENS = ("CD19", "CD22")
+"""CD22 CARs after CD19 escape (B-lineage tumours keep CD22)."""
+PLASMA_CELL_ANTIGENS = ("BCMA", "GPRC5D")
+"""GPRC5D CARs after BCMA escape."""
+
+DISEASE_FACTS = {
+    "b-all": DiseaseFacts("ALL", EARLY_RELAPSE_ALL_DAYS, B_CELL_ANTIGENS),
+    # CD20 bispecifics in lymphoma do not depend on CD19: they reach CD19-negative clones
+    "lbcl": DiseaseFacts("Lugano-PET", EARLY_RELAPSE_LYMPHOMA_DAYS, B_CELL_ANTIGENS, True),
+    "mcl": DiseaseFacts("Lugano-PET", EARLY_RELAPSE_LYMPHOMA_DAYS, B_CELL_ANTIGENS, True),
+    "mm": DiseaseFacts("IMWG", EARLY_RELAPSE_LYMPHOMA_DAYS, PLASMA_CELL_ANTIGENS),
+    "gastric": DiseaseFacts("RECIST", EARLY_RELAPSE_LYMPHOMA_DAYS),
+    "neuroblastoma": DiseaseFacts("RECIST", EARLY_RELAPSE_LYMPHOMA_DAYS),
+}
+"""The facts of each disease preset (lymphoma and the CAR-T lymphoma trials are assessed by
+PET-CT)."""
+
+
+def disease_facts(name: str) -> DiseaseFacts:
+    """The facts of the disease preset called ``name``."""
+    return DISEASE_FACTS[lookup(name, DISEASES, "disease").name]
