@@ -8,6 +8,7 @@ import json
 
 import numpy as np
 import pytest
+import yaml
 
 from cartsim.cli import main
 from cartsim.journey import ProtocolError, load_protocol, protocol_from_mapping, run_journey
@@ -613,3 +614,21 @@ def test_grading_groups_findings_as_numpy_unique_does():
         fast_rows, fast_inverse = _unique_rows(keys)
         np.testing.assert_array_equal(fast_rows, rows)
         np.testing.assert_array_equal(fast_inverse, inverse.ravel())
+
+
+def test_the_scenario_schema_describes_what_the_validator_accepts(capsys):
+    """``cartsim journey --schema``: every built-in scenario is valid JSON Schema-wise, and
+    an unknown key, a value out of range or an unknown choice is invalid there too."""
+    jsonschema = pytest.importorskip("jsonschema", reason="a JSON Schema validator")
+    assert main(["journey", "--schema"]) == 0
+    described = json.loads(capsys.readouterr().out)
+    validator = jsonschema.Draft202012Validator(described)
+    for name in builtin_scenarios():
+        given = yaml.safe_load(open(scenario_path(name), encoding="utf-8"))
+        assert not list(validator.iter_errors(given)), name
+    assert described["properties"]["patient"]["properties"]["anc_10e9_l"]["default"] == 2.0
+    for bad in ({"nonsense": 1}, {"patient": {"anc_10e9_l": -1}}, {"product": "no-such-cel"},
+                {"monitoring": {"crs_scale": "nci"}}):
+        assert list(validator.iter_errors(bad)), bad
+        with pytest.raises(ProtocolError):
+            protocol_from_mapping(bad)

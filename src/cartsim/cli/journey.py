@@ -21,6 +21,9 @@ def register(subparsers) -> None:
     journey.add_argument("--out", help="output folder (created if missing)")
     journey.add_argument("--seed", type=int, help="override the scenario's seed")
     journey.add_argument("--list", action="store_true", help="list built-in scenarios")
+    journey.add_argument("--schema", action="store_true",
+                         help="print the scenario format as JSON Schema (every key, its type, "
+                              "range and default) and exit")
     journey.add_argument("--no-plot", action="store_true", help="skip journey.png")
     journey.set_defaults(handler=run_journey_command)
 
@@ -34,8 +37,14 @@ def run_journey_command(args: argparse.Namespace) -> int:
         for name, description in builtin_scenarios().items():
             print(f"  {name:28s} {description}")
         return 0
+    if args.schema:
+        from cartsim.journey.protocol import SCHEMA
+        from cartsim.journey.schema import json_schema
+
+        print(json.dumps(json_schema(SCHEMA, "cartsim scenario"), indent=2))
+        return 0
     if not args.scenario or not args.out:
-        raise CartsimError("give a SCENARIO and --out DIR (or --list)")
+        raise CartsimError("give a SCENARIO and --out DIR (or --list, or --schema)")
     protocol = load_protocol(scenario_path(args.scenario))
     if args.seed is not None:
         protocol = protocol_from_mapping({**protocol, "seed": args.seed})

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from cartsim.journey.schema import number_problem
 from cartsim.therapy.drugs import DEX_COURSES, NEVER, TOCILIZUMAB_SLOTS
 
 RESPONSE_DELAY_DAYS = 1.0 / 24.0
@@ -33,16 +34,6 @@ STANDARD_STEROIDS = (
 """clinical_rules.md section 4: dexamethasone 10 mg q6h for refractory/grade 3 CRS and ICANS
 grade >= 2, escalation to 20 mg q6h, methylprednisolone 1 g/day at grade 4 (J Clin Med 2023
 Table 1, NCI table)."""
-
-
-def number_problem(value, low: float = 0.0, high: float = float("inf")) -> str | None:
-    """What is wrong with a scenario value that must be a number from ``low`` to ``high``
-    (None: nothing)."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return f"must be a number, got {value!r}"
-    if not low <= value <= high:
-        return f"must be from {low:g} to {high:g}, got {value:g}"
-    return None
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,188 @@
+"""A schema for nested YAML mappings: each key's default and check in one place.
+
+A schema is a mapping of section names to schemas and of key names to fields; a field holds
+its default and how a given value is checked. :func:`defaults` gives the mapping of every
+default, :func:`merged` lays a given mapping over them (an unknown key is an error naming its
+path), :func:`check` checks every field of a merged mapping, and :func:`json_schema` writes
+the schema out for editors and other tools.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+Fail = Callable[[str, str], None]
+"""Reports the problem of the value at a path (and does not return)."""
+
+
+def number_problem(value, low: float = 0.0, high: float = float("inf")) -> str | None:
+    """What is wrong with a value that must be a number from ``low`` to ``high`` (None:
+    nothing)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return f"must be a number, got {value!r}"
+    if not low <= value <= high:
+        return f"must be from {low:g} to {high:g}, got {value:g}"
+    return None
+
+
+@dataclass(frozen=True)
+class Number:
+    """A number from ``low`` to ``high`` (``optional``: or None, which means ``note``)."""
+
+    default: float | None
+    low: float = 0.0
+    high: float = float("inf")
+    optional: bool = False
+    note: str = ""
+
+    def check(self, value, path: str, fail: Fail) -> None:
+        if value is None and self.optional:
+            return
+        problem = number_problem(value, self.low, self.high)
+        if problem:
+            fail(path, problem)
+
+    def json(self) -> dict:
+        kind = {"type": "number", "minimum": self.low}
+        if self.high != float("inf"):
+            kind["maximum"] = self.high
+        return _maybe_null(kind, self.optional)
+
+
+@dataclass(frozen=True)
+class Whole:
+    """A whole number of at least ``low``."""
+
+    default: int
+    low: int = 0
+    note: str = ""
+
+    def check(self, value, path: str, fail: Fail) -> None:
+        if isinstance(value, bool) or not isinstance(value, int) or value < self.low:
+            fail(path, f"must be a whole number >= {self.low}, got {value!r}")
+
+    def json(self) -> dict:
+        return {"type": "integer", "minimum": self.low}
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One of ``options`` (a function giving them, when they live elsewhere)."""
+
+    default: str | None
+    options: tuple[str, ...] | Callable[[], Iterable[str]]
+    optional: bool = False
+    note: str = ""
+
+    def choices(self) -> tuple[str, ...]:
+        return tuple(self.options() if callable(self.options) else self.options)
+
+    def check(self, value, path: str, fail: Fail) -> None:
+        if value is None and self.optional:
+            return
+        options = self.choices()
+        if value not in options:
+            fail(path, f"must be one of {', '.join(map(str, options))}, got {value!r}")
+
+    def json(self) -> dict:
+        return _maybe_null({"enum": list(self.choices())}, self.optional)
+
+
+@dataclass(frozen=True)
+class Flag:
+    default: bool
+    note: str = ""
+
+    def check(self, value, path: str, fail: Fail) -> None:
+        if not isinstance(value, bool):
+            fail(path, f"must be true or false, got {value!r}")
+
+    def json(self) -> dict:
+        return {"type": "boolean"}
+
+
+@dataclass(frozen=True)
+class Text:
+    default: str
+    note: str = ""
+
+    def check(self, value, path: str, fail: Fail) -> None:
+        if not isinstance(value, str):
+            fail(path, f"must be text, got {value!r}")
+
+    def json(self) -> dict:
+        return {"type": "string"}
+
+
+@dataclass(frozen=True)
+class Value:
+    """Anything ``checker(value, path, fail)`` accepts (lists, mappings, policies); described
+    for tools by ``described`` (a JSON schema)."""
+
+    default: Any
+    checker: Callable[[Any, str, Fail], None]
+    described: dict
+    note: str = ""
+
+    def check(self, value, path: str, fail: Fail) -> None:
+        self.checker(value, path, fail)
+
+    def json(self) -> dict:
+        return self.described
+
+
+Field = Number | Whole | Choice | Flag | Text | Value
+
+
+def _maybe_null(kind: dict, optional: bool) -> dict:
+    return {"anyOf": [kind, {"type": "null"}]} if optional else kind
+
+
+def defaults(schema: dict) -> dict:
+    """The mapping of every default."""
+    return {key: defaults(node) if isinstance(node, dict) else copy.deepcopy(node.default)
+            for key, node in schema.items()}
+
+
+def merged(schema: dict, given, path: str = "", *, error: Callable[[str, str], Exception]):
+    """``given`` laid over the defaults; ``error(path, problem)`` is raised for a section that
+    is not a mapping or an unknown key."""
+    if not isinstance(given, dict):
+        raise error(path, f"must be a mapping, got {type(given).__name__}")
+    result = defaults(schema)
+    for key, value in given.items():
+        where = f"{path}.{key}" if path else str(key)
+        if key not in schema:
+            raise error(where, f"unknown key (known: {', '.join(schema)})")
+        node = schema[key]
+        result[key] = (merged(node, value, where, error=error) if isinstance(node, dict)
+                       else value)
+    return result
+
+
+def check(schema: dict, data: dict, fail: Fail, path: str = "") -> None:
+    """Check every field of the merged ``data``."""
+    for key, node in schema.items():
+        where = f"{path}.{key}" if path else key
+        if isinstance(node, dict):
+            check(node, data[key], fail, where)
+        else:
+            node.check(data[key], where, fail)
+
+
+def json_schema(schema: dict, title: str = "") -> dict:
+    """The schema as JSON Schema (draft 2020-12): types, ranges, choices, defaults, notes."""
+    def node_json(node) -> dict:
+        if isinstance(node, dict):
+            return {"type": "object", "additionalProperties": False,
+                    "properties": {key: node_json(child) for key, child in node.items()}}
+        described = {**node.json(), "default": node.default}
+        if node.note:
+            described["description"] = node.note
+        return described
+
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema",
+            **({"title": title} if title else {}), **node_json(schema)}
