@@ -33,9 +33,11 @@ from cartsim.solvers.options import SolverOptions, time_grid
 from cartsim.solvers.result import INFO_FIELDS, EnsembleResult
 
 EVENT_PURPOSE = "model-events"
-CHUNK_BYTES = 256 * 2**20
-# A GPU needs many patients at once to fill it (an H200 holds some 270,000 resident threads).
-GPU_CHUNK_BYTES = 2 * 2**30
+CHUNK_BYTES = {"cpu": 256 * 2**20,
+               # a GPU needs many patients at once to fill it (an H200 holds some 270,000
+               # resident threads)
+               "gpu": 2 * 2**30}
+"""Output memory of one chunk, per target."""
 BLOCK = 64  # most patients per task on the thread pool: small enough to balance uneven patients
 TASKS_PER_WORKER = 4  # a small chunk is still cut into this many tasks per worker thread
 TARGETS = ("cpu", "gpu")
@@ -230,14 +232,9 @@ class CompiledModel:
             for first in range(0, max(job.total, 1), job.chunk_size):
                 last = min(first + job.chunk_size, job.total)
                 part = allocate(first, last)
-                arguments = self._kernel_arguments(job, first, last, part)
-                if job.target == "gpu":
-                    if last > first:
-                        from cartsim.solvers import gpu  # imports numba.cuda: only when used
-
-                        gpu.solve_chunk(self.module, last - first, arguments)
-                else:
-                    self._solve_chunk(pool, workers, last - first, arguments)
+                solve_chunk = (self._solve_chunk_on_gpu if job.target == "gpu"
+                               else functools.partial(self._solve_chunk, pool, workers))
+                solve_chunk(last - first, self._kernel_arguments(job, first, last, part))
                 yield part
                 if progress and job.total:
                     rate = last / max(time.perf_counter() - start, 1e-9)
@@ -251,8 +248,7 @@ class CompiledModel:
             return int(chunk_size)
         per_patient = 8 * (n_times * (len(self.state_names) + len(self.observable_names))
                            + 2 * n_log + len(INFO_FIELDS) + len(self.parameter_names) + 2)
-        budget = GPU_CHUNK_BYTES if target == "gpu" else CHUNK_BYTES
-        return max(1, min(max(total, 1), budget // per_patient))
+        return max(1, min(max(total, 1), CHUNK_BYTES[target] // per_patient))
 
     def _kernel_arguments(self, job: _Job, first, last, out: EnsembleResult) -> tuple:
         """The ensemble kernel's arguments for patients first .. last - 1, filling ``out``."""
@@ -279,6 +275,13 @@ class CompiledModel:
                  for lo in range(0, n, block)]
         for task in tasks:
             task.result()
+
+    def _solve_chunk_on_gpu(self, n: int, arguments: tuple) -> None:
+        """Solve a chunk of ``n`` patients on the GPU, one thread each."""
+        if n:
+            from cartsim.solvers import gpu  # imports numba.cuda: only when used
+
+            gpu.solve_chunk(self.module, n, arguments)
 
 
 @dataclass(frozen=True)
