@@ -25,7 +25,7 @@ from cartsim.journey.run import SimulationRequest, journey_parameters
 from cartsim.journey.scenarios import builtin_scenarios
 from cartsim.trial import run_trial
 from cartsim.trial.backends import DaskBackend, InProcessBackend
-from cartsim.trial.execution import trial_protocol
+from cartsim.trial.execution import ChunkTask, simulate_chunk, trial_protocol
 from cartsim.trial.store import query
 from cartsim.trial.trajectories import TrajectorySpec
 
@@ -148,6 +148,29 @@ def test_dask_workers_give_the_same_results(tmp_path):
     finally:
         backend.close()
     assert local.table.equals(distributed.table)
+
+
+def test_a_dask_worker_killed_mid_run_loses_no_patient():
+    """A worker killed with SIGKILL once the first chunk is back: its chunks are computed
+    again elsewhere (or by its restarted self), and every chunk ends as it does in this
+    process."""
+    protocol = short("zuma1-axi-cel-lbcl")
+    tasks = [ChunkTask(protocol, "A", i, first, first + 3, "cpu", 1)
+             for i, first in enumerate(range(0, 24, 3))]
+    alone = {task.index: simulate_chunk(task).table for task in tasks}
+    backend = DaskBackend("local", workers=2)
+    try:
+        victim = next(iter(backend.client.run(os.getpid).values()))
+        results = {}
+        for result in backend.map(simulate_chunk, tasks):
+            if not results:
+                os.kill(victim, signal.SIGKILL)
+            results[result.index] = result.table
+        assert victim not in backend.client.run(os.getpid).values()  # it died mid-run
+    finally:
+        backend.close()
+    assert sorted(results) == sorted(alone)
+    assert all(results[i].equals(alone[i]) for i in alone)
 
 
 def _trial_command(out: Path, patients: int = 12) -> list[str]:
