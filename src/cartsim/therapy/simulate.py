@@ -73,6 +73,14 @@ def targeting(values: dict[str, float]) -> Targeting:
                      tuple(a for a in antigens if values[f"dens_{a}_Tp"] > 0))
 
 
+@functools.cache
+def _column_of(observable_names: tuple[str, ...],
+               state_names: tuple[str, ...]) -> dict[str, tuple[bool, int]]:
+    """Where each name's column is: (in the observables, index); one map per set of names."""
+    return {**{n: (False, k) for k, n in enumerate(state_names)},
+            **{n: (True, k) for k, n in enumerate(observable_names)}}
+
+
 @dataclass(frozen=True)
 class PatientRun:
     """One patient's trajectory: ``time`` (days from infusion) and its observables and states,
@@ -111,10 +119,6 @@ class PatientRun:
                    result.observables[row, part, :], tuple(result.state_names),
                    result.states[row, part, :], result.message(row), list(result.events(row)))
 
-    @functools.cached_property
-    def _columns(self) -> dict[str, np.ndarray]:
-        """Every state's and observable's column (an observable wins a shared name)."""
-        return {**self.states, **self.observables}
 
     @property
     def observables(self) -> dict[str, np.ndarray]:
@@ -125,11 +129,13 @@ class PatientRun:
         return {n: self.state_values[:, k] for k, n in enumerate(self.state_names)}
 
     def __getitem__(self, name: str) -> np.ndarray:
-        return self._columns[name]
+        """An observable's or state's column (an observable wins a shared name)."""
+        is_observable, k = _column_of(self.observable_names, self.state_names)[name]
+        return (self.observable_values if is_observable else self.state_values)[:, k]
 
     def index(self, day: float) -> int:
         """The output time nearest ``day``."""
-        return int(np.argmin(np.abs(self.time - day)))
+        return int(np.abs(self.time - day).argmin())
 
     def at(self, name: str, day: float) -> float:
         """An observable or state at the output time nearest ``day``."""
