@@ -149,6 +149,10 @@ def test_steroids_escalate_and_replace_the_running_course():
     assert start2 == pytest.approx(2.0 + RESPONSE_DELAY_DAYS) and rate2 == 80.0
     assert start1 + days1 == pytest.approx(start2)  # escalation ends the 10 mg course
     assert schedule.toci_times == []                # no CRS, no tocilizumab
+    assert schedule.dex_reasons == ["ICANS", "ICANS"] and schedule.courses_for_crs == 0
+    crs = _decide_all(Policy("s", "steroids only", tocilizumab=None), time,
+                      np.where(time >= 1.0, 3, 0), np.zeros(time.size, dtype=int))
+    assert crs.dex_reasons[0] == "CRS" and crs.courses_for_crs >= 1
 
 
 def test_named_alternative_policies():
@@ -456,6 +460,7 @@ def test_a_later_line_replaces_the_counterfactual_rest_of_the_first():
     ran on to follow-up, counterfactually): the schedule and grades are cut there, a steroid
     course running at the cut is shortened, and the first line's record stops there."""
     schedule = Schedule(toci_times=[1.0, 3.0, 100.0], dex_courses=[[45.0, 10.0, 8.0]],
+                        dex_reasons=["ICANS"],
                         switch_time=95.0,
                         log=[(1.0, "tocilizumab", "a"), (100.0, "tocilizumab", "b")])
     cut = schedule.until(50.0)

@@ -193,6 +193,9 @@ ENDPOINTS: tuple[Endpoint, ...] = (
              _infused(lambda o, ctx: o.tocilizumab_doses > 0)),
     Endpoint("steroids", "received a corticosteroid course, of infused",
              _infused(lambda o, ctx: o.steroid_courses > 0)),
+    Endpoint("steroids_for_crs", "received a corticosteroid course for CRS (its CRS grade met "
+             "the policy's rule), of infused",
+             _infused(lambda o, ctx: o.steroid_courses_for_crs > 0)),
     Endpoint("treatment_related_death", "died of treatment (grade 4 held), of infused",
              _infused(lambda o, ctx: o.death is not None
                       and o.death.cause == TREATMENT_DEATH)),

@@ -88,6 +88,7 @@ class PatientOutcome:
     first_line: LineOutcome = field(default_factory=LineOutcome)
     tocilizumab_doses: int = 0
     steroid_courses: int = 0
+    steroid_courses_for_crs: int = 0  # of them, those its CRS grade called for
     tumour_extinct_day: float | None = None
     car_t_extinct_day: float | None = None
     rescue: str | None = None

@@ -221,6 +221,7 @@ class Schedule:
 
     toci_times: list[float] = field(default_factory=list)
     dex_courses: list[list[float]] = field(default_factory=list)  # [start, days, mg/day]
+    dex_reasons: list[str] = field(default_factory=list)  # each course's: CRS, ICANS, ...
     steroid_steps: list[int] = field(default_factory=list)
     switch_time: float | None = None
     log: list[tuple[float, str, str]] = field(default_factory=list)  # (day, kind, detail)
@@ -240,11 +241,13 @@ class Schedule:
     def until(self, day: float) -> Schedule:
         """The drugs given before ``day``, when a later treatment line replaced the rest (a
         record and the next line's parameters; not for further decisions)."""
-        courses = [[start, min(days, day - start), rate]
-                   for start, days, rate in self.dex_courses if start < day]
+        kept = [(start, days, rate, reason) for (start, days, rate), reason
+                in zip(self.dex_courses, self.dex_reasons, strict=True) if start < day]
+        courses = [[start, min(days, day - start), rate] for start, days, rate, _ in kept]
         switch = self.switch_time if self.switch_time is not None and self.switch_time < day \
             else None
-        return Schedule([t for t in self.toci_times if t < day], courses, [], switch,
+        return Schedule([t for t in self.toci_times if t < day], courses,
+                        [reason for *_, reason in kept], [], switch,
                         [entry for entry in self.log if entry[0] < day])
 
     def anticytokine_from(self) -> float:
@@ -252,12 +255,19 @@ class Schedule:
         starts = self.toci_times + [c[0] for c in self.dex_courses]
         return min(starts, default=np.inf)
 
-    def start_dex(self, day: float, days: float, rate: float, label: str) -> None:
+    def start_dex(self, day: float, days: float, rate: float, label: str,
+                  reason: str) -> None:
+        """A course from ``day``; ``reason``: what it answers (CRS, ICANS, prophylaxis)."""
         for course in self.dex_courses:  # an escalation replaces the running course
             if course[0] <= day < course[0] + course[1]:
                 course[1] = day - course[0]
         self.dex_courses.append([day, days, rate])
+        self.dex_reasons.append(reason)
         self.log.append((day, "steroids", label))
+
+    @property
+    def courses_for_crs(self) -> int:
+        return sum(reason == "CRS" for reason in self.dex_reasons)
 
 
 def with_prophylaxis(policy: Policy) -> Schedule:
@@ -265,7 +275,7 @@ def with_prophylaxis(policy: Policy) -> Schedule:
     if policy.prophylactic_dex is not None:
         start, days, rate = policy.prophylactic_dex
         schedule.start_dex(start, days, rate, f"prophylactic dexamethasone {rate:g} mg/day "
-                                              f"for {days:g} days")
+                                              f"for {days:g} days", "prophylaxis")
     return schedule
 
 
@@ -288,10 +298,11 @@ def next_action(policy: Policy, schedule: Schedule, time: np.ndarray, crs: np.nd
             schedule.log.append((when, "tocilizumab", f"tocilizumab {toci_dose_mg:.0f} mg "
                                  f"(dose {len(schedule.toci_times)}, CRS grade {crs_grade:g})"))
             return True
-        for step, (*_, rate, days, label) in enumerate(policy.steroids):
+        for step, (_, crs_from, rate, days, label) in enumerate(policy.steroids):
             if met.steroids[step][i] and all(done < step for done in schedule.steroid_steps):
                 schedule.steroid_steps.append(step)
-                schedule.start_dex(when, days, rate, label)
+                for_crs = crs_from is not None and crs_grade >= crs_from
+                schedule.start_dex(when, days, rate, label, "CRS" if for_crs else "ICANS")
                 return True
         if met.switch[i] and schedule.switch_time is None:
             schedule.switch_time = when

@@ -490,6 +490,7 @@ def _record_toxicity(journey: Journey, grades: GradeSeries, schedule: Schedule) 
                         "days at grade >= 1")
     journey.outcome.tocilizumab_doses = len(schedule.toci_times)
     journey.outcome.steroid_courses = len(schedule.dex_courses)
+    journey.outcome.steroid_courses_for_crs = schedule.courses_for_crs
 
 
 def _criteria(journey: Journey) -> str:
