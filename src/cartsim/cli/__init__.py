@@ -10,7 +10,7 @@ from cartsim.errors import CartsimError
 
 SUBCOMMAND_MODULES = ("cartsim.cli.demo", "cartsim.cli.sbml", "cartsim.cli.therapy",
                       "cartsim.cli.clinical", "cartsim.cli.journey",
-                      "cartsim.cli.cohort", "cartsim.cli.trial")
+                      "cartsim.cli.cohort", "cartsim.cli.trial", "cartsim.cli.calibrate")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -26,6 +26,8 @@ def register(subparsers) -> None:
     cohort.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                         help="override a model parameter for every patient (the typical "
                              "value around which patients vary; see docs/model.md); repeatable")
+    cohort.add_argument("--calibration", metavar="FILE",
+                        help="apply a calibration file (cartsim calibrate) to the patients")
     cohort.add_argument("--workers", type=int, default=None,
                         help="threads solving the batched journeys (results do not depend on "
                              "it); default: every core")
@@ -70,6 +72,10 @@ def run_cohort_command(args: argparse.Namespace) -> int:
                                                      **parse_overrides(args.set)}}
     protocol = protocol_from_mapping({**protocol, "patient": patient,
                                       **({} if args.seed is None else {"seed": args.seed})})
+    if args.calibration is not None:
+        from cartsim.calibration import load_calibration
+
+        protocol = load_calibration(args.calibration).applied(protocol)
     cohort = run_cohort(protocol, args.patients, progress=args.patients >= 20,
                         workers=args.workers)
     summary = cohort.summary()

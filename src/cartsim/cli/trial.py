@@ -41,6 +41,8 @@ def register(subparsers) -> None:
                             "tumour_cells, cart_cells_per_ul, il6_pg_ml, crp_mg_l, "
                             "ferritin_ng_ml, temperature_c, anc_10e9_l, platelets_10e9_l, "
                             "b_cells_per_ul, igg_g_l)")
+    trial.add_argument("--calibration", metavar="FILE",
+                       help="apply a calibration file (cartsim calibrate) to the patients")
     trial.add_argument("--quiet", action="store_true", help="no progress output")
     trial.set_defaults(handler=run_trial_command)
 
@@ -69,10 +71,16 @@ def run_trial_command(args: argparse.Namespace) -> int:
         raise CartsimError("--trajectory-variables needs --trajectory-days")
     trajectories = (None if args.trajectory_days is None else TrajectorySpec.parse(
         args.trajectory_days, args.trajectory_variables))
+    scenario = args.scenario
+    if args.calibration is not None:
+        from cartsim.calibration import load_calibration
+        from cartsim.trial.execution import trial_protocol
+
+        scenario = load_calibration(args.calibration).applied(trial_protocol(scenario, args.seed))
     backend = make_backend(dask=args.dask, target="gpu" if args.gpu else "cpu",
                            threads=args.workers, workers=args.workers)
     try:
-        trial = run_trial(args.scenario, args.patients, out=args.out, seed=args.seed,
+        trial = run_trial(scenario, args.patients, out=args.out, seed=args.seed,
                           chunk_size=args.chunk_size, backend=backend, progress=not args.quiet,
                           trajectories=trajectories)
     finally:
