@@ -57,8 +57,7 @@ class PatientRow:
     def of(cls, patient: int, o: PatientOutcome, crs_scale: str) -> PatientRow:
         if o.failed:
             return cls(patient, o.simulation_failed, *([None] * (len(fields(cls)) - 2)))
-        line, toxicity = o.first_line, o.first_line.toxicity
-        infused = o.infused
+        line, toxicity, infused = o.first_line, o.first_line.toxicity, o.infused
         crs, icans = toxicity.get(crs_scale), toxicity.get("icans")
         anc, platelets = toxicity.get("neutropenia"), toxicity.get("thrombocytopenia")
         failure = line.failure

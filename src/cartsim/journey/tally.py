@@ -8,6 +8,7 @@ the summary is the same however the outcomes were cut into chunks.
 
 from __future__ import annotations
 
+import math
 from array import array
 from collections import Counter
 from collections.abc import Iterable
@@ -31,8 +32,6 @@ LEGACY_MEDIANS = ("crs_onset_median_day", "pfs_median_months", "dor_median_month
 
 def wilson_interval(events: int, n: int) -> tuple[float, float]:
     """95% Wilson score interval of a proportion (good at small n and at 0% or 100%)."""
-    import math
-
     if n == 0:
         return (math.nan, math.nan)
     p = events / n

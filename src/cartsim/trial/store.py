@@ -31,8 +31,9 @@ import pyarrow.parquet as pq
 from cartsim.errors import CartsimError
 from cartsim.trial.trajectories import TrajectorySpec
 
-FORMAT = 2
-"""2: the manifest names the trajectories kept (None: none)."""
+FORMAT = 3
+"""2: the manifest names the trajectories kept (None: none); 3: outcomes are PatientOutcome
+JSON (journey/outcome.py)."""
 MANIFEST = "manifest.json"
 PATIENTS = "patients"
 TRAJECTORIES = "trajectories"
