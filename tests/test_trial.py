@@ -88,8 +88,8 @@ def test_decisions_stop_where_the_line_ends_without_changing_outcomes(monkeypatc
 
 
 def test_a_journey_record_agrees_with_itself():
-    """Grades stop at death; the grades' worst ICANS is the first line's or the rescue's; a
-    death from progression has its progression on record (a relapse is seen when the disease
+    """The record stops at the end of follow-up (a rescue line too) and its grades at death;
+    the grades' worst ICANS is the first line's or the rescue's; a death from progression has its progression on record (a relapse is seen when the disease
     is back at its baseline burden, or at the latest at death) and its failure."""
     protocol = trial_protocol({**trial_protocol("eliana-tisa-cel-b-all"),
                                "follow_up_days": 730.0})
@@ -97,6 +97,7 @@ def test_a_journey_record_agrees_with_itself():
     seen = {"progression deaths": 0, "unscheduled": 0, "rescued": 0}
     for journey in run_journeys(protocols):
         o = journey.outcome
+        assert all(day <= 730.0 for day, _, _ in journey.events)  # the trial's follow-up
         if not o.infused:
             continue
         assert journey.grades.time[-1] < (np.inf if o.death_day is None else o.death_day)

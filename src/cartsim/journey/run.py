@@ -608,7 +608,9 @@ def _rescue(journey: Journey, run: PatientRun, values: dict[str, float], schedul
         rescue_values["switch_on"] = 1.0  # the switch fired in the first segment
     journey.add(start, "rescue", f"{therapy.name}: {therapy.description}")
     journey.outcome.rescue = therapy.name
-    end = start + p["rescue"]["follow_up_days"]
+    # the trial follows its patients to follow_up_days, rescued or not: a rescue line is
+    # simulated (and recorded) no further
+    end = min(start + p["rescue"]["follow_up_days"], p["follow_up_days"])
     grid = times.grid(start, end, line_start=start)
     grid = grid[grid >= start]
     lethal = p["wait"]["lethal_tumour_cells"]
