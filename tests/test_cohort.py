@@ -261,6 +261,21 @@ def test_response_duration_nrm_manufacturing_failure_mrd_and_dcr_by_hand():
     assert dcr(_infused(best_response="PD"), recist) is False
 
 
+def test_refractory_disease_ends_progression_free_survival():
+    """ALL calls a non-response refractory, not progression: progression-free survival ends
+    there all the same, and a later death is not non-relapse mortality; stable disease
+    without a failure day stays progression-free."""
+    ctx = EndpointContext("ALL", ("CR", "CRi"), 730.0, "crs_penn")
+    refractory = _infused(best_response="NR", failure=FailureRecord(
+        "primary refractory", "antigen-positive", "poor expansion", None, 28.0))
+    pfs6, nrm = _endpoint("pfs_6mo").counts, _endpoint("non_relapse_mortality").counts
+    assert pfs6(refractory, ctx) is False
+    assert nrm(replace(refractory, death=Death(300.0, "death (background)")), ctx) is False
+    stable = _infused(best_response="SD", failure=FailureRecord(
+        "primary refractory", "antigen-positive", "poor expansion", None, None))
+    assert pfs6(stable, replace(ctx, criteria="Lugano-PET")) is True
+
+
 def test_an_outcome_survives_its_json_form():
     """The store keeps outcomes as JSON: read back, an outcome is the one written."""
     outcome = run_cohort(protocol_from_mapping({**SHORT, "seed": 4}), 1).outcomes[0]

@@ -89,8 +89,9 @@ def test_decisions_stop_where_the_line_ends_without_changing_outcomes(monkeypatc
 
 def test_a_journey_record_agrees_with_itself():
     """The record stops at the end of follow-up (a rescue line too) and its grades at death;
-    the grades' worst ICANS is the first line's or the rescue's; a death from progression has its progression on record (a relapse is seen when the disease
-    is back at its baseline burden, or at the latest at death) and its failure."""
+    the grades' worst ICANS is the first line's or the rescue's; a death from progression has
+    its progression on record (a relapse is seen when the disease is back at its baseline
+    burden, or at the latest at death) and its failure."""
     protocol = trial_protocol({**trial_protocol("eliana-tisa-cel-b-all"),
                                "follow_up_days": 730.0})
     protocols, _ = cohort_protocols(protocol, 0, 80)

@@ -85,9 +85,18 @@ def _alive_at(months: float) -> Test:
     return lambda o, ctx: _death_day(o) > month_days(months)
 
 
+def disease_event_day(o: PatientOutcome) -> float:
+    """The first line's progression, or the day its refractory disease was established (ALL
+    calls a non-response refractory, not progression; for progression-free survival and
+    non-relapse mortality it is the disease's event all the same); inf: neither."""
+    line = o.first_line
+    refractory = (line.failure.day if line.failure is not None
+                  and line.failure.kind == "primary refractory" else None)
+    return min(math.inf if day is None else day for day in (line.progression_day, refractory))
+
+
 def progression_or_death_day(o: PatientOutcome) -> float:
-    progression = o.first_line.progression_day
-    return min(math.inf if progression is None else progression, _death_day(o))
+    return min(disease_event_day(o), _death_day(o))
 
 
 def _progression_free_at(months: float) -> Test:
@@ -134,12 +143,12 @@ def _disease_controlled(o: PatientOutcome, ctx: EndpointContext) -> bool | None:
 
 
 def _non_relapse_death(o: PatientOutcome, ctx: EndpointContext) -> bool | None:
-    """Death without progression before it (treatment, background), of infused."""
+    """Death without progression or refractory disease before it (treatment, background), of
+    infused."""
     if not o.infused:
         return None
-    progression = o.first_line.progression_day
     return (o.death is not None and o.death.cause != PROGRESSION_DEATH
-            and (progression is None or progression > o.death.day))
+            and disease_event_day(o) > o.death.day)
 
 
 def _in_response_after(months: float) -> Test:

@@ -38,12 +38,15 @@ class CountSummary(GradeSummary):
 @dataclass
 class FailureRecord:
     """Why a line failed: its kind (primary refractory, incomplete response, early or late
-    relapse), the antigen at failure, the mechanism, and whether B-cell aplasia held then."""
+    relapse), the antigen at failure, the mechanism, whether B-cell aplasia held then, and
+    the day the failure was established (None: no progression or refractory disease to act
+    on, as an incomplete response)."""
 
     kind: str
     antigen: str | None
     mechanism: str
     b_cell_aplasia: bool | None = None
+    day: float | None = None
 
 
 @dataclass

@@ -589,7 +589,7 @@ def _record_response(journey: Journey, response: LineResponse, run: PatientRun,
                     f"{label}failure", f"{failure.kind}, {failure.antigen}, {failure.mechanism}")
         line.failure = FailureRecord(failure.kind, failure.antigen, failure.mechanism,
                                      None if failure.day is None else b_cell_aplasia(
-                                         run, failure.day, values["B_normal"]))
+                                         run, failure.day, values["B_normal"]), failure.day)
 
 
 def _rescue(journey: Journey, run: PatientRun, values: dict[str, float], schedule: Schedule,
