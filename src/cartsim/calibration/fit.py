@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cartsim.calibration.store import SHARED, CalibrationFile, ScopedValue
+from cartsim.calibration.store import SHARED, CalibrationFile, ScopedValue, in_scope
 from cartsim.errors import CartsimError
 
 TOXICITY_ENDPOINTS = ("crs_any", "crs_grade3plus", "icans_any", "icans_grade3plus",
@@ -53,11 +53,6 @@ class FittedParameter:
         except ValueError as error:
             raise CartsimError(f"cannot read {text!r} ({error}); write NAME=LOW:HIGH or "
                                "product:NAME:PARAMETER=LOW:HIGH", element="--parameter") from None
-
-    def applies_to(self, protocol: dict) -> bool:
-        return ScopedValue(self.parameter, self.scope, 1.0, self.low, self.high).applies_to(
-            protocol)
-
 
 @dataclass(frozen=True)
 class CalibrationSpec:
@@ -172,7 +167,7 @@ def _start_value(parameter: FittedParameter, protocols: dict[str, dict]) -> floa
     """The value the first scenario of the parameter's scope has today, within its bounds."""
     from cartsim.journey.run import journey_parameters
 
-    scoped = [p for p in protocols.values() if parameter.applies_to(p)]
+    scoped = [p for p in protocols.values() if in_scope(parameter.scope, p)]
     if not scoped:
         raise CartsimError(f"no chosen trial is in the scope {parameter.scope!r}",
                            element=f"--parameter {parameter.parameter}")

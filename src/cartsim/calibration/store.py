@@ -20,6 +20,14 @@ FORMAT = 1
 SHARED = "shared"
 
 
+def in_scope(scope: str, protocol: dict) -> bool:
+    """Whether ``protocol``'s patients are in ``scope``: shared, product:NAME or
+    disease:NAME."""
+    kind, _, name = scope.partition(":")
+    return (scope == SHARED or (kind == "product" and name == protocol["product"])
+            or (kind == "disease" and name == protocol["disease"]))
+
+
 @dataclass(frozen=True)
 class ScopedValue:
     """A fitted value of model parameter ``parameter`` for the scenarios in ``scope``."""
@@ -29,11 +37,6 @@ class ScopedValue:
     value: float
     low: float
     high: float
-
-    def applies_to(self, protocol: dict) -> bool:
-        kind, _, name = self.scope.partition(":")
-        return (self.scope == SHARED or (kind == "product" and name == protocol["product"])
-                or (kind == "disease" and name == protocol["disease"]))
 
 
 @dataclass(frozen=True)
@@ -49,7 +52,7 @@ class CalibrationFile:
         product or disease value wins over a shared one)."""
         chosen: dict[str, float] = {}
         for value in sorted(self.values, key=lambda v: v.scope != SHARED):
-            if value.applies_to(protocol):
+            if in_scope(value.scope, protocol):
                 chosen[value.parameter] = value.value
         return chosen
 

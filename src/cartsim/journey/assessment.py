@@ -18,6 +18,7 @@ import numpy as np
 
 from cartsim.clinical import response as criteria
 from cartsim.clinical.result import Response
+from cartsim.presets import disease_facts
 
 SCALE_OF = {"ALL": criteria.ALL_SCALE, "Lugano": criteria.LUGANO_SCALE,
             "Lugano-PET": criteria.LUGANO_PET_SCALE,
@@ -38,6 +39,11 @@ PET_MARKED_LESION_MM = 10.0
 MRD_NEGATIVE_BELOW = {"ALL": 1e-4, "IMWG": 1e-5}
 """The MRD-negativity threshold each criteria's trials report (ALL: 10^-4 of nucleated marrow
 cells; myeloma: 10^-5, IMWG 2016); criteria without one assess no MRD."""
+
+
+def criteria_of(protocol: dict) -> str:
+    """The response criteria a scenario is assessed by: its own, else its disease's."""
+    return protocol["visits"]["criteria"] or disease_facts(protocol["disease"]).criteria
 
 
 @dataclass(frozen=True)

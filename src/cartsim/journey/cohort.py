@@ -62,7 +62,7 @@ class PatientRow:
         anc, platelets = toxicity.get("neutropenia"), toxicity.get("thrombocytopenia")
         failure = line.failure
         return cls(
-            patient, None, o.infused, o.not_infused_reason, line.best_response,
+            patient, None, infused, o.not_infused_reason, line.best_response,
             crs.max if crs else None, crs.onset_day if crs else None,
             icans.max if icans else None, anc.nadir_10e9_l if anc else None,
             platelets.nadir_10e9_l if platelets else None,

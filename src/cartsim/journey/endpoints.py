@@ -12,7 +12,6 @@ from cartsim.clinical.response import RESPONDERS
 from cartsim.journey import assessment as assess_mod
 from cartsim.journey.failure import B_CELL_APLASIA_SHARE
 from cartsim.journey.outcome import PROGRESSION_DEATH, TREATMENT_DEATH, PatientOutcome
-from cartsim.presets import disease_facts
 
 COMPLETE = ("CR", "sCR")
 
@@ -38,8 +37,7 @@ class EndpointContext:
 
     @classmethod
     def of(cls, protocol: dict) -> EndpointContext:
-        criteria = (protocol["visits"]["criteria"]
-                    or disease_facts(protocol["disease"]).criteria)
+        criteria = assess_mod.criteria_of(protocol)
         return cls(criteria, tuple(RESPONDERS[assess_mod.SCALE_OF[criteria]]),
                    protocol["follow_up_days"], f"crs_{protocol['monitoring']['crs_scale']}")
 
@@ -62,7 +60,8 @@ def _infused(test: Test) -> Test:
     return lambda o, ctx: test(o, ctx) if o.infused else None
 
 
-def _responded(o: PatientOutcome, ctx: EndpointContext) -> bool:
+def responded(o: PatientOutcome, ctx: EndpointContext) -> bool:
+    """The first line's best response is a responder category of the criteria."""
     return o.first_line.best_response in ctx.responders
 
 
@@ -77,12 +76,13 @@ def _grade_at_least(scale: str | None, grade: int) -> Test:
     return test
 
 
-def _death_day(o: PatientOutcome) -> float:
+def death_day(o: PatientOutcome) -> float:
+    """The day of death, inf for a patient alive at the end."""
     return math.inf if o.death is None else o.death.day
 
 
 def _alive_at(months: float) -> Test:
-    return lambda o, ctx: _death_day(o) > month_days(months)
+    return lambda o, ctx: death_day(o) > month_days(months)
 
 
 def disease_event_day(o: PatientOutcome) -> float:
@@ -96,7 +96,7 @@ def disease_event_day(o: PatientOutcome) -> float:
 
 
 def progression_or_death_day(o: PatientOutcome) -> float:
-    return min(disease_event_day(o), _death_day(o))
+    return min(disease_event_day(o), death_day(o))
 
 
 def _progression_free_at(months: float) -> Test:
@@ -105,7 +105,7 @@ def _progression_free_at(months: float) -> Test:
 
 def _event_free_at(months: float) -> Test:
     pfs = _progression_free_at(months)
-    return lambda o, ctx: _responded(o, ctx) and pfs(o, ctx)
+    return lambda o, ctx: responded(o, ctx) and pfs(o, ctx)
 
 
 def _antigen_negative_of(kinds: tuple[str, ...]) -> Test:
@@ -156,7 +156,7 @@ def _in_response_after(months: float) -> Test:
     responders followed that long."""
     def test(o: PatientOutcome, ctx: EndpointContext) -> bool | None:
         start = o.first_line.response_day
-        if not o.infused or start is None or not _responded(o, ctx):
+        if not o.infused or start is None or not responded(o, ctx):
             return None
         if start + month_days(months) > ctx.follow_up_days:
             return None
@@ -181,9 +181,9 @@ def _at_month(kind: str, months: int) -> Endpoint:
 ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint("infused", "enrolled patients who were infused (ITT)", lambda o, ctx: o.infused),
     Endpoint("orr_itt", "best response a responder category, of all enrolled (ITT)",
-             lambda o, ctx: o.infused and _responded(o, ctx)),
+             lambda o, ctx: o.infused and responded(o, ctx)),
     Endpoint("orr", "best response a responder category (ALL: CR/CRi; Lugano, RECIST: CR/PR; "
-                    "IMWG: PR or better), of infused", _infused(_responded)),
+                    "IMWG: PR or better), of infused", _infused(responded)),
     Endpoint("cr", "best response CR (IMWG: CR or sCR), of infused", _infused(_complete)),
     Endpoint("crs_any", "CRS grade >= 1 on the scenario's scale, of infused",
              _infused(_grade_at_least(None, 1))),

@@ -17,7 +17,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cartsim.journey.endpoints import DAYS_PER_MONTH, EndpointContext, progression_or_death_day
+from cartsim.journey.endpoints import (
+    DAYS_PER_MONTH,
+    EndpointContext,
+    death_day,
+    progression_or_death_day,
+    responded,
+)
 from cartsim.journey.outcome import GradeSummary, PatientOutcome
 
 
@@ -63,13 +69,9 @@ def _from_infusion(day_of: Callable[[PatientOutcome], float]) -> Callable:
     return times
 
 
-def _death_day(o: PatientOutcome) -> float:
-    return math.inf if o.death is None else o.death.day
-
-
 def _response_duration(o: PatientOutcome, ctx: EndpointContext) -> tuple[float, float] | None:
     start = o.first_line.response_day
-    if not o.infused or start is None or o.first_line.best_response not in ctx.responders:
+    if not o.infused or start is None or not responded(o, ctx):
         return None
     return progression_or_death_day(o) - start, ctx.follow_up_days - start
 
@@ -92,7 +94,7 @@ def _crs_duration(o: PatientOutcome, ctx: EndpointContext) -> float | None:
 
 TIMES_TO_EVENT = (
     TimeToEvent("os_median_months", "overall survival from infusion, Kaplan-Meier median, of "
-                "infused", _from_infusion(_death_day)),
+                "infused", _from_infusion(death_day)),
     TimeToEvent("pfs_median_months", "progression-free survival from infusion, Kaplan-Meier "
                 "median, of infused", _from_infusion(progression_or_death_day)),
     TimeToEvent("dor_median_months", "duration of response (first response to progression or "

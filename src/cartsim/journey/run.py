@@ -41,7 +41,7 @@ from cartsim.journey.policy import (
 )
 from cartsim.journey.protocol import BRIDGING_OPTIONS
 from cartsim.journey.rescue import RescueTherapy, choose_rescue, rescue_parameters
-from cartsim.presets import Preset, disease, disease_facts, product
+from cartsim.presets import Preset, disease, product
 from cartsim.therapy.car_t import CAR_T_STATE_NAMES
 from cartsim.therapy.simulate import PatientRun, compiled_therapy_model, preset_parameters
 
@@ -493,11 +493,6 @@ def _record_toxicity(journey: Journey, grades: GradeSeries, schedule: Schedule) 
     journey.outcome.steroid_courses_for_crs = schedule.courses_for_crs
 
 
-def _criteria(journey: Journey) -> str:
-    p = journey.protocol
-    return p["visits"]["criteria"] or disease_facts(p["disease"]).criteria
-
-
 @dataclass(frozen=True)
 class LineResponse:
     """A line's response assessment: the visits it had (up to its first progression), its best
@@ -520,7 +515,7 @@ def _assess_line(journey: Journey, run: PatientRun, values: dict[str, float], en
     :func:`_unscheduled_visits`): what the line's response was (``therapy``: a line that is
     not CAR-T). Reads the run only up to the last visit it keeps."""
     p = journey.protocol
-    criteria = _criteria(journey)
+    criteria = assess_mod.criteria_of(p)
     scheduled = [offset + d for d in p["visits"]["days"] if offset + d <= end]
     unscheduled = _unscheduled_visits(run, baseline_day, scheduled[0] if scheduled else end,
                                       end, death_from_progression)
@@ -578,7 +573,8 @@ def _record_response(journey: Journey, response: LineResponse, run: PatientRun,
         journey.add(a.day, f"{label}response",
                     f"{a.response.category}{mrd}: {a.response.rule}{seen}")
     line.best_response = response.best
-    line.mrd_negative = assess_mod.mrd_negative(response.found, _criteria(journey))
+    line.mrd_negative = assess_mod.mrd_negative(response.found,
+                                             assess_mod.criteria_of(journey.protocol))
     line.response_day = next((a.day for a in response.found if assess_mod.responded(a)), None)
     progression, failure = response.progression, response.failure
     if progression is not None:
@@ -615,15 +611,14 @@ def _rescue(journey: Journey, run: PatientRun, values: dict[str, float], schedul
     grid = grid[grid >= start]
     lethal = p["wait"]["lethal_tumour_cells"]
 
-    def rescue_end(run: PatientRun, grades: GradeSeries) -> float:
-        deaths = _death_times(journey, run, grades, lethal)
-        return min((day for day in deaths.values() if day >= start), default=end)
+    def line_deaths(run: PatientRun, grades: GradeSeries) -> dict[str, float]:
+        return {cause: day for cause, day in _death_times(journey, run, grades, lethal).items()
+                if day >= start}
 
     second, second_schedule, grades = yield from _managed_run(
         journey, rescue_values, grid, seed=p["seed"] + 1, y0=y0, start=start,
-        horizon=rescue_end)
-    deaths = {c: d for c, d in _death_times(journey, second, grades, lethal).items()
-              if d >= start}
+        horizon=lambda run, grades: min(line_deaths(run, grades).values(), default=end))
+    deaths = line_deaths(second, grades)
     ended = min(deaths.values(), default=end)
     for day, kind, detail in second_schedule.until(ended).log:
         journey.add(day, kind, f"{detail} (rescue)")
