@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import psutil
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
@@ -24,7 +25,7 @@ from cartsim.journey.cohort import cohort_protocols, outcome_of
 from cartsim.journey.run import SimulationRequest, journey_parameters
 from cartsim.journey.scenarios import builtin_scenarios
 from cartsim.trial import run_trial
-from cartsim.trial.backends import DaskBackend, InProcessBackend
+from cartsim.trial.backends import DaskBackend, InProcessBackend, ProcessBackend
 from cartsim.trial.execution import ChunkTask, simulate_chunk, trial_protocol
 from cartsim.trial.store import query
 from cartsim.trial.trajectories import TrajectorySpec
@@ -139,6 +140,21 @@ def test_results_do_not_depend_on_chunk_size_or_threads(tmp_path):
     assert a.summary["endpoints"] == b.summary["endpoints"]
 
 
+def test_worker_processes_give_the_same_results(tmp_path):
+    """Chunks on two worker processes (one core each) are the rows this process computes, and
+    a one-chunk run stays here on every core."""
+    protocol = short("eliana-tisa-cel-b-all")
+    local = run_trial(protocol, 6, out=tmp_path / "local", chunk_size=2)
+    backend = ProcessBackend(workers=2)
+    try:
+        assert backend.chunk_threads(3) == 1 and backend.chunk_threads(1) is None
+        pooled = run_trial(protocol, 6, out=tmp_path / "pool", chunk_size=2, backend=backend)
+        assert backend._pool is not None
+    finally:
+        backend.close()
+    assert local.table.equals(pooled.table)
+
+
 def test_dask_workers_give_the_same_results(tmp_path):
     """Two local Dask worker processes compute the same rows as this process."""
     protocol = short("eliana-tisa-cel-b-all")
@@ -182,19 +198,24 @@ def _trial_command(out: Path, patients: int = 12) -> list[str]:
 
 
 def test_a_run_killed_with_sigkill_resumes_to_the_same_results(tmp_path):
-    """Killed as soon as its first chunks are written, then started again with the same
-    command, a trial skips the finished chunks and ends with the rows of a run that was never
-    interrupted: no patient lost or duplicated."""
+    """Killed as soon as its first chunks are written, its worker processes end with it; started
+    again with the same command, a trial skips the finished chunks and ends with the rows of a
+    run that was never interrupted: no patient lost or duplicated."""
     killed = tmp_path / "killed"
     process = subprocess.Popen(_trial_command(killed), stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL)
     deadline = time.time() + 300
+    workers = []
     while time.time() < deadline and process.poll() is None:
         if len(list(killed.glob("patients/arm=A/chunk=*.parquet"))) >= 2:
+            workers = psutil.Process(process.pid).children(recursive=True)
             os.kill(process.pid, signal.SIGKILL)
             break
         time.sleep(0.05)
     process.wait()
+    assert workers, "the run's chunks were not on worker processes"
+    gone, alive = psutil.wait_procs(workers, timeout=30)
+    assert not alive, f"worker processes outlived the killed run: {alive}"
     finished = len(list(killed.glob("patients/arm=A/chunk=*.parquet")))
     assert 2 <= finished < 6, "the run ended before it could be killed part-way"
     resumed = subprocess.run(_trial_command(killed), capture_output=True, text=True)

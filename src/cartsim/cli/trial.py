@@ -32,7 +32,8 @@ def register(subparsers) -> None:
                             "start a LocalCluster")
     where.add_argument("--gpu", action="store_true", help="solve on one NVIDIA GPU")
     trial.add_argument("--workers", type=int,
-                       help="threads (in-process) or local Dask workers; default: every core")
+                       help="worker processes on this machine (one core each) or local Dask "
+                            "workers; default: every core")
     trial.add_argument("--trajectory-days", metavar="DAYS",
                        help="also store each patient's trajectory at these days from infusion: "
                             "START:STOP:STEP (e.g. 0:730:7) or a list (e.g. 0,7,14,28)")
@@ -78,7 +79,7 @@ def run_trial_command(args: argparse.Namespace) -> int:
 
         scenario = load_calibration(args.calibration).applied(trial_protocol(scenario, args.seed))
     backend = make_backend(dask=args.dask, target="gpu" if args.gpu else "cpu",
-                           threads=args.workers, workers=args.workers)
+                           workers=args.workers)
     try:
         trial = run_trial(scenario, args.patients, out=args.out, seed=args.seed,
                           chunk_size=args.chunk_size, backend=backend, progress=not args.quiet,

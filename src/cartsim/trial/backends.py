@@ -1,11 +1,12 @@
-"""Where chunks of patients are simulated: one interface, three backends.
+"""Where chunks of patients are simulated: one interface, four backends.
 
 A backend maps a chunk function over chunk tasks and yields each result as it completes. The
-in-process backend (default) solves each chunk's batched journeys on every core of this
-machine, the GPU backend on one GPU, and the Dask backend on the workers of a Dask cluster
-(a running scheduler, or a ``distributed.LocalCluster`` it starts), which recomputes the chunks
-of a worker that dies. Results never depend on the backend: every patient's random streams
-are its own.
+in-process backend solves each chunk's batched journeys on every core of this machine (the
+default of the Python API), the process backend on a pool of worker processes of this machine,
+one core each (the default of the command line: faster where there are several chunks), the
+GPU backend on one GPU, and the Dask backend on the workers of a Dask cluster (a running
+scheduler, or a ``distributed.LocalCluster`` it starts), which recomputes the chunks of a worker
+that dies. Results never depend on the backend: every patient's random streams are its own.
 """
 
 from __future__ import annotations
@@ -27,11 +28,14 @@ Result = TypeVar("Result")
 
 class Backend(Protocol):
     """Runs ``function`` over ``tasks``, yielding results in completion order; ``target``
-    and ``threads`` are how each task solves its chunk."""
+    and ``chunk_threads`` are how each task solves its chunk."""
 
     name: str
     target: str
-    threads: int | None
+
+    def chunk_threads(self, chunks: int) -> int | None:
+        """Threads each of ``chunks`` tasks solves on (None: every core where it runs)."""
+        ...
 
     def map(self, function: Callable[[Task], Result], tasks: Sequence[Task]) -> Iterator[Result]:
         ...
@@ -52,12 +56,76 @@ class InProcessBackend:
     def name(self) -> str:
         return "gpu" if self.target == "gpu" else "cpu"
 
+    def chunk_threads(self, chunks: int) -> int | None:
+        return self.threads
+
     def map(self, function, tasks):
         for task in tasks:
             yield function(task)
 
     def close(self) -> None:
         pass
+
+
+class ProcessBackend:
+    """Chunks on a pool of ``workers`` processes of this machine (default: one per core), each
+    solving its chunk on one core. A journey's decisions run in Python between its solves: in
+    one process they hold one core while the others wait, in a process per core every core
+    runs them (2 cores, 3,072 ZUMA-1 journeys: 141 patients/s against 106 on threads). A run of
+    one chunk stays in this process, on every core. On Linux the workers are forked (they
+    start at once, with the model already loaded) and end with this process, killed or not."""
+
+    name = "cpu"
+    target = "cpu"
+
+    def __init__(self, workers: int | None = None):
+        from cartsim.engine import available_cores
+
+        self.workers = workers or available_cores()
+        self._pool = None
+
+    def _pooled(self, chunks: int) -> bool:
+        return chunks >= 2 and self.workers >= 2
+
+    def chunk_threads(self, chunks: int) -> int | None:
+        return 1 if self._pooled(chunks) else None
+
+    def map(self, function, tasks):
+        if not self._pooled(len(tasks)):
+            yield from InProcessBackend().map(function, tasks)
+            return
+        from concurrent.futures import as_completed
+
+        futures = [self._executor(len(tasks)).submit(function, task) for task in tasks]
+        try:
+            for future in as_completed(futures):
+                yield future.result()
+        finally:
+            for future in futures:
+                future.cancel()
+
+    def _executor(self, chunks: int):
+        if self._pool is None:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
+            _load_model()  # forked workers inherit it
+            method = "fork" if sys.platform.startswith("linux") else "spawn"
+            self._pool = ProcessPoolExecutor(max_workers=min(self.workers, chunks),
+                                             mp_context=multiprocessing.get_context(method),
+                                             initializer=_start_worker)
+        return self._pool
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
+            self._pool = None
+
+
+def _start_worker() -> None:
+    """A process-pool worker: ends with its parent, loads the model before its first chunk."""
+    end_with_parent()
+    _load_model()
 
 
 class DaskBackend:
@@ -68,6 +136,9 @@ class DaskBackend:
 
     name = "dask"
     target = "cpu"
+
+    def chunk_threads(self, chunks: int) -> int | None:
+        return self.threads
 
     def __init__(self, address: str, workers: int | None = None):
         from distributed import Client, LocalCluster
@@ -129,10 +200,12 @@ def end_with_parent() -> None:
 
 def make_backend(*, dask: str | None = None, target: str = "cpu", threads: int | None = None,
                  workers: int | None = None) -> Backend:
-    """The backend a user asked for: Dask when ``dask`` is an address or "local", else this
-    process on ``target``."""
+    """The backend a user asked for: Dask when ``dask`` is an address or "local"; this process
+    on ``target`` (on ``threads`` threads when given); else a pool of ``workers`` processes."""
     if dask is not None:
         if target != "cpu":
             raise CartsimError("--dask and --gpu cannot be combined")
         return DaskBackend(dask, workers)
-    return InProcessBackend(target, threads)
+    if target != "cpu" or threads is not None:
+        return InProcessBackend(target, threads)
+    return ProcessBackend(workers)

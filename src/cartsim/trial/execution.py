@@ -140,9 +140,10 @@ def run_trial(scenario: str | Path | dict, patients: int, *, out: str | Path,
     store = TrialStore(out, manifest)
     backend = backend or InProcessBackend()
     chunks = manifest.chunks()
-    todo = [ChunkTask(protocol, ARM, i, first, last, backend.target, backend.threads,
-                      trajectories)
-            for i, (first, last) in enumerate(chunks) if not store.done(ARM, i)]
+    pending = [(i, span) for i, span in enumerate(chunks) if not store.done(ARM, i)]
+    threads = backend.chunk_threads(len(pending))
+    todo = [ChunkTask(protocol, ARM, i, first, last, backend.target, threads, trajectories)
+            for i, (first, last) in pending]
     resumed = len(chunks) - len(todo)
     meter = Progress(patients, sum(t.last - t.first for t in todo), enabled=progress)
     start = time.perf_counter()
