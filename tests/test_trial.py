@@ -137,7 +137,7 @@ def test_results_do_not_depend_on_chunk_size_or_threads(tmp_path):
     b = run_trial(protocol, 10, out=tmp_path / "b", chunk_size=10)
     assert a.table.equals(b.table)
     assert a.table.num_rows == 10 and a.table.column("patient").to_pylist() == list(range(10))
-    assert a.summary["endpoints"] == b.summary["endpoints"]
+    assert a.summary["arms"] == b.summary["arms"]
 
 
 def test_worker_processes_give_the_same_results(tmp_path):
@@ -232,8 +232,8 @@ def test_a_run_killed_with_sigkill_resumes_to_the_same_results(tmp_path):
     for name in days(whole).column_names:  # NaN after a death: equal where both are NaN
         np.testing.assert_array_equal(days(killed).column(name).to_numpy(),
                                       days(whole).column(name).to_numpy())
-    assert json.loads((killed / "summary.json").read_text())["endpoints"] == json.loads(
-        (whole / "summary.json").read_text())["endpoints"]
+    assert json.loads((killed / "summary.json").read_text())["arms"] == json.loads(
+        (whole / "summary.json").read_text())["arms"]
 
 
 def test_a_folder_of_another_trial_is_refused_untouched(tmp_path, capsys):
@@ -317,4 +317,4 @@ def test_a_failed_patient_is_stored_with_its_reason(tmp_path):
     run = run_trial(protocol, 2, out=tmp_path / "t")
     reasons = run.table.column("simulation_failed").to_pylist()
     assert all(r and "non-finite" in r for r in reasons)
-    assert run.summary["simulation_failed"]["patients"] == [0, 1]
+    assert run.summary["arms"]["A"]["simulation_failed"]["patients"] == [0, 1]

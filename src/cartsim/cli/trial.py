@@ -1,6 +1,7 @@
-"""``cartsim trial SCENARIO --patients N --seed S --out DIR``: a one-arm virtual trial through
-the batched engine into a Parquet store (resumable), with endpoints computed from the store;
-``cartsim query DIR "SQL"``: DuckDB over a trial folder."""
+"""``cartsim trial SPEC_OR_SCENARIO --patients N --seed S --out DIR``: a virtual trial (a spec
+with arms, or a scenario as one arm) through the batched engine into a Parquet store
+(resumable), with endpoints and comparisons computed from the store; ``cartsim trial
+--schema``: the spec format; ``cartsim query DIR "SQL"``: DuckDB over a trial folder."""
 
 from __future__ import annotations
 
@@ -14,16 +15,25 @@ from cartsim.cli.output import atomic_path
 
 def register(subparsers) -> None:
     trial = subparsers.add_parser(
-        "trial", help="run a scenario as a one-arm virtual trial into a Parquet store",
-        description="Simulate --patients patients of a scenario (built-in name or YAML file) "
-                    "with batched journeys, chunk by chunk into DIR/patients/ (Parquet). "
-                    "Started again with the same command, a killed run resumes where it "
-                    "stopped; a folder holding another trial is refused.")
-    trial.add_argument("scenario", help="YAML file or built-in scenario name "
-                                        "(see `cartsim journey --list`)")
-    trial.add_argument("--patients", type=int, required=True)
-    trial.add_argument("--out", required=True, help="trial folder (created if missing)")
-    trial.add_argument("--seed", type=int, help="override the scenario's seed")
+        "trial", help="run a virtual trial (a spec with arms, or a scenario as one arm) into "
+                      "a Parquet store",
+        description="Simulate a trial spec (YAML with arms: see --schema and examples/"
+                    "trial-*.yaml) or a scenario (built-in name or YAML file) as a one-arm "
+                    "trial, with batched journeys, chunk by chunk into DIR/patients/ "
+                    "(Parquet), then DIR/endpoints.csv, DIR/comparisons.csv (arms against "
+                    "the control: hazard ratio, log-rank, power over replicates) and "
+                    "DIR/summary.json. Started again with the same command, a killed run "
+                    "resumes where it stopped; a folder holding another trial is refused.")
+    trial.add_argument("scenario", nargs="?", metavar="SPEC_OR_SCENARIO",
+                       help="trial spec or scenario YAML file, or a built-in scenario name "
+                            "(see `cartsim journey --list`)")
+    trial.add_argument("--schema", action="store_true",
+                       help="print the trial spec format as JSON Schema and exit")
+    trial.add_argument("--patients", type=int,
+                       help="enrolled per replicate, over all arms (default: the spec's, "
+                            "200 for a scenario)")
+    trial.add_argument("--out", help="trial folder (created if missing)")
+    trial.add_argument("--seed", type=int, help="override the spec's or scenario's seed")
     trial.add_argument("--chunk-size", type=int, default=256,
                        help="patients per chunk, the unit of resumption (default %(default)s)")
     where = trial.add_mutually_exclusive_group()
@@ -62,51 +72,83 @@ def register(subparsers) -> None:
 def run_trial_command(args: argparse.Namespace) -> int:
     from cartsim.errors import CartsimError
     from cartsim.trial import run_trial
+    from cartsim.trial.analysis import (
+        COMPARISON_COLUMNS,
+        ENDPOINT_COLUMNS,
+        comparison_rows,
+        endpoint_rows,
+    )
     from cartsim.trial.backends import make_backend
-    from cartsim.trial.execution import ENDPOINT_COLUMNS, endpoint_rows
+    from cartsim.trial.execution import trial_spec
     from cartsim.trial.trajectories import TrajectorySpec
 
+    if args.schema:
+        from cartsim.trial.spec import spec_json_schema
+
+        print(json.dumps(spec_json_schema(), indent=2))
+        return 0
+    if args.scenario is None or args.out is None:
+        raise CartsimError("give a SPEC_OR_SCENARIO and --out DIR (or --schema)")
     if args.workers is not None and args.workers < 1:
         raise CartsimError(f"--workers must be >= 1, got {args.workers}")
+    if args.patients is not None and args.patients < 1:
+        raise CartsimError(f"--patients must be >= 1, got {args.patients}")
     if args.trajectory_variables is not None and args.trajectory_days is None:
         raise CartsimError("--trajectory-variables needs --trajectory-days")
     trajectories = (None if args.trajectory_days is None else TrajectorySpec.parse(
         args.trajectory_days, args.trajectory_variables))
-    scenario = args.scenario
+    spec = trial_spec(args.scenario, args.patients, args.seed)
     if args.calibration is not None:
         from cartsim.calibration import load_calibration
-        from cartsim.trial.execution import trial_protocol
 
-        scenario = load_calibration(args.calibration).applied(trial_protocol(scenario, args.seed))
+        spec = spec.with_protocols(load_calibration(args.calibration).applied)
     backend = make_backend(dask=args.dask, target="gpu" if args.gpu else "cpu",
                            workers=args.workers)
     try:
-        trial = run_trial(scenario, args.patients, out=args.out, seed=args.seed,
-                          chunk_size=args.chunk_size, backend=backend, progress=not args.quiet,
-                          trajectories=trajectories)
+        trial = run_trial(spec, out=args.out, chunk_size=args.chunk_size, backend=backend,
+                          progress=not args.quiet, trajectories=trajectories)
     finally:
         backend.close()
     out = Path(args.out)
+    summary = trial.summary
     with atomic_path(out / "summary.json") as tmp:
-        tmp.write_text(json.dumps(trial.summary, indent=2), encoding="utf-8")
-    rows = endpoint_rows(trial.summary)
-    with atomic_path(out / "endpoints.csv") as tmp, open(tmp, "w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(ENDPOINT_COLUMNS))
-        writer.writeheader()
-        writer.writerows(rows)
-    run = trial.summary["run"]
-    print(f"{trial.summary['scenario']}: {trial.summary['patients']} patients "
-          f"({run['resumed_chunks']} of {run['chunks']} chunks resumed), "
-          f"{run['patients_per_s']:g} patients/s on {run['backend']}")
+        tmp.write_text(json.dumps(summary, indent=2), encoding="utf-8")
+    rows = endpoint_rows(summary)
+    _write_csv(out / "endpoints.csv", ENDPOINT_COLUMNS, rows)
+    comparisons = comparison_rows(summary)
+    if comparisons:
+        _write_csv(out / "comparisons.csv", COMPARISON_COLUMNS, comparisons)
+    run = summary["run"]
+    sizes = ", ".join(f"{arm} {n}" for arm, n in summary["patients_per_replicate"].items())
+    replicates = f" x {summary['replicates']} replicates" if summary["replicates"] > 1 else ""
+    print(f"{summary['trial']}: {sizes} patients{replicates} ({run['resumed_chunks']} of "
+          f"{run['chunks']} chunks resumed), {run['patients_per_s']:g} patients/s on "
+          f"{run['backend']}")
     for row in rows:
         published = "" if row["published"] is None else (
             f"   published {row['published']:.2f} ({'inside' if row['within_ci'] else 'outside'}"
             " the interval)")
-        print(f"  {row['endpoint']:26s} {_shown(row['value'])} [{_shown(row['ci_low'])}-"
+        arm = f"{row['arm']:>8s} " if len(summary["arms"]) > 1 else "  "
+        print(f"{arm}{row['endpoint']:26s} {_shown(row['value'])} [{_shown(row['ci_low'])}-"
               f"{_shown(row['ci_high'])}]{published}")
+    for c in comparisons:
+        power = "" if c["power"] is None else f", power {c['power']:.2f}"
+        hazard = ("HR not estimable" if c["hazard_ratio"] is None else
+                  f"HR {c['hazard_ratio']:.2f} [{c['hr_ci_low']:.2f}-{c['hr_ci_high']:.2f}]")
+        p = "n/a" if c["logrank_p"] is None else f"{c['logrank_p']:.3g}"
+        print(f"  {c['endpoint']}: {c['arm']} vs {c['control']}: {hazard}, log-rank p {p}"
+              f"{power}")
     kept = f"{out}/patients/ and trajectories/" if trajectories else f"{out}/patients/"
-    print(f"wrote {kept} (Parquet), summary.json, endpoints.csv")
+    written = "summary.json, endpoints.csv" + (", comparisons.csv" if comparisons else "")
+    print(f"wrote {kept} (Parquet), {written}")
     return 0
+
+
+def _write_csv(path: Path, columns: tuple[str, ...], rows: list[dict]) -> None:
+    with atomic_path(path) as tmp, open(tmp, "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(columns))
+        writer.writeheader()
+        writer.writerows(rows)
 
 
 def _shown(value: float | None) -> str:

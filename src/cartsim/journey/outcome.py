@@ -62,6 +62,7 @@ class ProductRecord:
     dose_cells: float
     cd4_fraction: float
     memory_fraction: float
+    out_of_spec: bool = False  # released out of specification, at a reduced dose
 
 
 @dataclass

@@ -197,7 +197,8 @@ def _before_manufacturing(journey: Journey, values: dict[str, float]) -> bool:
         journey.outcome.not_infused_reason = "manufacturing failure"
         return False
     attributes = _product_attributes(p, values)
-    if rng.random() < man["out_of_spec_probability"]:
+    out_of_spec = bool(rng.random() < man["out_of_spec_probability"])
+    if out_of_spec:
         values["dose_cells"] *= man["out_of_spec_dose_fraction"]
         journey.add(release_day, "manufacturing", "product out of specification, infused at "
                     f"{man['out_of_spec_dose_fraction']:g} of the dose; {attributes}")
@@ -205,7 +206,8 @@ def _before_manufacturing(journey: Journey, values: dict[str, float]) -> bool:
         journey.add(release_day, "manufacturing", f"product released after {days:.1f} days; "
                                                   f"{attributes}")
     journey.outcome.product = ProductRecord(*(round(values[key], 4)
-                                              for key in ("dose_cells", *PRODUCT_ATTRIBUTES)))
+                                              for key in ("dose_cells", *PRODUCT_ATTRIBUTES)),
+                                            out_of_spec=out_of_spec)
     return True
 
 

@@ -3,7 +3,7 @@ Dask) into a Parquet store that a killed run resumes, with endpoints computed fr
 
 >>> from cartsim.trial import run_trial
 >>> trial = run_trial("zuma1-axi-cel-lbcl", 1000, seed=1, out="runs/zuma1")
->>> trial.summary["endpoints"]["orr"]["pct"]
+>>> trial.summary["arms"]["A"]["endpoints"]["orr"]["pct"]
 """
 
 from cartsim.trial.execution import TrialRun, run_trial

@@ -1,10 +1,11 @@
-"""Run a trial: its chunks of patients on a backend, into the store, then its summary.
+"""Run a trial: its arms' chunks of patients on a backend, into the store, then its summary.
 
-A one-arm trial is a scenario (built-in name or YAML file). Patient i of the trial is cohort
-patient i of that scenario (:func:`cartsim.journey.cohort.cohort_protocols`): the same
-varied parameters and journey seed whatever the chunking or backend, so a resumed, re-chunked
-or distributed run gives the same patients. The summary is computed from the store, so it is
-the same whether or not the run was interrupted.
+A trial is a spec (:mod:`cartsim.trial.spec`); a scenario (built-in name or YAML file) is a
+one-arm trial whose patient i is cohort patient i of the scenario
+(:func:`cartsim.journey.cohort.cohort_protocols`). Patient i of an arm has the same varied
+parameters and journey seed whatever the chunking or backend, so a resumed, re-chunked or
+distributed run gives the same patients. The summary is computed from the store
+(:mod:`cartsim.trial.analysis`), so it is the same whether or not the run was interrupted.
 """
 
 from __future__ import annotations
@@ -13,20 +14,19 @@ import json
 import math
 import sys
 import time
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import get_type_hints
 
 import pyarrow as pa
 
 from cartsim import __version__
-from cartsim.journey import load_protocol, protocol_from_mapping
+from cartsim.errors import CartsimError
 from cartsim.journey.cohort import Cohort, PatientRow, outcome_of, simulate_journeys
-from cartsim.journey.outcome import PatientOutcome
-from cartsim.journey.scenarios import scenario_path
-from cartsim.journey.tally import Tally
 from cartsim.therapy.simulate import compiled_therapy_model
+from cartsim.trial.analysis import OUTCOME_COLUMN, summary_from_store
 from cartsim.trial.backends import Backend, InProcessBackend
+from cartsim.trial.spec import TrialSpec, load_spec, one_arm_spec
 from cartsim.trial.store import Manifest, TrialStore
 from cartsim.trial.trajectories import TrajectorySpec
 
@@ -36,16 +36,12 @@ def _base_type(hint) -> type:
     return next(t for t in getattr(hint, "__args__", (hint,)) if t is not type(None))
 
 
-ARM = "A"
-"""The arm name of a one-arm trial (the trial-spec issue adds named arms)."""
 DEFAULT_CHUNK = 256
-OUTCOME_COLUMN = "outcome_json"
-"""The whole outcome of a patient as JSON, from which endpoints are computed."""
 ARROW_TYPES = {int: pa.int64(), float: pa.float64(), str: pa.string(), bool: pa.bool_()}
 ROW_TYPES = {**{f.name: ARROW_TYPES[_base_type(hint)]
                 for f, hint in zip(fields(PatientRow), get_type_hints(PatientRow).values(),
                                    strict=True)},
-             OUTCOME_COLUMN: pa.string()}
+             "replicate": pa.int64(), OUTCOME_COLUMN: pa.string()}
 """Column types of a patient row (:class:`PatientRow` plus the outcome); every other column is
 a sampled parameter (float). One schema for every chunk, whatever its patients lacked."""
 
@@ -62,6 +58,7 @@ class ChunkTask:
     target: str = "cpu"
     threads: int | None = None
     trajectories: TrajectorySpec | None = None
+    replicate_size: int | None = None  # patients per replicate (None: one replicate)
 
 
 @dataclass(frozen=True)
@@ -81,6 +78,7 @@ def simulate_chunk(task: ChunkTask) -> ChunkResult:
     rows = Cohort(task.protocol, varied, outcomes).rows()
     for j, (row, outcome) in enumerate(zip(rows, outcomes, strict=True)):
         row["patient"] = task.first + j
+        row["replicate"] = (task.first + j) // (task.replicate_size or task.last)
         row[OUTCOME_COLUMN] = json.dumps(outcome.to_json(), sort_keys=True)
     schema = pa.schema([(name, ROW_TYPES.get(name, pa.float64())) for name in rows[0]])
     columns = {name: [r[name] for r in rows] for name in rows[0]}
@@ -91,10 +89,10 @@ def simulate_chunk(task: ChunkTask) -> ChunkResult:
 
 @dataclass(frozen=True)
 class TrialRun:
-    """A finished trial: its store, the protocol and the summary."""
+    """A finished trial: its store, its spec and the summary."""
 
     store: TrialStore
-    protocol: dict
+    spec: TrialSpec
     summary: dict
     resumed_chunks: int
     seconds: float
@@ -111,91 +109,63 @@ class TrialRun:
 
 def trial_protocol(scenario: str | Path | dict, seed: int | None = None) -> dict:
     """The validated protocol of a built-in scenario name, a YAML file or a mapping."""
-    protocol = (protocol_from_mapping(scenario) if isinstance(scenario, dict)
-                else load_protocol(scenario_path(str(scenario))))
-    if seed is not None:
-        protocol = protocol_from_mapping({**protocol, "seed": int(seed)})
-    return protocol
+    return one_arm_spec(scenario, seed).arms[0].protocol
 
 
-def run_trial(scenario: str | Path | dict, patients: int, *, out: str | Path,
-              seed: int | None = None, chunk_size: int = DEFAULT_CHUNK,
+def trial_spec(source: str | Path | dict | TrialSpec, patients: int | None = None,
+               seed: int | None = None) -> TrialSpec:
+    """The spec of a trial spec (file or object) or of a scenario (name, file or mapping) as
+    a one-arm trial, with ``patients`` per replicate and ``seed`` where given."""
+    if isinstance(source, TrialSpec):
+        if seed is not None:
+            raise CartsimError("give the seed in the spec (its arms' patients derive from it)")
+        return source if patients is None else replace(source, patients=patients)
+    return load_spec(source, patients=patients, seed=seed)
+
+
+def run_trial(source: str | Path | dict | TrialSpec, patients: int | None = None, *,
+              out: str | Path, seed: int | None = None, chunk_size: int = DEFAULT_CHUNK,
               backend: Backend | None = None, progress: bool = False,
               trajectories: TrajectorySpec | None = None) -> TrialRun:
-    """Simulate ``patients`` patients of ``scenario`` as a one-arm trial into ``out``,
-    resuming a run of the same trial found there; returns the summary from the store.
-    ``trajectories``: also store each patient's chosen variables at chosen days."""
-    from cartsim.errors import CartsimError
-
-    if patients < 1:
+    """Simulate a trial (a spec, or a scenario as a one-arm trial of ``patients``) into
+    ``out``, resuming a run of the same trial found there; returns the summary from the
+    store. ``trajectories``: also store each patient's chosen variables at chosen days."""
+    if patients is not None and patients < 1:
         raise CartsimError(f"patients must be >= 1, got {patients}")
     if chunk_size < 1:
         raise CartsimError(f"chunk size must be >= 1, got {chunk_size}")
-    protocol = trial_protocol(scenario, seed)
+    spec = trial_spec(source, patients, seed)
     if trajectories is not None:
         compiled = compiled_therapy_model()
         trajectories = trajectories.checked([*compiled.observable_names, *compiled.state_names])
-    manifest = Manifest(protocol, (ARM,), patients, protocol["seed"], chunk_size, __version__,
-                        trajectories=trajectories)
+    sizes = spec.arm_patients()
+    manifest = Manifest(spec.as_dict(), tuple((a.name, sizes[a.name] * spec.replicates)
+                                              for a in spec.arms),
+                        chunk_size, __version__, trajectories=trajectories)
     store = TrialStore(out, manifest)
     backend = backend or InProcessBackend()
-    chunks = manifest.chunks()
-    pending = [(i, span) for i, span in enumerate(chunks) if not store.done(ARM, i)]
+    chunks = [(arm, i, span) for arm in spec.arms
+              for i, span in enumerate(manifest.chunks(arm.name))]
+    pending = [(arm, i, span) for arm, i, span in chunks if not store.done(arm.name, i)]
     threads = backend.chunk_threads(len(pending))
-    todo = [ChunkTask(protocol, ARM, i, first, last, backend.target, threads, trajectories)
-            for i, (first, last) in pending]
+    todo = [ChunkTask(arm.protocol, arm.name, i, first, last, backend.target, threads,
+                      trajectories, sizes[arm.name])
+            for arm, i, (first, last) in pending]
     resumed = len(chunks) - len(todo)
-    meter = Progress(patients, sum(t.last - t.first for t in todo), enabled=progress)
+    total = sum(n for _, n in manifest.arms)
+    meter = Progress(total, sum(t.last - t.first for t in todo), enabled=progress)
     start = time.perf_counter()
     for result in backend.map(simulate_chunk, todo):
         store.write_chunk(result.arm, result.index, result.table, result.trajectories)
         meter.advance(result.table.num_rows)
     meter.close()
     seconds = time.perf_counter() - start
-    summary = summary_from_store(protocol, store)
+    summary = summary_from_store(spec, store)
     summary["run"] = {"backend": backend.name, "chunks": len(chunks),
                       "resumed_chunks": resumed, "seconds": round(seconds, 2),
                       "patients_per_s": round(sum(t.last - t.first for t in todo)
                                               / max(seconds, 1e-9), 1)}
-    return TrialRun(store, protocol, summary, resumed, seconds)
-
-
-def summary_from_store(protocol: dict, store: TrialStore) -> dict:
-    """The cohort summary (endpoints with 95% intervals beside the published values) of the
-    patients in the store, tallied one chunk at a time."""
-    tally = Tally(protocol)
-    for _, table in store.chunks([OUTCOME_COLUMN]):
-        tally.add(PatientOutcome.from_json(json.loads(text))
-                  for text in table.column(OUTCOME_COLUMN).to_pylist())
-    return tally.summary()
-
-
-ENDPOINT_COLUMNS = ("arm", "endpoint", "value", "ci_low", "ci_high", "n", "published",
-                    "within_ci")
-
-
-def endpoint_rows(summary: dict, arm: str = ARM) -> list[dict]:
-    """One row per endpoint: rates as fractions, the published value and whether it lies
-    inside the simulated 95% interval; medians in their unit (months or days; value None:
-    not reached)."""
-    rows = []
-    for name, entry in summary["endpoints"].items():
-        if "unit" in entry:
-            if entry["n"]:
-                low, high = entry["ci95"] or (None, None)
-                rows.append({"arm": arm, "endpoint": name, "value": entry["value"],
-                             "ci_low": low, "ci_high": high, "n": entry["n"],
-                             "published": None, "within_ci": None})
-            continue
-        if entry["pct"] is None:
-            continue
-        low, high = (v / 100 for v in entry["ci95_pct"])
-        published = entry.get("published", {}).get("value")
-        published = None if published is None else published / 100
-        rows.append({"arm": arm, "endpoint": name, "value": entry["pct"] / 100,
-                     "ci_low": low, "ci_high": high, "n": entry["n"], "published": published,
-                     "within_ci": None if published is None else low <= published <= high})
-    return rows
+    return TrialRun(store, spec, summary, resumed, seconds)
 
 
 class Progress:

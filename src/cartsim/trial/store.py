@@ -2,8 +2,8 @@
 
 Layout of a trial folder::
 
-    manifest.json                      what was asked (scenario, patients, seed, chunking,
-                                       trajectories)
+    manifest.json                      what was asked (the trial spec with its arms'
+                                       scenarios, patients, chunking, trajectories)
     patients/arm=NAME/chunk=00000.parquet       one row per patient, partitioned by arm and
                                                 chunk
     trajectories/arm=NAME/chunk=00000.parquet   when asked: one row per patient and day
@@ -31,9 +31,9 @@ import pyarrow.parquet as pq
 from cartsim.errors import CartsimError
 from cartsim.trial.trajectories import TrajectorySpec
 
-FORMAT = 3
+FORMAT = 4
 """2: the manifest names the trajectories kept (None: none); 3: outcomes are PatientOutcome
-JSON (journey/outcome.py)."""
+JSON (journey/outcome.py); 4: a trial spec with arms and replicates."""
 MANIFEST = "manifest.json"
 PATIENTS = "patients"
 TRAJECTORIES = "trajectories"
@@ -41,12 +41,11 @@ TRAJECTORIES = "trajectories"
 
 @dataclass(frozen=True)
 class Manifest:
-    """What a trial folder holds: enough to refuse a different run and to resume this one."""
+    """What a trial folder holds: enough to refuse a different run and to resume this one.
+    ``arms``: each arm's name and the patients it stores (all its replicates)."""
 
-    scenario: dict
-    arms: tuple[str, ...]
-    patients: int
-    seed: int
+    spec: dict
+    arms: tuple[tuple[str, int], ...]
     chunk_size: int
     cartsim_version: str
     trajectories: TrajectorySpec | None = None
@@ -57,10 +56,11 @@ class Manifest:
         text = json.dumps(asdict(self), sort_keys=True, default=str)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
-    def chunks(self) -> list[tuple[int, int]]:
-        """[first, last) patient ranges of the chunks."""
-        return [(first, min(first + self.chunk_size, self.patients))
-                for first in range(0, self.patients, self.chunk_size)]
+    def chunks(self, arm: str) -> list[tuple[int, int]]:
+        """[first, last) patient ranges of an arm's chunks."""
+        patients = dict(self.arms)[arm]
+        return [(first, min(first + self.chunk_size, patients))
+                for first in range(0, patients, self.chunk_size)]
 
 
 class TrialStore:

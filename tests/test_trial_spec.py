@@ -1,0 +1,158 @@
+"""Trial specs with arms: validation and its errors, arms' patients, survival statistics
+against known answers, and two-arm trials whose arms differ in a setting with a known effect."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import jsonschema
+import numpy as np
+import pytest
+import yaml
+
+from cartsim.cli import main
+from cartsim.trial import run_trial
+from cartsim.trial.spec import SpecError, arm_seed, load_spec, spec_from_dict
+from cartsim.trial.survival import SurvivalSample, compare, kaplan_meier, power
+
+LBCL = "zuma1-axi-cel-lbcl"
+
+
+def two_arms(patients: int, follow_up: float = 365.0, **extra) -> dict:
+    """Flu-cy lymphodepletion against none (lymphodepletion makes room for CAR-T expansion:
+    without it responses are fewer and shorter)."""
+    return {"name": "lymphodepletion", "patients": patients, "follow_up_days": follow_up,
+            "arms": [{"name": "flu-cy", "scenario": LBCL},
+                     {"name": "none", "scenario": LBCL,
+                      "overrides": {"lymphodepletion": {"regimen": "none"}}}], **extra}
+
+
+def test_defaults_and_arms_resolve():
+    spec = spec_from_dict(two_arms(30))
+    assert [a.name for a in spec.arms] == ["flu-cy", "none"] and spec.control == "flu-cy"
+    assert spec.population == "itt" and spec.replicates == 1 and spec.primary == "pfs"
+    assert spec.arm_patients() == {"flu-cy": 15, "none": 15}
+    assert spec.arms[1].protocol["lymphodepletion"]["regimen"] == "none"
+    assert spec.arms[1].protocol["lymphodepletion"]["fludarabine_mg_m2"] == 30.0  # kept
+    assert all(a.protocol["follow_up_days"] == 365.0 for a in spec.arms)
+    assert max(spec.arms[0].protocol["visits"]["days"]) <= 365.0  # later visits dropped
+    assert spec.arms[0].protocol["seed"] == arm_seed(1, 0) != spec.arms[1].protocol["seed"]
+    assert spec.arms[0].protocol["published"] and not spec.arms[1].protocol["published"]
+    uneven = spec_from_dict({**two_arms(30), "arms": [
+        {"name": "a", "scenario": LBCL, "ratio": 2}, {"name": "b", "scenario": LBCL}]})
+    assert uneven.arm_patients() == {"a": 20, "b": 10}
+
+
+@pytest.mark.parametrize("change, element, problem", [
+    ({"replicate": 2}, "replicate", "unknown key"),
+    ({"population": "per-protocol"}, "population", "must be one of"),
+    ({"primary": {"endpoint": "orr"}}, "primary.endpoint", "must be one of"),
+    ({"primary": {"control": "placebo"}}, "primary.control", "must be one of the arms"),
+    ({"secondary": ["orr", "survival"]}, "secondary", "unknown endpoint 'survival'"),
+    ({"arms": []}, "arms", "at least one arm"),
+    ({"arms": [{"name": "a", "scenario": LBCL}, {"name": "a", "scenario": LBCL}]},
+     "arms[1].name", "two arms"),
+    ({"arms": [{"name": "a", "scenario": LBCL, "dose": 1}]}, "arms[0].dose", "unknown key"),
+    ({"arms": [{"name": "a", "scenario": "no-such-scenario"}]}, "arms[0].scenario",
+     "not found"),
+    ({"arms": [{"name": "a", "scenario": LBCL, "overrides": {"infusion": {"dose_cells": -1}}}]},
+     "arms[0].infusion.dose_cells", "must be from"),
+    ({"arms": [{"name": "a", "scenario": LBCL, "ratio": 0}]}, "arms[0].ratio", "must be from"),
+])
+def test_a_wrong_spec_names_file_key_and_problem(tmp_path, capsys, change, element, problem):
+    path = tmp_path / "spec.yaml"
+    path.write_text(yaml.safe_dump({**two_arms(10), **change}))
+    with pytest.raises(SpecError) as raised:
+        load_spec(path)
+    assert raised.value.file == str(path) and raised.value.element == element
+    assert problem in raised.value.problem
+    assert main(["trial", str(path), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert str(path) in err and element in err and not (tmp_path / "out").exists()
+
+
+def test_the_published_schema_accepts_the_example_and_knows_every_key(capsys):
+    assert main(["trial", "--schema"]) == 0
+    described = json.loads(capsys.readouterr().out)
+    example = Path(__file__).parents[1] / "examples" / "trial-axi-cel-dose.yaml"
+    given = yaml.safe_load(example.read_text())
+    jsonschema.validate(given, described)
+    load_spec(example)  # and the spec itself runs
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({**given, "replicate": 2}, described)
+
+
+def test_kaplan_meier_and_comparisons_against_known_answers():
+    """Exponential times: the Kaplan-Meier median near ln 2 / rate, the Cox hazard ratio near
+    the true ratio, and power rising with patients per arm."""
+    rng = np.random.default_rng(3)
+
+    def sample(n: int, rate: float, follow_up: float = 400.0) -> SurvivalSample:
+        days = rng.exponential(1 / rate, n)
+        s = SurvivalSample()
+        for d in days:
+            s.add((min(d, follow_up), bool(d <= follow_up)))
+        return s
+
+    control = sample(2000, 0.01)
+    km = kaplan_meier(control, 400.0)
+    assert km.median_months == pytest.approx(np.log(2) / 0.01 / (365.25 / 12), rel=0.06)
+    assert km.landmarks["6mo"][0] == pytest.approx(np.exp(-0.01 * 182.6), abs=0.03)
+    assert all(lo <= s <= hi for s, lo, hi in zip(km.survival, km.low, km.high, strict=True))
+    both = compare("c", "x", "pfs", control, sample(2000, 0.02))
+    assert both.hazard_ratio == pytest.approx(2.0, rel=0.08) and both.logrank_p < 1e-6
+    same = compare("c", "x", "pfs", sample(300, 0.01), sample(300, 0.01))
+    assert 0.7 < same.hazard_ratio < 1.4
+    small = power([compare("c", "x", "pfs", sample(15, 0.01), sample(15, 0.02))
+                   for _ in range(40)], 0.05)
+    large = power([compare("c", "x", "pfs", sample(150, 0.01), sample(150, 0.02))
+                   for _ in range(40)], 0.05)
+    assert small < 0.6 < 0.9 < large
+
+
+def test_without_lymphodepletion_the_trial_shows_worse_survival(tmp_path):
+    """Two arms differing only in lymphodepletion: the arm without it responds less, its
+    progression-free survival is shorter (hazard ratio above 1, Kaplan-Meier curve below),
+    and the log-rank test agrees with the Cox model."""
+    out = tmp_path / "t"
+    spec = _write(tmp_path, two_arms(240))
+    assert main(["trial", str(spec), "--out", str(out), "--quiet"]) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    (pfs,) = [c for c in summary["comparisons"] if c["endpoint"] == "pfs"]
+    assert pfs["control"] == "flu-cy" and pfs["arm"] == "none"
+    assert pfs["hazard_ratio"] > 1.2 and pfs["hazard_ratio_ci95"][0] > 1.0
+    assert pfs["logrank_p"] < 0.05 and pfs["cox_p"] < 0.05
+    arms = summary["arms"]
+    assert arms["none"]["endpoints"]["orr"]["pct"] < arms["flu-cy"]["endpoints"]["orr"]["pct"]
+    curves = {a: arms[a]["kaplan_meier"]["pfs"] for a in arms}
+    assert curves["none"]["landmarks"]["6mo"]["value"] < curves["flu-cy"]["landmarks"]["6mo"][
+        "value"]
+    with open(out / "endpoints.csv") as handle:
+        rows = list(csv.DictReader(handle))
+    assert {r["arm"] for r in rows} == {"flu-cy", "none"}
+    with open(out / "comparisons.csv") as handle:
+        assert {r["endpoint"] for r in csv.DictReader(handle)} == {"pfs", "os"}
+
+
+def test_power_rises_with_patients_per_arm(tmp_path):
+    """Replicate trials of the lymphodepletion comparison: with 8 patients per arm few show
+    the difference, with 80 most do; every replicate's estimates are reported."""
+    powers = {}
+    for patients in (16, 160):
+        spec = spec_from_dict(two_arms(patients, follow_up=180.0, replicates=5))
+        run = run_trial(spec, out=tmp_path / str(patients))
+        (pfs,) = [c for c in run.summary["comparisons"] if c["endpoint"] == "pfs"]
+        powers[patients] = pfs["power"]
+        estimates = run.summary["replicate_estimates"]["none"]["orr"]
+        assert estimates["replicates"] == 5 and estimates["p2_5"] <= estimates["mean"]
+        replicates = run.table.column("replicate").to_pylist()
+        assert sorted(set(replicates)) == list(range(5))
+    assert powers[16] < powers[160] and powers[160] >= 0.6
+
+
+def _write(folder, spec: dict):
+    path = folder / "spec.yaml"
+    path.write_text(yaml.safe_dump(spec))
+    return path
