@@ -9,6 +9,7 @@ from pathlib import Path
 
 import jsonschema
 import numpy as np
+import pyarrow.compute as pc
 import pytest
 import yaml
 
@@ -156,3 +157,28 @@ def _write(folder, spec: dict):
     path = folder / "spec.yaml"
     path.write_text(yaml.safe_dump(spec))
     return path
+
+
+def test_a_standard_of_care_comparator_arm_has_no_car_t_and_fares_worse(tmp_path):
+    """Arms without CAR-T: salvage chemotherapy from enrolment and best supportive care. No
+    one is infused or gets CRS, nobody on best supportive care responds, and by intention to
+    treat CAR-T lives longer than chemotherapy, which lives longer than no therapy."""
+    soc = {"treatment": {"arm": "standard-of-care"}}
+    bsc = {"treatment": {"arm": "standard-of-care", "standard_of_care": "best-supportive-care"}}
+    spec = spec_from_dict({"name": "car-t vs soc", "patients": 120, "follow_up_days": 365,
+                           "arms": [{"name": "chemo", "scenario": LBCL, "overrides": soc},
+                                    {"name": "car-t", "scenario": LBCL},
+                                    {"name": "bsc", "scenario": LBCL, "overrides": bsc}]})
+    run = run_trial(spec, out=tmp_path / "t")
+    arms = run.summary["arms"]
+    for name in ("chemo", "bsc"):
+        endpoints = arms[name]["endpoints"]
+        assert endpoints["infused"]["pct"] == 0 and endpoints["crs_any"]["n"] == 0
+    assert arms["bsc"]["endpoints"]["orr_itt"]["pct"] == 0
+    assert 0 < arms["chemo"]["endpoints"]["orr_itt"]["pct"] < arms["car-t"]["endpoints"][
+        "orr_itt"]["pct"]
+    hazard = {(c["arm"], c["endpoint"]): c for c in run.summary["comparisons"]}
+    assert hazard[("car-t", "os")]["hazard_ratio_ci95"][1] < 1.0
+    assert hazard[("bsc", "os")]["hazard_ratio_ci95"][0] > 1.0
+    outcomes = run.table.filter(pc.equal(run.table.column("arm"), "chemo"))
+    assert set(outcomes.column("infused").to_pylist()) == {False}

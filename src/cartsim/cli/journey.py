@@ -75,7 +75,10 @@ def run_journey_command(args: argparse.Namespace) -> int:
         with atomic_path(out / "journey.png") as tmp:
             plot_journey(journey, tmp)
     outcome = journey.outcome
-    status = "infused" if outcome.infused else f"not infused ({outcome.not_infused_reason})"
+    status = ("infused" if outcome.infused else
+              f"standard of care ({protocol['treatment']['standard_of_care']})"
+              if protocol["treatment"]["arm"] == "standard-of-care"
+              else f"not infused ({outcome.not_infused_reason})")
     print(f"{protocol['name']}: {status}; best response {outcome.first_line.best_response}; "
           f"wrote {out}/events.csv, grades.csv, outcome.json"
           + ("" if args.no_plot else ", journey.png"))

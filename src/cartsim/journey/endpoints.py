@@ -180,8 +180,9 @@ def _at_month(kind: str, months: int) -> Endpoint:
 
 ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint("infused", "enrolled patients who were infused (ITT)", lambda o, ctx: o.infused),
-    Endpoint("orr_itt", "best response a responder category, of all enrolled (ITT)",
-             lambda o, ctx: o.infused and responded(o, ctx)),
+    Endpoint("orr_itt", "best response a responder category, of all enrolled (ITT; a "
+             "patient never infused has none, a comparator arm's response is its therapy's)",
+             responded),
     Endpoint("orr", "best response a responder category (ALL: CR/CRi; Lugano, RECIST: CR/PR; "
                     "IMWG: PR or better), of infused", _infused(responded)),
     Endpoint("cr", "best response CR (IMWG: CR or sCR), of infused", _infused(_complete)),

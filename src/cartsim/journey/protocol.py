@@ -18,6 +18,7 @@ import yaml
 
 from cartsim.errors import CartsimError
 from cartsim.journey import schema
+from cartsim.journey.rescue import THERAPIES
 from cartsim.journey.schema import Choice, Flag, Number, Text, Value, Whole
 
 
@@ -87,6 +88,11 @@ def _diseases() -> tuple[str, ...]:
 
 
 NUMBER_LIST = {"type": "array", "items": {"type": "number"}}
+BEST_SUPPORTIVE_CARE = "best-supportive-care"
+STANDARD_OF_CARE = (*(name for name, t in THERAPIES.items() if t.kind == "kill"),
+                    BEST_SUPPORTIVE_CARE)
+"""A comparator arm's therapies: the rescue therapies that are not CAR-T (their kill windows,
+rescue.py), or none."""
 SCHEMA: dict[str, Any] = {
     "name": Text("unnamed scenario"),
     "product": Choice("axi-cel", _products, note="product preset"),
@@ -168,6 +174,13 @@ SCHEMA: dict[str, Any] = {
                                              note="None: the disease's convention")},
     "rescue": {"enabled": Flag(True), "delay_days": Number(14.0, 0, 365),
                "follow_up_days": Number(365.0, 1, 3650)},
+    "treatment": {
+        "arm": Choice("car-t", ("car-t", "standard-of-care"),
+                      note="standard-of-care: a comparator without CAR-T (no apheresis, "
+                           "lymphodepletion or infusion), its therapy from enrolment on day 0"),
+        "standard_of_care": Choice("chemotherapy", STANDARD_OF_CARE,
+                                   note="the comparator's therapy (a rescue therapy's model)"),
+    },
     "published": Value({}, lambda given, path, fail: _check_published(fail, given),
                        {"type": "object"}, "endpoint -> {value: %, n, source}, for cohorts"),
 }

@@ -39,8 +39,8 @@ from cartsim.journey.policy import (
     resolve_policy,
     with_prophylaxis,
 )
-from cartsim.journey.protocol import BRIDGING_OPTIONS
-from cartsim.journey.rescue import RescueTherapy, choose_rescue, rescue_parameters
+from cartsim.journey.protocol import BEST_SUPPORTIVE_CARE, BRIDGING_OPTIONS
+from cartsim.journey.rescue import THERAPIES, RescueTherapy, choose_rescue, rescue_parameters
 from cartsim.presets import Preset, disease, product
 from cartsim.therapy.car_t import CAR_T_STATE_NAMES
 from cartsim.therapy.simulate import PatientRun, compiled_therapy_model, preset_parameters
@@ -169,8 +169,45 @@ def _first_day(time: np.ndarray, mask: np.ndarray) -> float | None:
 def journey_steps(journey: Journey) -> JourneySteps:
     """The journey of ``journey.protocol``, filling ``journey`` as it goes."""
     values = journey_parameters(journey.protocol)
-    if _before_manufacturing(journey, values):
+    if journey.protocol["treatment"]["arm"] == "standard-of-care":
+        yield from _standard_of_care(journey, values)
+    elif _before_manufacturing(journey, values):
         yield from _simulate_from_apheresis(journey, values)
+
+
+def _standard_of_care(journey: Journey, values: dict[str, float]) -> JourneySteps:
+    """A comparator without CAR-T: enrolled on day 0 with the burden a CAR-T patient has at
+    apheresis, the standard of care from then on (a rescue therapy's kill window, or none),
+    then visits, failure and death as on a CAR-T line; no rescue follows."""
+    p = journey.protocol
+    therapy = p["treatment"]["standard_of_care"]
+    journey.outcome.apheresis_day = 0.0  # enrolment: the origin of intention-to-treat times
+    values.update(_lymphodepletion({**p["lymphodepletion"], "regimen": "none"}))
+    values["T0"] = _burden_at_apheresis(p, values)
+    values["dose_cells"] = 0.0
+    if therapy != BEST_SUPPORTIVE_CARE:
+        values.update(rescue_parameters(THERAPIES[therapy], 0.0, p["disease"]))
+    journey.add(0.0, "standard of care", THERAPIES[therapy].description
+                if therapy in THERAPIES else "best supportive care, no anti-tumour therapy")
+    grid = GradingTimes.of(p).grid(0.0, p["follow_up_days"], line_start=0.0)
+    lethal = p["wait"]["lethal_tumour_cells"]
+
+    def end_of(run: PatientRun, grades: GradeSeries) -> float:
+        return min(_death_times(journey, run, grades, lethal).values(),
+                   default=p["follow_up_days"])
+
+    run, schedule, grades = yield from _managed_run(journey, values, grid, seed=p["seed"],
+                                                    horizon=end_of)
+    deaths = _death_times(journey, run, grades, lethal)
+    end = min(deaths.values(), default=p["follow_up_days"])
+    response = _assess_line(journey, run, values, end, baseline_day=0.0, therapy=therapy,
+                            death_from_progression=_progression_death(deaths, end))
+    _record_response(journey, response, run, values, journey.outcome.first_line)
+    journey.grades = grades.until(end)
+    _record_toxicity(journey, journey.grades, schedule.until(end))
+    _record_cytopenias(journey, run.until(end))
+    _record_death(journey, deaths, "on standard of care")
+    journey.runs.append(run.until(end))
 
 
 def _before_manufacturing(journey: Journey, values: dict[str, float]) -> bool:
@@ -224,14 +261,20 @@ def _product_attributes(protocol: dict, values: dict[str, float]) -> str:
     return f"CD4 {values['cd4_fraction']:.0%}, memory {values['memory_fraction']:.0%}"
 
 
+def _burden_at_apheresis(p: dict, values: dict[str, float]) -> float:
+    """The tumour at apheresis: the preset burden (at lymphodepletion) grown back over the
+    nominal wait, so a patient with the typical wait reaches it."""
+    nominal_wait = (p["manufacturing"]["median_days"]
+                    + p["manufacturing"]["release_to_infusion_days"] + values["ld_start"])
+    return values["T0"] * math.exp(-values["r_tumour"] * max(nominal_wait, 0.0))
+
+
 def _set_pre_infusion_values(journey: Journey, values: dict[str, float]) -> None:
     """Lymphodepletion, tumour at apheresis, bridging and infusion, into ``values``."""
     p = journey.protocol
     apheresis_day = journey.outcome.apheresis_day
     values.update(_lymphodepletion(p["lymphodepletion"]))
-    nominal_wait = (p["manufacturing"]["median_days"]
-                    + p["manufacturing"]["release_to_infusion_days"] + values["ld_start"])
-    values["T0"] *= math.exp(-values["r_tumour"] * max(nominal_wait, 0.0))
+    values["T0"] = _burden_at_apheresis(p, values)
     bridging = p["bridging"]
     bridge_end = values["ld_start"] - bridging["stop_days_before_lymphodepletion"]
     if bridging["therapy"] != "none" and bridge_end > apheresis_day + 1:

@@ -81,9 +81,8 @@ def summary_from_store(spec: TrialSpec, store: TrialStore) -> dict:
         entry = collected.tallies[arm.name].summary()
         entry["kaplan_meier"] = {}
         for endpoint in SURVIVAL_ENDPOINTS:
-            sample = collected.pooled(arm.name, endpoint)
-            horizon = max(sample.days, default=0.0)
-            km = kaplan_meier(sample, horizon)
+            km = kaplan_meier(collected.pooled(arm.name, endpoint),
+                              arm.protocol["follow_up_days"])
             entry["kaplan_meier"][endpoint] = None if km is None else km.as_dict()
         summary["arms"][arm.name] = entry
     for name in others:
