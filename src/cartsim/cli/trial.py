@@ -67,6 +67,14 @@ def register(subparsers) -> None:
                                    'GROUP BY 1"')
     query.add_argument("--csv", action="store_true", help="print CSV instead of a table")
     query.set_defaults(handler=run_query_command)
+    report = subparsers.add_parser(
+        "report", help="write a trial folder's report as one self-contained HTML page",
+        description="Write DIR/report.html from a trial folder (cartsim trial ... --out DIR): "
+                    "endpoints against published values, comparisons, Kaplan-Meier curves, "
+                    "toxicity by grade, cytopenias, antigen at relapse, a swimmer plot and, "
+                    "when kept, CAR-T kinetics. It opens without a network.")
+    report.add_argument("folder", metavar="DIR")
+    report.set_defaults(handler=run_report_command)
 
 
 def run_trial_command(args: argparse.Namespace) -> int:
@@ -168,4 +176,12 @@ def run_query_command(args: argparse.Namespace) -> int:
         writer.writerows(relation.fetchall())
     else:
         relation.show(max_rows=100)
+    return 0
+
+
+def run_report_command(args: argparse.Namespace) -> int:
+    from cartsim.report.trial_report import write_report
+
+    path = write_report(args.folder)
+    print(f"wrote {path} (self-contained: open it in a browser)")
     return 0
