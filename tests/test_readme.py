@@ -38,3 +38,19 @@ def test_readme_cohort_example_runs():
     assert endpoints["orr_itt"]["n"] == 40  # the comment: every enrolled patient
     infused = sum(o.infused for o in namespace["cohort"].outcomes)
     assert endpoints["crs_any"]["n"] == infused and endpoints["crs_any"]["published"]["value"] == 94
+
+
+def test_readme_main_job_runs_the_virtual_trial_and_writes_its_report(tmp_path, capsys):
+    """The set-up's first command as written (smaller, so the test stays quick): a two-arm
+    trial of the therapy model whose report it names."""
+    from cartsim.cli import main
+
+    commands = re.findall(r"^    (pip install .*)$", README.read_text(), flags=re.M)
+    assert commands[0] == "pip install . && cartsim virtual-trial"
+    out = tmp_path / "trial"
+    assert main(["virtual-trial", "--patients", "20", "--replicates", "1", "--out", str(out),
+                 "--quiet"]) == 0
+    printed = capsys.readouterr().out
+    assert f"report: {(out / 'report.html').resolve()}" in printed
+    summary = (out / "summary.json").read_text()
+    assert '"axi-cel"' in summary and '"salvage-chemotherapy"' in summary

@@ -67,6 +67,18 @@ def register(subparsers) -> None:
                                    'GROUP BY 1"')
     query.add_argument("--csv", action="store_true", help="print CSV instead of a table")
     query.set_defaults(handler=run_query_command)
+    main_trial = subparsers.add_parser(
+        "virtual-trial", help="the main job: a randomised virtual trial of the therapy model "
+                              "(axi-cel against salvage chemotherapy) and its report",
+        description="Run the built-in two-arm trial (ZUMA-1-like patients randomised 1:1 to "
+                    "axi-cel or SCHOLAR-1-like salvage chemotherapy, two years, by intention "
+                    "to treat, three replicates) into DIR and write DIR/report.html. Run "
+                    "again, it resumes or reuses what is there.")
+    main_trial.add_argument("--out", default="cartsim-trial", help="default: %(default)s")
+    main_trial.add_argument("--patients", type=int, help="per replicate (default 2,000)")
+    main_trial.add_argument("--replicates", type=int, help="default 3")
+    main_trial.add_argument("--quiet", action="store_true", help="no progress bar")
+    main_trial.set_defaults(handler=run_main_trial_command)
     report = subparsers.add_parser(
         "report", help="write a trial folder's report as one self-contained HTML page",
         description="Write DIR/report.html from a trial folder (cartsim trial ... --out DIR): "
@@ -79,13 +91,6 @@ def register(subparsers) -> None:
 
 def run_trial_command(args: argparse.Namespace) -> int:
     from cartsim.errors import CartsimError
-    from cartsim.trial import run_trial
-    from cartsim.trial.analysis import (
-        COMPARISON_COLUMNS,
-        ENDPOINT_COLUMNS,
-        comparison_rows,
-        endpoint_rows,
-    )
     from cartsim.trial.backends import make_backend
     from cartsim.trial.execution import trial_spec
     from cartsim.trial.trajectories import TrajectorySpec
@@ -112,12 +117,28 @@ def run_trial_command(args: argparse.Namespace) -> int:
         spec = spec.with_protocols(load_calibration(args.calibration).applied)
     backend = make_backend(dask=args.dask, target="gpu" if args.gpu else "cpu",
                            workers=args.workers)
+    _run_and_write(spec, Path(args.out), backend, args.chunk_size, trajectories,
+                   quiet=args.quiet)
+    return 0
+
+
+def _run_and_write(spec, out: Path, backend, chunk_size: int, trajectories, *,
+                   quiet: bool) -> dict:
+    """Run ``spec`` into ``out`` and write summary.json, endpoints.csv and comparisons.csv;
+    print the endpoints; returns the summary."""
+    from cartsim.trial import run_trial
+    from cartsim.trial.analysis import (
+        COMPARISON_COLUMNS,
+        ENDPOINT_COLUMNS,
+        comparison_rows,
+        endpoint_rows,
+    )
+
     try:
-        trial = run_trial(spec, out=args.out, chunk_size=args.chunk_size, backend=backend,
-                          progress=not args.quiet, trajectories=trajectories)
+        trial = run_trial(spec, out=out, chunk_size=chunk_size, backend=backend,
+                          progress=not quiet, trajectories=trajectories)
     finally:
         backend.close()
-    out = Path(args.out)
     summary = trial.summary
     with atomic_path(out / "summary.json") as tmp:
         tmp.write_text(json.dumps(summary, indent=2), encoding="utf-8")
@@ -149,7 +170,7 @@ def run_trial_command(args: argparse.Namespace) -> int:
     kept = f"{out}/patients/ and trajectories/" if trajectories else f"{out}/patients/"
     written = "summary.json, endpoints.csv" + (", comparisons.csv" if comparisons else "")
     print(f"wrote {kept} (Parquet), {written}")
-    return 0
+    return summary
 
 
 def _write_csv(path: Path, columns: tuple[str, ...], rows: list[dict]) -> None:
@@ -177,6 +198,36 @@ def run_query_command(args: argparse.Namespace) -> int:
     else:
         relation.show(max_rows=100)
     return 0
+
+
+def run_main_trial_command(args: argparse.Namespace) -> int:
+    """The main job: the built-in two-arm trial, then its report."""
+    from cartsim.report.trial_report import write_report
+    from cartsim.trial.backends import make_backend
+    from cartsim.trial.spec import MAIN_TRIAL, load_spec
+    from cartsim.trial.trajectories import TrajectorySpec
+
+    spec = load_spec(MAIN_TRIAL, patients=args.patients)
+    if args.replicates is not None:
+        from dataclasses import replace
+
+        if args.replicates < 1:
+            from cartsim.errors import CartsimError
+
+            raise CartsimError(f"--replicates must be >= 1, got {args.replicates}")
+        spec = replace(spec, replicates=args.replicates)
+    out = Path(args.out)
+    print(f"{spec.name}: {spec.patients:,} patients x {spec.replicates} replicate(s) into "
+          f"{out}/ (the first run compiles the therapy model: about two minutes)", flush=True)
+    _run_and_write(spec, out, make_backend(), 256,
+                   TrajectorySpec.parse(MAIN_TRIAL_DAYS, None), quiet=args.quiet)
+    path = write_report(out)
+    print(f"report: {path.resolve()} (open it in a browser)")
+    return 0
+
+
+MAIN_TRIAL_DAYS = "0:120:2"
+"""The main job keeps the first four months of each patient's trajectory (its kinetics)."""
 
 
 def run_report_command(args: argparse.Namespace) -> int:

@@ -32,6 +32,8 @@ every infused patient, both from infusion."""
 SURVIVAL_ENDPOINTS = ("pfs", "os")
 DEFAULT_SECONDARY = ("orr", "cr", "crs_grade3plus", "icans_grade3plus", "os_12mo", "pfs_12mo")
 ARM_KEYS = ("name", "scenario", "ratio", "overrides")
+MAIN_TRIAL = Path(__file__).parent / "specs" / "axi-cel-vs-salvage.yaml"
+"""The main job's trial (``cartsim virtual-trial``)."""
 ONE_ARM = "A"
 """The arm of a scenario run as a one-arm trial."""
 
