@@ -1,7 +1,9 @@
-"""The trial report: one self-contained HTML page with every figure, and its refusals."""
+"""What a trial folder gives its readers: the report (one self-contained HTML page with every
+figure) and the exports for other tools (a NONMEM-style event table, tidy trajectories)."""
 
 from __future__ import annotations
 
+import csv
 import re
 import shutil
 import subprocess
@@ -9,6 +11,7 @@ import subprocess
 import pytest
 
 from cartsim.cli import main
+from cartsim.trial.store import query
 
 LBCL = "zuma1-axi-cel-lbcl"
 
@@ -61,3 +64,36 @@ def test_every_figure_renders_in_headless_chromium(trial_folder):
     figures = re.findall(r"<figure>.*?</figure>", dom, flags=re.S)
     assert len(figures) >= len(FIGURES)
     assert all(re.search(r"<svg[^>]*>.*<path", f, flags=re.S) for f in figures)
+
+
+def test_the_nonmem_table_has_each_infusion_and_the_stored_observations(trial_folder, tmp_path):
+    out = tmp_path / "nm.csv"
+    assert main(["export", str(trial_folder), "--format", "nonmem", "--out", str(out)]) == 0
+    with open(out) as handle:
+        rows = list(csv.DictReader(handle))
+    assert list(rows[0])[:10] == ["ID", "TIME", "EVID", "AMT", "CMT", "DV", "MDV", "ARM", "REP",
+                                  "PATIENT"] and "T0" in rows[0]
+    doses = [r for r in rows if r["EVID"] == "1"]
+    infused = query(trial_folder, "SELECT arm, patient FROM patients WHERE infused").fetchall()
+    assert sorted((r["ARM"], int(r["PATIENT"])) for r in doses) == sorted(infused)
+    assert {r["ARM"] for r in doses} == {"car-t"}  # the comparator gets no CAR-T
+    assert all(float(r["AMT"]) > 0 and r["MDV"] == "1" and float(r["TIME"]) == 0 for r in doses)
+    stored = dict(((arm, p, day), v) for arm, p, day, v in query(
+        trial_folder, "SELECT arm, patient, day, cart_cells_per_ul FROM trajectories "
+                      "WHERE NOT isnan(cart_cells_per_ul)").fetchall())
+    observations = [r for r in rows if r["EVID"] == "0"]
+    assert len(observations) == len(stored)
+    assert all(float(r["DV"]) == stored[(r["ARM"], int(r["PATIENT"]), float(r["TIME"]))]
+               for r in observations)
+
+
+def test_tidy_trajectories_hold_every_stored_value(trial_folder, tmp_path):
+    out = tmp_path / "tidy.csv"
+    assert main(["export", str(trial_folder), "--format", "tidy", "--out", str(out)]) == 0
+    with open(out) as handle:
+        rows = list(csv.DictReader(handle))
+    (patients_days,) = query(trial_folder, "SELECT count(*) FROM trajectories").fetchall()[0]
+    variables = {r["variable"] for r in rows}
+    assert len(variables) == 10 and len(rows) == patients_days * len(variables)
+    assert main(["export", str(trial_folder), "--format", "nonmem", "--dv", "nope", "--out",
+                 str(tmp_path / "x.csv")]) == 2

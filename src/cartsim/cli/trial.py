@@ -79,6 +79,18 @@ def register(subparsers) -> None:
     main_trial.add_argument("--replicates", type=int, help="default 3")
     main_trial.add_argument("--quiet", action="store_true", help="no progress bar")
     main_trial.set_defaults(handler=run_main_trial_command)
+    export = subparsers.add_parser(
+        "export", help="a trial folder as a NONMEM/mrgsolve event table or tidy trajectories",
+        description="nonmem: one row per dose or observation (ID, TIME in days from "
+                    "infusion, EVID, AMT, CMT, DV, MDV, then arm, replicate and the sampled "
+                    "parameters as covariates), observations from the stored trajectories; "
+                    "tidy: arm, patient, day, variable, value.")
+    export.add_argument("folder", metavar="DIR")
+    export.add_argument("--format", choices=("nonmem", "tidy"), required=True)
+    export.add_argument("--out", required=True, metavar="FILE.csv")
+    export.add_argument("--dv", default="cart_cells_per_ul",
+                        help="nonmem: the observed trajectory variable (default %(default)s)")
+    export.set_defaults(handler=run_export_command)
     report = subparsers.add_parser(
         "report", help="write a trial folder's report as one self-contained HTML page",
         description="Write DIR/report.html from a trial folder (cartsim trial ... --out DIR): "
@@ -235,4 +247,15 @@ def run_report_command(args: argparse.Namespace) -> int:
 
     path = write_report(args.folder)
     print(f"wrote {path} (self-contained: open it in a browser)")
+    return 0
+
+
+def run_export_command(args: argparse.Namespace) -> int:
+    from cartsim.trial.export import export_nonmem, export_tidy
+
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    rows = (export_nonmem(args.folder, out, args.dv) if args.format == "nonmem"
+            else export_tidy(args.folder, out))
+    print(f"wrote {out} ({rows:,} rows)")
     return 0
