@@ -182,3 +182,17 @@ def test_a_standard_of_care_comparator_arm_has_no_car_t_and_fares_worse(tmp_path
     assert hazard[("bsc", "os")]["hazard_ratio_ci95"][0] > 1.0
     outcomes = run.table.filter(pc.equal(run.table.column("arm"), "chemo"))
     assert set(outcomes.column("infused").to_pylist()) == {False}
+
+
+def test_misspelt_names_suggest_the_close_match(tmp_path, capsys):
+    """A misspelt scenario, scenario key or model parameter names what was probably meant."""
+    assert main(["trial", "zuma1-axicel-lbcl", "--out", str(tmp_path / "a")]) == 2
+    assert "did you mean 'zuma1-axi-cel-lbcl'" in capsys.readouterr().err
+    spec = two_arms(10)
+    spec["arms"][1]["overrides"] = {"followup_days": 100}
+    with pytest.raises(SpecError, match="did you mean 'follow_up_days'"):
+        spec_from_dict(spec)
+    spec["arms"][1]["overrides"] = {"patient": {"parameters": {"rho_mx": 1.0}}}
+    assert main(["trial", str(_write(tmp_path, spec)), "--out", str(tmp_path / "b"),
+                 "--quiet"]) == 2
+    assert "did you mean 'rho_max'" in capsys.readouterr().err

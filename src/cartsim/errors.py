@@ -27,6 +27,14 @@ class CartsimError(Exception):
         return f"{prefix}: {self.problem}" if prefix else self.problem
 
 
+def did_you_mean(name: str, known) -> str:
+    """" (did you mean 'x'?)" for the closest of ``known`` to a misspelt ``name``, or ""."""
+    import difflib
+
+    close = difflib.get_close_matches(str(name), [str(k) for k in known], n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
 class ModelError(CartsimError):
     """A model description is inconsistent: clashing names, unknown symbols, cycles."""
 

@@ -295,7 +295,12 @@ def load_protocol(path: str | Path) -> dict:
     """Read and validate a scenario YAML file."""
     path = Path(path)
     if not path.is_file():
-        raise ProtocolError("scenario file not found", file=str(path))
+        from cartsim.errors import did_you_mean
+        from cartsim.journey.scenarios import builtin_scenarios
+
+        raise ProtocolError("scenario file not found, nor a built-in scenario"
+                            f"{did_you_mean(path.stem, builtin_scenarios())} (see `cartsim "
+                            "journey --list`)", file=str(path))
     try:
         given = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as exc:

@@ -14,6 +14,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from cartsim.errors import did_you_mean
+
 Fail = Callable[[str, str], None]
 """Reports the problem of the value at a path (and does not return)."""
 
@@ -156,7 +158,8 @@ def merged(schema: dict, given, path: str = "", *, error: Callable[[str, str], E
     for key, value in given.items():
         where = f"{path}.{key}" if path else str(key)
         if key not in schema:
-            raise error(where, f"unknown key (known: {', '.join(schema)})")
+            raise error(where, f"unknown key{did_you_mean(key, schema)} (known: "
+                               f"{', '.join(schema)})")
         node = schema[key]
         result[key] = (merged(node, value, where, error=error) if isinstance(node, dict)
                        else value)

@@ -46,9 +46,11 @@ def preset_parameters(*presets: Preset, **overrides: float) -> dict[str, float]:
                    preset_values(therapy_model(), *presets).items()})
     unknown = sorted(set(overrides) - set(values))
     if unknown:
+        from cartsim.errors import did_you_mean
         from cartsim.presets import PresetError
 
-        raise PresetError(f"unknown parameter(s) {unknown}")
+        raise PresetError("unknown parameter(s) " + ", ".join(
+            f"'{name}'{did_you_mean(name, values)}" for name in unknown))
     values.update({k: float(v) for k, v in overrides.items()})
     return values
 
