@@ -67,12 +67,15 @@ def test_bad_arguments_exit_2_without_output(tmp_path, capsys, extra, message):
 
 
 @needs_kimmel
-def test_output_folder_problems_exit_2(tmp_path, capsys):
+def test_a_folder_is_refused_and_a_missing_one_created(tmp_path, capsys):
     assert run("run", KIMMEL, "--t-end", 10, "--out", tmp_path) == 2
-    assert run("run", KIMMEL, "--t-end", 10, "--out", tmp_path / "no" / "traj.csv") == 2
-    err = capsys.readouterr().err
-    assert "is a folder" in err and "does not exist" in err
+    assert "is a folder" in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []
+    assert run("run", KIMMEL, "--t-end", 10, "--out", tmp_path / "new" / "traj.csv") == 0
+    assert (tmp_path / "new" / "traj.csv").is_file()
+    (tmp_path / "file").write_text("")
+    assert run("run", KIMMEL, "--t-end", 10, "--out", tmp_path / "file" / "traj.csv") == 2
+    assert "cannot create the output folder" in capsys.readouterr().err
 
 
 @needs_kimmel

@@ -12,10 +12,14 @@ from cartsim.errors import CartsimError
 
 @contextlib.contextmanager
 def atomic_path(path: str | Path) -> Iterator[Path]:
-    """Yield a temporary path beside ``path``; move it into place only if the block succeeds."""
+    """Yield a temporary path beside ``path`` (its folder created, as every command creates
+    its output folder); move it into place only if the block succeeds."""
     target = Path(path)
-    if not target.parent.exists():
-        raise CartsimError(f"output folder {target.parent} does not exist", file=str(target))
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise CartsimError(f"cannot create the output folder: {error.strerror}",
+                           file=str(target)) from None
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     try:
         yield tmp
