@@ -45,6 +45,15 @@ def test_scores_json(capsys):
     assert easix["score"] == pytest.approx(5.0) and easix["risk"] is None
 
 
+def test_crp_in_mg_per_l_as_the_trajectories_report_it(capsys):
+    """CAR-HEMATOTOX's CRP cut-off is 3.0 mg/dL: 25 mg/L lies below it, 35 mg/L above."""
+    common = ["score", "hematotox", "--platelets", "200", "--anc", "2", "--hb", "12",
+              "--ferritin", "100"]
+    assert run_json(capsys, [*common, "--crp-mg-l", "25"])["score"] == 0
+    assert run_json(capsys, [*common, "--crp-mg-l", "35"])["score"] == 1
+    assert run_json(capsys, [*common, "--crp", "3.5"])["score"] == 1
+
+
 def test_plain_text_output(capsys):
     assert main(["grade", "crs", "--temp", "37.0"]) == 0
     assert capsys.readouterr().out.startswith("ASTCT CRS grade 0")

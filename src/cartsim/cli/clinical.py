@@ -65,7 +65,7 @@ def register(subparsers) -> None:
     hema.add_argument("--platelets", type=float, required=True, help="platelets, x10^9/L")
     hema.add_argument("--anc", type=float, required=True, help="neutrophils, x10^9/L")
     hema.add_argument("--hb", type=float, required=True, help="haemoglobin, g/dL")
-    hema.add_argument("--crp", type=float, required=True, help="C-reactive protein, mg/dL")
+    _crp_options(hema, required=True)
     hema.add_argument("--ferritin", type=float, required=True, help="ferritin, ng/mL")
     hema.add_argument("--json", action="store_true")
     hema.set_defaults(handler=run_hematotox)
@@ -75,10 +75,23 @@ def register(subparsers) -> None:
     easix_parser.add_argument("--ldh", type=float, required=True, help="LDH, U/L")
     easix_parser.add_argument("--platelets", type=float, required=True, help="x10^9/L")
     easix_parser.add_argument("--creatinine", type=float, help="mg/dL (easix)")
-    easix_parser.add_argument("--crp", type=float, help="mg/dL (m-easix)")
+    _crp_options(easix_parser, required=False, use=" (m-easix)")
     easix_parser.add_argument("--variant", default="easix", choices=scores.EASIX_VARIANTS)
     easix_parser.add_argument("--json", action="store_true")
     easix_parser.set_defaults(handler=run_easix)
+
+
+def _crp_options(parser, *, required: bool, use: str = "") -> None:
+    """CRP in mg/dL as the scores define it, or in mg/L as labs and the simulated
+    trajectories (crp_mg_l) report it."""
+    crp = parser.add_mutually_exclusive_group(required=required)
+    crp.add_argument("--crp", type=float, help=f"C-reactive protein, mg/dL{use}")
+    crp.add_argument("--crp-mg-l", type=float, help=f"C-reactive protein, mg/L{use} (the "
+                                                    "simulated crp_mg_l); divided by 10")
+
+
+def _crp_mg_dl(args: argparse.Namespace) -> float | None:
+    return args.crp if args.crp_mg_l is None else args.crp_mg_l / 10.0
 
 
 def _report(result, as_json: bool) -> int:
@@ -116,13 +129,13 @@ def run_grade_icans(args: argparse.Namespace) -> int:
 
 
 def run_hematotox(args: argparse.Namespace) -> int:
-    result = _flagged(lambda: scores.hematotox(args.platelets, args.anc, args.hb, args.crp,
-                                               args.ferritin))
+    result = _flagged(lambda: scores.hematotox(args.platelets, args.anc, args.hb,
+                                               _crp_mg_dl(args), args.ferritin))
     return _report(result, args.json)
 
 
 def run_easix(args: argparse.Namespace) -> int:
     result = _flagged(lambda: scores.easix(args.ldh, args.platelets,
                                            creatinine_mg_dl=args.creatinine,
-                                           crp_mg_dl=args.crp, variant=args.variant))
+                                           crp_mg_dl=_crp_mg_dl(args), variant=args.variant))
     return _report(result, args.json)
