@@ -91,6 +91,14 @@ def register(subparsers) -> None:
     export.add_argument("--dv", default="cart_cells_per_ul",
                         help="nonmem: the observed trajectory variable (default %(default)s)")
     export.set_defaults(handler=run_export_command)
+    serve = subparsers.add_parser(
+        "serve", help="a local web app: one patient's journey or a small cohort",
+        description="Start the web app on http://HOST:PORT/ (localhost only by default): pick "
+                    "product, disease, dose, lymphodepletion and policy, run one patient or "
+                    "a small cohort, read the journey page, grades and endpoints.")
+    serve.add_argument("--host", default="127.0.0.1", help="default: %(default)s")
+    serve.add_argument("--port", type=int, default=8765, help="default: %(default)s")
+    serve.set_defaults(handler=run_serve_command)
     report = subparsers.add_parser(
         "report", help="write a trial folder's report as one self-contained HTML page",
         description="Write DIR/report.html from a trial folder (cartsim trial ... --out DIR): "
@@ -258,4 +266,12 @@ def run_export_command(args: argparse.Namespace) -> int:
     rows = (export_nonmem(args.folder, out, args.dv) if args.format == "nonmem"
             else export_tidy(args.folder, out))
     print(f"wrote {out} ({rows:,} rows)")
+    return 0
+
+
+def run_serve_command(args: argparse.Namespace) -> int:
+    from cartsim.report.webapp import create_app
+
+    print(f"cartsim web app on http://{args.host}:{args.port}/ (Ctrl-C stops it)", flush=True)
+    create_app().run(host=args.host, port=args.port)
     return 0
