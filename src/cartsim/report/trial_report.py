@@ -21,7 +21,7 @@ import numpy as np
 from cartsim.errors import CartsimError
 from cartsim.journey.outcome import PatientOutcome
 from cartsim.trial.analysis import OUTCOME_COLUMN, comparison_rows, endpoint_rows
-from cartsim.trial.store import MANIFEST, query
+from cartsim.trial.store import MANIFEST, query, stored_columns
 
 SWIMMER_PATIENTS = 12
 """Patients per arm in the swimmer plot (the first of each arm: a random sample, since
@@ -243,11 +243,7 @@ def _follow_up_end(folder: Path) -> float:
 def _kinetics(folder: Path) -> Figure | None:
     import matplotlib.pyplot as plt
 
-    if not any((folder / "trajectories").glob("arm=*/chunk=*.parquet")):
-        return None
-    columns = [c for (c,) in query(folder, "SELECT column_name FROM (DESCRIBE trajectories)")
-               .fetchall()]
-    if KINETICS_VARIABLE not in columns:
+    if KINETICS_VARIABLE not in stored_columns(folder):
         return None
     rows = query(folder, f"SELECT t.arm, p.best_response IN ('CR', 'CRi', 'PR', 'sCR', 'VGPR')"
                          f" AS responder, t.day, t.{KINETICS_VARIABLE} FROM trajectories t "

@@ -41,8 +41,7 @@ class _Collected:
         self.replicate_tallies: dict[tuple[str, int], Tally] = {}
         self.samples: dict[tuple[str, int, str], SurvivalSample] = defaultdict(SurvivalSample)
 
-    def add(self, arm: str, patient: int, outcome: PatientOutcome) -> None:
-        replicate = patient // self.sizes[arm]
+    def add(self, arm: str, replicate: int, outcome: PatientOutcome) -> None:
         self.tallies[arm].add([outcome])
         if self.spec.replicates > 1:
             key = (arm, replicate)
@@ -66,10 +65,10 @@ class _Collected:
 def summary_from_store(spec: TrialSpec, store: TrialStore) -> dict:
     """The trial's summary from the patients in the store."""
     collected = _Collected(spec)
-    for arm, table in store.chunks(["patient", OUTCOME_COLUMN]):
-        for patient, text in zip(table.column("patient").to_pylist(),
-                                 table.column(OUTCOME_COLUMN).to_pylist(), strict=True):
-            collected.add(arm, patient, PatientOutcome.from_json(json.loads(text)))
+    for arm, table in store.chunks(["replicate", OUTCOME_COLUMN]):
+        for replicate, text in zip(table.column("replicate").to_pylist(),
+                                   table.column(OUTCOME_COLUMN).to_pylist(), strict=True):
+            collected.add(arm, replicate, PatientOutcome.from_json(json.loads(text)))
     control = spec.control
     others = [a.name for a in spec.arms if a.name != control]
     summary = {

@@ -21,7 +21,7 @@ from cartsim.errors import CartsimError
 from cartsim.journey.outcome import PatientOutcome
 from cartsim.trial.analysis import OUTCOME_COLUMN
 from cartsim.trial.execution import ROW_TYPES
-from cartsim.trial.store import query
+from cartsim.trial.store import PATIENTS, query, stored_columns
 
 FORMATS = ("nonmem", "tidy")
 DEFAULT_DV = "cart_cells_per_ul"
@@ -29,12 +29,11 @@ NONMEM_COLUMNS = ("ID", "TIME", "EVID", "AMT", "CMT", "DV", "MDV", "ARM", "REP",
 
 
 def _trajectory_columns(folder: Path) -> list[str]:
-    if not any((folder / "trajectories").glob("arm=*/chunk=*.parquet")):
+    variables = stored_columns(folder)
+    if not variables:
         raise CartsimError("the trial kept no trajectories: run it with --trajectory-days",
                            file=str(folder))
-    names = [c for (c,) in query(folder, "SELECT column_name FROM (DESCRIBE trajectories)")
-             .fetchall()]
-    return [n for n in names if n not in ("arm", "patient", "day", "chunk")]
+    return variables
 
 
 def export_nonmem(folder: str | Path, out: str | Path, dv: str = DEFAULT_DV) -> int:
@@ -44,9 +43,7 @@ def export_nonmem(folder: str | Path, out: str | Path, dv: str = DEFAULT_DV) -> 
     if dv not in variables:
         raise CartsimError(f"no stored trajectory {dv!r} (stored: {', '.join(variables)})",
                            element="--dv")
-    described = [c for (c,) in query(folder, "SELECT column_name FROM (DESCRIBE patients)")
-                 .fetchall()]
-    covariates = [c for c in described if c not in ROW_TYPES and c not in ("arm", "chunk")]
+    covariates = [c for c in stored_columns(folder, PATIENTS) if c not in ROW_TYPES]
     patients = query(folder, "SELECT arm, patient, replicate, " + ", ".join(
         [f'"{c}"' for c in covariates] + [OUTCOME_COLUMN]) + " FROM patients ORDER BY arm, "
         "patient").fetchall()

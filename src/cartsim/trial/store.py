@@ -161,6 +161,20 @@ def _atomic_write_bytes(path: Path, data: bytes) -> None:
         tmp.unlink(missing_ok=True)
 
 
+KEYS = ("arm", "chunk", "patient", "day")
+"""Partition and key columns of the views, beside the stored values."""
+
+
+def stored_columns(folder: str | Path, kind: str = TRAJECTORIES) -> list[str]:
+    """The value columns of a trial folder's view ``kind`` (patients or trajectories), key
+    columns left out; empty when the trial kept none of them."""
+    folder = Path(folder)
+    if not any((folder / kind).glob("arm=*/chunk=*.parquet")):
+        return []
+    names = query(folder, f"SELECT column_name FROM (DESCRIBE {kind})").fetchall()
+    return [name for (name,) in names if name not in KEYS]
+
+
 def query(folder: str | Path, sql: str):
     """Run ``sql`` with DuckDB over the trial folder, whose patients are the view
     ``patients`` and, when the trial kept them, their trajectories the view ``trajectories``

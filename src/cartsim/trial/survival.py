@@ -101,16 +101,20 @@ def kaplan_meier(sample: SurvivalSample, horizon_days: float) -> KaplanMeier | N
     fitter = KaplanMeierFitter().fit(days / DAYS_PER_MONTH, seen)
     horizon = horizon_days / DAYS_PER_MONTH
     months = np.arange(0.0, horizon + 1e-9, BAND_STEP_MONTHS)
-    curve = fitter.survival_function_at_times(months).to_numpy()
     band = fitter.confidence_interval_survival_function_
-    low, high = (np.interp(months, band.index.to_numpy(), band.iloc[:, k].to_numpy())
-                 for k in (0, 1))
+
+    def at(times) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Survival and its band at ``times``: step functions, each the value at the last
+        event time at or before."""
+        where = np.searchsorted(band.index.to_numpy(), times, side="right") - 1
+        return (fitter.survival_function_at_times(times).to_numpy(),
+                *(band.iloc[:, k].to_numpy()[np.maximum(where, 0)] for k in (0, 1)))
+
+    curve, low, high = at(months)
     landmarks = {}
     for m in LANDMARK_MONTHS:
         if m <= horizon + 1e-9:
-            value = float(fitter.survival_function_at_times([m]).iloc[0])
-            landmarks[f"{m}mo"] = (round(value, 4), *(round(float(np.interp(
-                m, band.index.to_numpy(), band.iloc[:, k].to_numpy())), 4) for k in (0, 1)))
+            landmarks[f"{m}mo"] = tuple(round(float(v[0]), 4) for v in at([float(m)]))
     median_low, median_high = median_survival_times(fitter.confidence_interval_).to_numpy()[0]
     return KaplanMeier([round(float(m), 2) for m in months], _rounded(curve), _rounded(low),
                        _rounded(high), _finite(fitter.median_survival_time_),
