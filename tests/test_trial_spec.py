@@ -196,3 +196,9 @@ def test_misspelt_names_suggest_the_close_match(tmp_path, capsys):
     assert main(["trial", str(_write(tmp_path, spec)), "--out", str(tmp_path / "b"),
                  "--quiet"]) == 2
     assert "did you mean 'rho_max'" in capsys.readouterr().err
+
+
+def test_command_line_overrides_are_checked_as_the_spec_keys(tmp_path, capsys):
+    assert main(["virtual-trial", "--replicates", "0", "--out", str(tmp_path / "v")]) == 2
+    assert "replicates: must be a whole number >= 1, got 0" in capsys.readouterr().err
+    assert load_spec(_write(tmp_path, two_arms(10)), replicates=4).replicates == 4

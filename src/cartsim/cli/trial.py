@@ -224,22 +224,15 @@ def run_main_trial_command(args: argparse.Namespace) -> int:
     """The main job: the built-in two-arm trial, then its report."""
     from cartsim.report.trial_report import write_report
     from cartsim.trial.backends import make_backend
+    from cartsim.trial.execution import DEFAULT_CHUNK
     from cartsim.trial.spec import MAIN_TRIAL, load_spec
     from cartsim.trial.trajectories import TrajectorySpec
 
-    spec = load_spec(MAIN_TRIAL, patients=args.patients)
-    if args.replicates is not None:
-        from dataclasses import replace
-
-        if args.replicates < 1:
-            from cartsim.errors import CartsimError
-
-            raise CartsimError(f"--replicates must be >= 1, got {args.replicates}")
-        spec = replace(spec, replicates=args.replicates)
+    spec = load_spec(MAIN_TRIAL, patients=args.patients, replicates=args.replicates)
     out = Path(args.out)
     print(f"{spec.name}: {spec.patients:,} patients x {spec.replicates} replicate(s) into "
           f"{out}/ (the first run compiles the therapy model: about two minutes)", flush=True)
-    _run_and_write(spec, out, make_backend(), 256,
+    _run_and_write(spec, out, make_backend(), DEFAULT_CHUNK,
                    TrajectorySpec.parse(MAIN_TRIAL_DAYS, None), quiet=args.quiet)
     path = write_report(out)
     print(f"report: {path.resolve()} (open it in a browser)")

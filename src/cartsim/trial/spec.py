@@ -159,10 +159,11 @@ def arm_seed(seed: int, arm_index: int) -> int:
 
 
 def load_spec(source: str | Path | dict, *, patients: int | None = None,
-              seed: int | None = None) -> TrialSpec:
+              seed: int | None = None, replicates: int | None = None) -> TrialSpec:
     """A trial spec (file, or mapping with ``arms``), or a built-in scenario name, scenario
-    file or scenario mapping as a one-arm trial; ``patients`` per replicate and ``seed`` as
-    the command line gives them (None: the spec's)."""
+    file or scenario mapping as a one-arm trial; ``patients`` per replicate, ``seed`` and
+    ``replicates`` (a spec's only) as the command line gives them (None: the spec's), checked
+    as the spec's own keys are."""
     given, file, folder = None, None, None
     if isinstance(source, dict):
         given = source if "arms" in source else None
@@ -177,7 +178,8 @@ def load_spec(source: str | Path | dict, *, patients: int | None = None,
                 given, file, folder = loaded, str(path), path.parent
     if given is None:
         return one_arm_spec(source, seed, patients)
-    cli = {k: v for k, v in (("patients", patients), ("seed", seed)) if v is not None}
+    cli = {k: v for k, v in (("patients", patients), ("seed", seed),
+                             ("replicates", replicates)) if v is not None}
     return spec_from_dict({**given, **cli}, file=file, folder=folder)
 
 
