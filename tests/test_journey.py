@@ -637,3 +637,36 @@ def test_the_scenario_schema_describes_what_the_validator_accepts(capsys):
         assert list(validator.iter_errors(bad)), bad
         with pytest.raises(ProtocolError):
             protocol_from_mapping(bad)
+
+
+def test_a_first_line_end_settled_on_part_of_its_run_is_the_end_on_all_of_it(monkeypatch):
+    """Follow-up is simulated in pieces and stops once the run so far settles where the first
+    line ends: on the run cut at any day from that end on, the end found is the same, and on
+    a run cut earlier it lies beyond the cut (the line goes on), so stopping never changes it."""
+    import cartsim.journey.run as journey_run
+    from cartsim.journey.batch import run_journeys
+    from cartsim.journey.cohort import cohort_protocols
+
+    seen = {}
+    original = journey_run._first_line_end
+
+    def remember(journey, run, grades, values):
+        seen[id(journey)] = (journey, run, grades, values)  # the last look is at the whole run
+        return original(journey, run, grades, values)
+
+    monkeypatch.setattr(journey_run, "_first_line_end", remember)
+    protocols, _ = cohort_protocols(load_protocol(scenario_path("zuma1-axi-cel-lbcl")), 0, 40)
+    run_journeys(protocols)
+    checked = 0
+    for journey, run, grades, values in seen.values():
+        end = original(journey, run, grades, values).line_end
+        if end >= run.time[-1] or end <= 0:  # the line ran to the end of follow-up
+            continue
+        checked += 1
+        for cut in run.time[run.time >= 28.0]:
+            found = original(journey, run.until(cut), grades.until(cut + 1e-9), values).line_end
+            if cut >= end:
+                assert found == end
+            else:
+                assert found > cut
+    assert checked >= 10  # lines ended by a rescue or a death, each checked at every day

@@ -78,8 +78,8 @@ def mechanism(run, day: float, antigen: str, line_start: float = 0.0,
         return f"resistance to {therapy}"
     if antigen != "antigen-positive":
         return "antigen escape"
-    after = run.time >= line_start
-    if run["cart_cells_per_ul"][after].max() < POOR_EXPANSION_CELLS_PER_UL:
+    after = (run.time >= line_start) & (run.time <= day + 1e-9)  # nothing after the failure
+    if run["cart_cells_per_ul"][after].max(initial=0.0) < POOR_EXPANSION_CELLS_PER_UL:
         return "poor expansion"
     expansion = (run.time >= line_start) & (run.time <= line_start + 14)
     if expansion.any() and run["dex"][expansion].mean() > STEROID_SUPPRESSION_MG:

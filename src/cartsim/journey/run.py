@@ -100,6 +100,14 @@ def _rng(seed: int, purpose: str) -> np.random.Generator:
     return np.random.default_rng([seed, PURPOSE[purpose]])
 
 
+@functools.lru_cache(maxsize=4096)
+def _waiting_time(seed: int, purpose: str, per_day: float) -> float:
+    """The patient's one exponential draw for ``purpose`` (a drop-out or background death,
+    at ``per_day``), in days; never when the rate is 0. Cached: a journey asks for it each
+    time it looks for deaths on its run so far."""
+    return _rng(seed, purpose).exponential(1.0 / per_day) if per_day > 0 else math.inf
+
+
 def journey_parameters(protocol: dict) -> dict[str, float]:
     """The patient's model parameters: disease, scenario weight, product, then overrides."""
     patient = protocol["patient"]
@@ -305,12 +313,15 @@ def _managed_run(journey: Journey, values: dict[str, float], grid: np.ndarray, *
     """Simulate under the policy, deciding in time order on the exact trajectory.
 
     The line is first simulated to the end of close monitoring (where the policy's decisions
-    fall), then on to follow-up. After each decision only the part from the decision's grading
-    time is simulated again (from the state there, with a fresh random stream: what follows
-    a decision is new), and so is the part after monitoring when a decision falls there.
-    Once the line is simulated to its end, ``horizon`` says from which day on nothing is read
-    any more (a death, a rescue replacing the line): no decision is taken from there, which
-    would re-simulate a counterfactual rest of follow-up."""
+    fall), then on through follow-up in pieces that double in length (:func:`_piece_end`).
+    After each decision only the part from the decision's grading time is simulated again
+    (from the state there, with a fresh random stream: what follows a decision is new), and
+    so is the part after monitoring when a decision falls there. ``horizon`` says, from the
+    run so far, from which day on nothing is read any more (a death, a rescue replacing the
+    line); a day within the run is final (it reads nothing later), a later one only says the
+    line goes on. No decision is taken from a final horizon on, and the line is simulated no
+    further: the rest of follow-up would be counterfactual (it was half of a journey's
+    solving when every line ran to the end of follow-up)."""
     policy = resolve_policy(journey.protocol["policy"])
     # a rescue segment starts without prophylaxis (it is relative to the first infusion)
     schedule = with_prophylaxis(policy) if start == 0.0 else Schedule()
@@ -322,17 +333,28 @@ def _managed_run(journey: Journey, values: dict[str, float], grid: np.ndarray, *
     run = _checked((yield request), journey, start)
     grades = grade_run(run, graded[graded <= run.time[-1]], schedule.anticytokine_from())
     last, decisions, stream = start - 1e-9, 0, 1
+
+    settled: list[float] = []  # the final horizon of the run so far, once asked
+
+    def final_horizon() -> float:
+        """The horizon where the run so far settles it, else never."""
+        if not settled:
+            day = horizon(run, grades)
+            settled.append(day if day <= run.time[-1] or run.time[-1] >= grid[-1]
+                           else math.inf)
+        return settled[0]
+
     while True:
-        complete = run.time[-1] >= grid[-1]
         if decisions < MAX_POLICY_DECISIONS and next_action(
                 policy, schedule, grades.time, grades.grades["crs_astct"],
-                grades.grades["icans"], last, toci_dose,
-                before=functools.partial(horizon, run, grades) if complete else None):
+                grades.grades["icans"], last, toci_dose, before=final_horizon):
             decisions += 1
             last = schedule.log[-1][0]
             restart, until = last - RESPONSE_DELAY_DAYS, run.time[-1]
-        elif not complete:
-            restart, until = run.time[-1], grid[-1]
+        elif run.time[-1] < grid[-1] and final_horizon() == math.inf:
+            restart = run.time[-1]
+            until = max(_piece_end(restart, start, journey.protocol["monitoring"]["days"],
+                                   grid[-1]), grid[np.searchsorted(grid, restart + 1e-9)])
         else:
             break
         current = {**values, **schedule.parameters()}
@@ -343,11 +365,27 @@ def _managed_run(journey: Journey, values: dict[str, float], grid: np.ndarray, *
         request = SimulationRequest(current, part, seed, run.state_vector(restart), stream)
         later = _checked((yield request), journey, start)
         run = _spliced(run, later)
+        settled.clear()
         # the grades before the restart stand: the run and the drugs given are the same there
         regraded = graded[(graded >= later.time[0] - 1e-9) & (graded <= later.time[-1])]
         grades = grades.joined(grade_run(later, regraded, schedule.anticytokine_from()))
         stream += 1
     return run, schedule, grades
+
+
+def _piece_end(day: float, line_start: float, monitoring_days: float, end: float) -> float:
+    """Where the piece of follow-up that starts on ``day`` ends: the first of ``line_start +
+    monitoring_days * 2**k`` after it (so a line of close monitoring's 28 days runs on to
+    days 56, 112, 224, 448), at most ``end``.
+
+    Chosen: doubling pieces make a line that runs to the end of follow-up a few more
+    requests (log2 of follow-up over monitoring), while a line that ends early (progression
+    and rescue, death) is simulated at most about as far again as it lasted; measured in
+    benchmarks/trial.py."""
+    piece = max(monitoring_days, 1.0)
+    while line_start + piece <= day + 1e-9:
+        piece *= 2.0
+    return min(line_start + piece, end)
 
 
 def _checked(run: PatientRun, journey: Journey, start: float) -> PatientRun:
@@ -400,7 +438,10 @@ def _first_line_end(journey: Journey, run: PatientRun, grades: GradeSeries,
     end = min(deaths.values(), default=p["follow_up_days"])
     if end < 0:
         return _FirstLineEnd(deaths, end, None, None, end)
-    response = _assess_line(journey, run, values, end, baseline_day=values["ld_start"] - 1.0,
+    # a run simulated part of the way is assessed as far as it goes: every visit up to there
+    # is as in the whole run (they read nothing later), and a rescue starting there is final
+    response = _assess_line(journey, run, values, min(end, float(run.time[-1])),
+                            baseline_day=values["ld_start"] - 1.0,
                             death_from_progression=_progression_death(deaths, end))
     failure, therapy, line_end = response.failure, None, end
     if failure is not None and failure.day is not None and p["rescue"]["enabled"]:
@@ -481,12 +522,11 @@ def _death_times(journey: Journey, run: PatientRun, grades: GradeSeries,
     progression = _first_day(run.time, run["tumour_cells"] >= lethal)
     if progression is not None:
         found[PROGRESSION_DEATH] = progression
-    dropout = _rng(p["seed"], "dropout").exponential(1.0 / p["wait"]["dropout_per_day"]) \
-        if p["wait"]["dropout_per_day"] > 0 else math.inf
+    dropout = _waiting_time(p["seed"], "dropout", p["wait"]["dropout_per_day"])
     if start + dropout < 0:
         found["drop-out"] = start + dropout
-    rate = p["patient"]["background_mortality_per_year"] / 365.25
-    background = _rng(p["seed"], "background").exponential(1.0 / rate) if rate > 0 else math.inf
+    background = _waiting_time(p["seed"], "background",
+                               p["patient"]["background_mortality_per_year"] / 365.25)
     if start + background <= run.time[-1]:
         found["death (background)"] = start + background
     severe = np.maximum(grades.grades["crs_astct"], grades.grades["icans"]) >= 4
