@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from cartsim.presets import PresetError
+from cartsim.presets.blood_kinetics import PUBLISHED_COUNTS
 from cartsim.presets.variability import Variation, variability
 from cartsim.therapy.population import sample_population, simulate_population
 
@@ -21,7 +22,8 @@ STEIN_OMEGA = {"cmax": math.sqrt(0.65), "tmax": math.sqrt(0.38), "fold": math.sq
 STEIN_OMEGA_DECLINE = {"alpha": math.sqrt(0.91), "beta": math.sqrt(0.86),
                        "slow_fraction": math.sqrt(0.8)}
 ZUMA1_QUARTILES = {7: (16.5, 57.5), 14: (3.8, 31.1), 28: (0.6, 6.1), 90: (0.01, 0.4)}
-ZUMA1_MEDIANS = {7: 27.5, 14: 9.1, 28: 2.1, 90: 0.1}
+ZUMA1 = PUBLISHED_COUNTS["axi-cel"]
+ZUMA1_MEDIANS = dict(zip(ZUMA1.days, ZUMA1.median, strict=True))
 
 
 @pytest.fixture(scope="module")

@@ -22,7 +22,7 @@ def trial_folder(tmp_path_factory):
     spec = folder / "spec.yaml"
     spec.write_text(f"""name: report test
 patients: 24
-follow_up_days: 180
+follow_up_days: 730
 arms:
   - {{name: car-t, scenario: {LBCL}}}
   - {{name: chemo, scenario: {LBCL}, overrides: {{treatment: {{arm: standard-of-care}}}}}}
@@ -36,6 +36,7 @@ arms:
 
 FIGURES = ("Kaplan-Meier: progression-free survival", "Kaplan-Meier: overall survival",
            "CRS and ICANS by grade", "CRS onset", "Cytopenias", "Swimmer plot",
+           "Waterfall: best tumour change",
            "CAR-T kinetics")
 
 
@@ -97,3 +98,34 @@ def test_tidy_trajectories_hold_every_stored_value(trial_folder, tmp_path):
     assert len(variables) == 10 and len(rows) == patients_days * len(variables)
     assert main(["export", str(trial_folder), "--format", "nonmem", "--dv", "nope", "--out",
                  str(tmp_path / "x.csv")]) == 2
+
+
+def test_published_landmarks_and_kinetics_stand_beside_the_simulated_ones(trial_folder):
+    """The Kaplan-Meier curves carry the scenario's published landmark rates with their
+    trial's interval, and the kinetics the published ZUMA-1 counts and the simulated peak."""
+    import json
+
+    from cartsim.report.trial_report import _published_landmarks
+
+    summary = json.loads((trial_folder / "summary.json").read_text())
+    endpoints = summary["arms"]["car-t"]["endpoints"]
+    for name, months in (("os_18mo", 18.0), ("pfs_24mo", 24.0)):  # ZUMA-1's published
+        published = endpoints[name]["published"]
+        (found,) = _published_landmarks(summary["arms"]["car-t"], name[:name.index("_")])
+        month, value, low, high = found
+        assert month == months and value == published["value"] / 100 and low < value < high
+    assert _published_landmarks(summary["arms"]["chemo"], "os") == []  # none published
+    page = (trial_folder / "report.html").read_text()
+    assert "Published axi-cel: medians and interquartile ranges, kimmel2021" in page
+    peak = summary["arms"]["car-t"]["endpoints"]["cart_peak_median_cells_per_ul"]
+    assert peak["unit"] == "cells/uL" and peak["n"] > 0 and peak["value"] > 0
+
+
+def test_the_waterfall_bars_are_the_best_change_at_the_visits(trial_folder):
+    """Every infused patient with a measurable baseline has a best change from -100% on, and
+    a complete response is a shrinkage (the stored column the waterfall draws)."""
+    rows = query(trial_folder, "SELECT best_response, best_tumour_change_pct FROM patients "
+                               "WHERE infused AND arm = 'car-t'").fetchall()
+    changes = [c for _, c in rows if c is not None]
+    assert len(changes) >= len(rows) - 2 and min(changes) >= -100.0
+    assert all(c < -50 for r, c in rows if r == "CR")

@@ -27,6 +27,7 @@ import numpy as np
 from scipy.optimize import minimize
 
 from cartsim.presets import disease, product
+from cartsim.presets.blood_kinetics import PUBLISHED_COUNTS
 from cartsim.therapy.kinetics import kinetic_summary, onset_day
 from cartsim.therapy.simulate import preset_parameters, simulate_values
 
@@ -36,7 +37,8 @@ BY_PRODUCT = {"tisa-cel": ("rho_max", "engraft_fraction", "K_cap"),
 BOUNDS = dict(K_act=(0.1, 100), kill_max=(0.3, 5), q_ET=(0.001, 1), rho_max=(0.3, 3),
               engraft_fraction=(0.01, 0.5), K_cap=(0.1, 100), d_eff=(0.03, 0.5),
               mu_mem=(0.001, 0.1), K_E=(0.01, 5), eps_mem=(1e-4, 1))
-ZUMA1_MEDIANS = {7: 27.5, 14: 9.1, 28: 2.1, 90: 0.1}
+ZUMA1 = PUBLISHED_COUNTS["axi-cel"]
+ZUMA1_MEDIANS = dict(zip(ZUMA1.days, ZUMA1.median, strict=True))
 
 
 def split(x: np.ndarray) -> dict[str, dict[str, float]]:

@@ -178,8 +178,9 @@ def _run_and_write(spec, out: Path, backend, chunk_size: int, trajectories, *,
             f"   published {row['published']:.2f} ({'inside' if row['within_ci'] else 'outside'}"
             " the interval)")
         arm = f"{row['arm']:>8s} " if len(summary["arms"]) > 1 else "  "
-        print(f"{arm}{row['endpoint']:26s} {_shown(row['value'])} [{_shown(row['ci_low'])}-"
-              f"{_shown(row['ci_high'])}]{published}")
+        described = row["value"] is not None and row["ci_low"] is None and row["ci_high"] is None
+        interval = "" if described else f" [{_shown(row['ci_low'])}-{_shown(row['ci_high'])}]"
+        print(f"{arm}{row['endpoint']:26s} {_shown(row['value'])}{interval}{published}")
     for c in comparisons:
         power = "" if c["power"] is None else f", power {c['power']:.2f}"
         hazard = ("HR not estimable" if c["hazard_ratio"] is None else
@@ -201,7 +202,8 @@ def _write_csv(path: Path, columns: tuple[str, ...], rows: list[dict]) -> None:
 
 
 def _shown(value: float | None) -> str:
-    """An endpoint's number, or NR: a median (or its upper limit) not reached."""
+    """An endpoint's number, or NR: a median (or its upper limit) not reached; a median of
+    patients' values (no event to wait for) is shown without an interval."""
     return "NR" if value is None else f"{value:.3f}"
 
 

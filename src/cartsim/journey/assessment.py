@@ -64,6 +64,23 @@ def mrd_negative(assessments: list[Assessment], criteria_name: str) -> bool | No
     return any(a.mrd_fraction is not None and a.mrd_fraction < threshold for a in assessments)
 
 
+MEASURE = {"ALL": "marrow_blasts_pct", "Lugano": "spd_mm2", "Lugano-PET": "spd_mm2",
+           "IMWG": "m_protein_g_dl", "RECIST": "sld_mm"}
+"""The tumour measure each response criteria reads (a trajectory observable)."""
+
+
+def best_change_pct(run, criteria_name: str, assessments: list[Assessment], *,
+                    baseline_day: float) -> float | None:
+    """The best (lowest) change of the criteria's tumour measure at ``assessments`` from its
+    baseline, in percent (-100: none left), the bar of a waterfall plot; None without a
+    measurable baseline or an assessment."""
+    name = MEASURE[criteria_name]
+    baseline = run.at(name, baseline_day)
+    if baseline <= 0.0 or not assessments:
+        return None
+    return round(100.0 * (min(run.at(name, a.day) for a in assessments) / baseline - 1.0), 2)
+
+
 def assess(run, criteria_name: str, days, *, baseline_day: float,
            n_lesions: float) -> list[Assessment]:
     """Assessments at ``days`` (within the run), against the burden at ``baseline_day``; none
@@ -71,9 +88,7 @@ def assess(run, criteria_name: str, days, *, baseline_day: float,
     days = [d for d in days if run.time[0] <= d <= run.time[-1]]
     if criteria_name == "ALL":
         return [_assess_all(run, day) for day in days]
-    observable = {"Lugano": "spd_mm2", "Lugano-PET": "spd_mm2", "IMWG": "m_protein_g_dl",
-                  "RECIST": "sld_mm"}
-    name = observable[criteria_name]
+    name = MEASURE[criteria_name]
     baseline = run.at(name, baseline_day)
     if baseline <= 0.0:
         return []

@@ -36,6 +36,9 @@ class PatientRow:
     infused: bool | None
     not_infused_reason: str | None
     best_response: str | None
+    best_tumour_change_pct: float | None
+    cart_peak_cells_per_ul: float | None
+    cart_peak_day: float | None
     crs_max: int | None
     crs_onset_day: float | None
     icans_max: int | None
@@ -63,6 +66,7 @@ class PatientRow:
         failure = line.failure
         return cls(
             patient, None, infused, o.not_infused_reason, line.best_response,
+            line.best_tumour_change_pct, line.cart_peak_cells_per_ul, line.cart_peak_day,
             crs.max if crs else None, crs.onset_day if crs else None,
             icans.max if icans else None, anc.nadir_10e9_l if anc else None,
             platelets.nadir_10e9_l if platelets else None,

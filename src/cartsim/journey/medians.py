@@ -39,11 +39,13 @@ class TimeToEvent:
 
 @dataclass(frozen=True)
 class Described:
-    """``days(outcome, context)``: a duration in days, or None when the patient has none."""
+    """``of(outcome, context)``: the patient's value in ``unit`` (a duration in days unless
+    said), or None when the patient has none."""
 
     name: str
     description: str
-    days: Callable[[PatientOutcome, EndpointContext], float | None]
+    of: Callable[[PatientOutcome, EndpointContext], float | None]
+    unit: str = "days"
 
 
 @dataclass(frozen=True)
@@ -107,6 +109,11 @@ DESCRIBED = (
               "of patients with CRS", _crs_duration),
     Described("vein_to_vein_median_days", "apheresis to infusion in days, median of infused",
               lambda o, ctx: o.vein_to_vein_days if o.infused else None),
+    Described("cart_peak_median_cells_per_ul", "blood CAR-T peak after infusion (Cmax), "
+              "median of infused", lambda o, ctx: o.first_line.cart_peak_cells_per_ul
+              if o.infused else None, unit="cells/uL"),
+    Described("cart_tmax_median_days", "day of the blood CAR-T peak (Tmax), median of infused",
+              lambda o, ctx: o.first_line.cart_peak_day if o.infused else None),
 )
 MEDIAN_NAMES = tuple(e.name for e in (*TIMES_TO_EVENT, *DESCRIBED))
 
@@ -132,7 +139,7 @@ def _months(days: float) -> float | None:
     return None if not math.isfinite(days) else round(float(days) / DAYS_PER_MONTH, 2)
 
 
-def described_median(days: list[float]) -> Median:
-    if not days:
-        return Median(None, None, 0, None, "days")
-    return Median(round(float(np.median(days)), 2), None, len(days), None, "days")
+def described_median(values: list[float], unit: str = "days") -> Median:
+    if not values:
+        return Median(None, None, 0, None, unit)
+    return Median(round(float(np.median(values)), 2), None, len(values), None, unit)

@@ -75,6 +75,9 @@ class LineOutcome:
     progression_day: float | None = None
     failure: FailureRecord | None = None
     mrd_negative: bool | None = None
+    best_tumour_change_pct: float | None = None  # best change at the visits from baseline
+    cart_peak_cells_per_ul: float | None = None  # blood CAR-T peak of a CAR-T line (Cmax)
+    cart_peak_day: float | None = None           # its day from infusion (Tmax)
     toxicity: dict[str, GradeSummary] = field(default_factory=dict)
 
 

@@ -493,6 +493,7 @@ def _simulate_from_apheresis(journey: Journey, values: dict[str, float]) -> Jour
     first_line = run.until(line_end)
     _record_extinctions(journey, first_line)
     _record_cytopenias(journey, first_line)
+    _record_peak(journey.outcome.first_line, first_line)
     journey.runs.append(first_line)
     if line_end < end:
         yield from _rescue(journey, run, values, schedule, ending.rescue, line_end, times)
@@ -565,6 +566,16 @@ def _record_cytopenias(journey: Journey, run: PatientRun) -> None:
             summary.nadir_10e9_l, summary.nadir_day = float(values[i]), float(run.time[after][i])
 
 
+def _record_peak(line: LineOutcome, run: PatientRun) -> None:
+    """The blood CAR-T peak of a CAR-T line after its infusion on day 0 (Cmax, Tmax)."""
+    after = run.time >= 0.0
+    if after.any():
+        counts = run["cart_cells_per_ul"][after]
+        i = int(counts.argmax())
+        line.cart_peak_cells_per_ul = float(counts[i])
+        line.cart_peak_day = float(run.time[after][i])
+
+
 def _record_toxicity(journey: Journey, grades: GradeSeries, schedule: Schedule) -> None:
     for scale in grades.grades:
         summary = journey.outcome.first_line.toxicity[scale] = grades.summary(scale)
@@ -590,6 +601,7 @@ class LineResponse:
     progression: assess_mod.Assessment | None
     failure: Failure | None
     unscheduled: dict[float, str] = field(default_factory=dict)
+    best_change_pct: float | None = None  # of the tumour measure, see assess_mod
 
 
 def _assess_line(journey: Journey, run: PatientRun, values: dict[str, float], end: float, *,
@@ -617,7 +629,9 @@ def _assess_line(journey: Journey, run: PatientRun, values: dict[str, float], en
     cut_off = early_relapse_days(p["disease"], p["failure"]["early_relapse_days"])
     failure = classify(run, found, best, progression, cut_off, line_start=offset,
                        therapy=therapy)
-    return LineResponse(days, found, best.category, progression, failure, unscheduled)
+    return LineResponse(days, found, best.category, progression, failure, unscheduled,
+                        assess_mod.best_change_pct(run, criteria, found,
+                                                   baseline_day=baseline_day))
 
 
 def _unscheduled_visits(run: PatientRun, baseline_day: float, after: float, end: float,
@@ -658,6 +672,7 @@ def _record_response(journey: Journey, response: LineResponse, run: PatientRun,
         journey.add(a.day, f"{label}response",
                     f"{a.response.category}{mrd}: {a.response.rule}{seen}")
     line.best_response = response.best
+    line.best_tumour_change_pct = response.best_change_pct
     line.mrd_negative = assess_mod.mrd_negative(response.found,
                                              assess_mod.criteria_of(journey.protocol))
     line.response_day = next((a.day for a in response.found if assess_mod.responded(a)), None)

@@ -52,7 +52,7 @@ class Tally:
                             if e.months is None or follow_up >= month_days(e.months)]
         self.counts = {e.name: [0, 0] for e in self.proportions}   # events, n
         self.times = {e.name: (array("d"), array("d")) for e in TIMES_TO_EVENT}
-        self.durations = {e.name: array("d") for e in DESCRIBED}
+        self.described = {e.name: array("d") for e in DESCRIBED}
         self.patients = 0
         self.failed: list[int] = []
         self.reasons: Counter = Counter()
@@ -81,9 +81,9 @@ class Tally:
                     durations.append(pair[0])
                     follow_ups.append(pair[1])
             for endpoint in DESCRIBED:
-                days = endpoint.days(o, self.ctx)
-                if days is not None:
-                    self.durations[endpoint.name].append(days)
+                value = endpoint.of(o, self.ctx)
+                if value is not None:
+                    self.described[endpoint.name].append(value)
         return self
 
     def summary(self) -> dict:
@@ -109,7 +109,7 @@ class Tally:
                 list(durations), list(follow_ups)).as_dict(endpoint.description)
         for endpoint in DESCRIBED:
             endpoints[endpoint.name] = described_median(
-                list(self.durations[endpoint.name])).as_dict(endpoint.description)
+                list(self.described[endpoint.name]), endpoint.unit).as_dict(endpoint.description)
         return {
             "scenario": self.protocol["name"],
             "patients": self.patients,

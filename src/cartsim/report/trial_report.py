@@ -4,8 +4,10 @@ from a trial folder's summary and store.
 Sections: the endpoint table against published values (a published value outside the
 simulated interval is marked), the comparisons between arms, Kaplan-Meier curves per arm with
 their 95% bands, CRS and ICANS by grade and the day of CRS onset, neutrophil nadirs, antigen
-status at relapse, a swimmer plot of a sample of patients and, when the trial kept them,
-CAR-T kinetics (median and 10-90% band) by responder status.
+status at relapse, a waterfall of each patient's best tumour change, a swimmer plot of a
+sample of patients and, when the trial kept them, CAR-T kinetics (median and 10-90% band) by
+responder status beside the simulated and published peaks. Published landmark rates are drawn
+on the Kaplan-Meier curves of the arms whose scenario gives them.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import numpy as np
 
 from cartsim.errors import CartsimError
 from cartsim.journey.outcome import PatientOutcome
+from cartsim.presets.blood_kinetics import PUBLISHED_COUNTS
 from cartsim.trial.analysis import OUTCOME_COLUMN, comparison_rows, endpoint_rows
 from cartsim.trial.store import MANIFEST, query, stored_columns
 
@@ -55,8 +58,8 @@ def write_report(folder: str | Path) -> Path:
     matplotlib.use("Agg")
     figures = [_kaplan_meier(summary, endpoint) for endpoint in ("pfs", "os")]
     figures += [_grades(folder), _crs_onset(folder), _nadirs(folder), _antigen(folder),
-                _swimmer(folder)]
-    kinetics = _kinetics(folder)
+                _waterfall(folder), _swimmer(folder)]
+    kinetics = _kinetics(folder, summary)
     if kinetics is not None:
         figures.append(kinetics)
     page = _page(summary, [f for f in figures if f is not None])
@@ -95,6 +98,11 @@ def _kaplan_meier(summary: dict, endpoint: str) -> Figure | None:
                               " mo)")
         ax.fill_between(km["months"], km["ci95_low"], km["ci95_high"], step="post",
                         alpha=0.2, color=line.get_color())
+        published = _published_landmarks(summary["arms"][arm], endpoint)
+        if published:
+            months, value, low, high = np.array(published).T
+            ax.errorbar(months, value, yerr=[value - low, high - value], fmt="D", ms=5,
+                        capsize=3, color=line.get_color(), label=f"{arm}: published")
     if not drawn:
         plt.close(fig)
         return None
@@ -104,7 +112,25 @@ def _kaplan_meier(summary: dict, endpoint: str) -> Figure | None:
            title=name)
     ax.legend(loc="upper right", fontsize=8)
     return Figure(f"Kaplan-Meier: {name.lower()}", f"Population {summary['population']}; "
-                  "shaded: 95% band (lifelines, exponential Greenwood).", _svg(fig))
+                  "shaded: 95% band (lifelines, exponential Greenwood); diamonds: the "
+                  "published landmark rates of the arm's scenario with their trial's 95% "
+                  "interval.", _svg(fig))
+
+
+def _published_landmarks(arm: dict, endpoint: str) -> list[tuple[float, float, float, float]]:
+    """(month, rate, 95% low, 95% high) of the published ``endpoint`` landmarks (pfs_12mo...)
+    of one arm's summary, as fractions."""
+    found = []
+    for name, entry in arm["endpoints"].items():
+        published = entry.get("published") if isinstance(entry, dict) else None
+        prefix, _, months = name.partition("_")
+        if published is None or prefix != endpoint or not months.endswith("mo") \
+                or not months[:-2].isdigit():
+            continue
+        value = published["value"] / 100
+        low, high = (np.array(published.get("ci95_pct", [published["value"]] * 2)) / 100)
+        found.append((float(months[:-2]), value, float(low), float(high)))
+    return sorted(found)
 
 
 def _column_by_arm(folder: Path, sql_column: str, where: str = "TRUE") -> dict[str, list]:
@@ -193,6 +219,38 @@ def _antigen(folder: Path) -> Figure | None:
                   "(antigen escape: negative or low).", _svg(fig))
 
 
+def _waterfall(folder: Path) -> Figure | None:
+    import matplotlib.pyplot as plt
+
+    rows = query(folder, "SELECT arm, best_tumour_change_pct, best_response FROM patients "
+                         "WHERE best_tumour_change_pct IS NOT NULL "
+                         "ORDER BY arm, patient").fetchall()
+    if not rows:
+        return None
+    arms = sorted({arm for arm, _, _ in rows})
+    fig, axes = plt.subplots(len(arms), 1, figsize=(7, 2.6 * len(arms)), squeeze=False)
+    categories = sorted({str(response) for _, _, response in rows})
+    colours = dict(zip(categories, plt.get_cmap("tab10").colors, strict=False))
+    for ax, arm in zip(axes[:, 0], arms, strict=True):
+        change = np.array([c for a, c, _ in rows if a == arm])
+        response = np.array([str(r) for a, _, r in rows if a == arm])
+        order = np.argsort(-change, kind="stable")
+        change, response = np.minimum(change[order], 100.0), response[order]
+        x = np.arange(change.size)
+        for category in categories:  # one shape per category: compact for thousands of bars
+            ax.fill_between(x, 0, change, where=response == category, step="mid",
+                            color=colours[category], label=category, linewidth=0)
+        ax.axhline(0, color="black", linewidth=0.6)
+        ax.set(ylim=(-105, 105), ylabel="best change (%)", xlim=(-0.5, change.size - 0.5),
+               title=f"{arm} (n={change.size})", xticks=[])
+        ax.legend(fontsize=7, ncol=len(categories), loc="upper right")
+    fig.tight_layout()
+    return Figure("Waterfall: best tumour change", "Each assessed patient's best change of the "
+                  "tumour measure its response criteria read (SPD, SLD, M-protein or marrow "
+                  "blasts) at the first line's visits, from baseline; bars cut at +100%, "
+                  "coloured by best response.", _svg(fig))
+
+
 def _swimmer(folder: Path) -> Figure | None:
     import matplotlib.pyplot as plt
 
@@ -240,7 +298,14 @@ def _follow_up_end(folder: Path) -> float:
     return float(max(ends))
 
 
-def _kinetics(folder: Path) -> Figure | None:
+def _arm_products(folder: Path) -> dict[str, str]:
+    """Each arm's product preset name (arms with a product of their own are left out)."""
+    manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    return {arm["name"]: arm["scenario"]["product"] for arm in manifest["spec"]["arms"]
+            if isinstance(arm["scenario"].get("product"), str)}
+
+
+def _kinetics(folder: Path, summary: dict) -> Figure | None:
     import matplotlib.pyplot as plt
 
     if KINETICS_VARIABLE not in stored_columns(folder):
@@ -264,11 +329,29 @@ def _kinetics(folder: Path) -> Figure | None:
         ax.fill_between(days, [np.percentile(v, 10) for v in values],
                         [np.percentile(v, 90) for v in values], alpha=0.15,
                         color=line.get_color())
+    sources = []
+    for arm, product in _arm_products(folder).items():
+        endpoints = summary["arms"].get(arm, {}).get("endpoints", {})
+        peak = endpoints.get("cart_peak_median_cells_per_ul", {}).get("value")
+        tmax = endpoints.get("cart_tmax_median_days", {}).get("value")
+        if peak is not None and tmax is not None:
+            ax.plot([tmax], [peak], "X", ms=9, color="black", label=f"{arm}: median Cmax, Tmax")
+        published = PUBLISHED_COUNTS.get(product)
+        if published is not None and product not in {s for s, _ in sources}:
+            median = np.array(published.median)
+            low, high = np.array(published.quartiles).T
+            ax.errorbar(published.days, median, yerr=[median - low, high - median], fmt="D",
+                        ms=5, capsize=3, color="crimson", label=f"{product}: published")
+            sources.append((product, published.source))
     ax.set(yscale="log", xlabel="days after infusion", ylabel="CAR-T cells per µL blood",
            title="CAR-T kinetics")
     ax.legend(fontsize=8)
+    cited = "".join(f" Published {product}: medians and interquartile ranges, {source}."
+                    for product, source in sources)
     return Figure("CAR-T kinetics", "Median and 10-90% band of the stored trajectories, by "
-                  "responder status (best response a responder category).", _svg(fig))
+                  "responder status (best response a responder category); X: the arm's "
+                  "median peak (Cmax) at the median day of the peak (Tmax), of every infused "
+                  f"patient.{cited}", _svg(fig))
 
 
 def _page(summary: dict, figures: list[Figure]) -> str:

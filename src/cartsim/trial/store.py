@@ -31,9 +31,10 @@ import pyarrow.parquet as pq
 from cartsim.errors import CartsimError
 from cartsim.trial.trajectories import TrajectorySpec
 
-FORMAT = 4
+FORMAT = 5
 """2: the manifest names the trajectories kept (None: none); 3: outcomes are PatientOutcome
-JSON (journey/outcome.py); 4: a trial spec with arms and replicates."""
+JSON (journey/outcome.py); 4: a trial spec with arms and replicates; 5: each line's best tumour
+change and blood CAR-T peak (Cmax, Tmax) in the outcome and the patient rows."""
 MANIFEST = "manifest.json"
 PATIENTS = "patients"
 TRAJECTORIES = "trajectories"
