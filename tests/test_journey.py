@@ -670,3 +670,23 @@ def test_a_first_line_end_settled_on_part_of_its_run_is_the_end_on_all_of_it(mon
             else:
                 assert found > cut
     assert checked >= 10  # lines ended by a rescue or a death, each checked at every day
+
+
+def test_the_journey_page_names_a_written_policy_by_what_it_is_based_on(tmp_path):
+    """A policy written into the scenario is titled by its base, not printed as a mapping;
+    the time axis has a panel for the first six weeks and one for the rest of follow-up,
+    and a journey that ends earlier only the first."""
+    from cartsim.report.journey_plot import EARLY_DAYS, plot_journey, policy_label, time_panels
+
+    assert policy_label("label-2017") == "label-2017"
+    assert policy_label({"based_on": "standard", "steroids": []}) == "own (based on standard)"
+    assert policy_label({"steroids": []}) == "own"
+    journey = run_journey(load_protocol(scenario_path("zuma1-axi-cel-lbcl")))
+    (first, early), (later, end) = time_panels(journey)
+    assert first < journey.outcome.apheresis_day and early == later == EARLY_DAYS
+    assert end == journey.protocol["follow_up_days"]
+    short = run_journey(protocol_from_mapping({"product": "axi-cel", "disease": "lbcl",
+                                               "seed": 2, **SHORT}))
+    assert [span[1] for span in time_panels(short)] == [30.0]
+    plot_journey(journey, tmp_path / "journey.png")
+    assert (tmp_path / "journey.png").read_bytes()[:4] == b"\x89PNG"

@@ -38,11 +38,13 @@ def patient_figure(run, title: str):
     for name in ("il6_pg_ml", "ifng_pg_ml", "il10_pg_ml"):
         axes[2].semilogy(t, positive(run[name]), label=name.split("_")[0].upper())
     axes[2].set_ylabel("cytokine (pg/mL)")
-    axes[3].plot(t, run["temperature_c"], color="tab:red", label="temperature (°C)")
+    vitals = axes[3].plot(t, run["temperature_c"], color="tab:red", label="temperature (°C)")
     axes[3].set_ylabel("°C")
     pressure = axes[3].twinx()
-    pressure.plot(t, run["map_mmhg"], color="tab:blue", label="MAP (mmHg)")
+    vitals += pressure.plot(t, run["map_mmhg"], color="tab:blue", label="MAP (mmHg)")
     pressure.set_ylabel("MAP (mmHg)")
+    for ax in (axes[3], pressure):  # flat signals: plain numbers, not an offset (+3.7e1)
+        ax.ticklabel_format(axis="y", useOffset=False, style="plain")
     axes[4].step(t, run["ice_score"], where="post", label="ICE score")
     axes[4].step(t, run["oxygen_need"], where="post", label="oxygen need (0-4)")
     axes[4].step(t, run["vasopressors"], where="post", label="vasopressors (0-3)")
@@ -54,6 +56,7 @@ def patient_figure(run, title: str):
     for ax in axes:
         ax.axvline(0, color="grey", lw=0.8, ls=":")
         ax.legend(loc="upper right", fontsize=8)
+    axes[3].legend(vitals, [line.get_label() for line in vitals], loc="upper right", fontsize=8)
     axes[0].set_title(title)
     fig.tight_layout()
     return fig
