@@ -690,3 +690,20 @@ def test_the_journey_page_names_a_written_policy_by_what_it_is_based_on(tmp_path
     assert [span[1] for span in time_panels(short)] == [30.0]
     plot_journey(journey, tmp_path / "journey.png")
     assert (tmp_path / "journey.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_a_scenario_with_several_mistakes_reports_them_all(tmp_path, capsys):
+    """An unknown key, an impossible value and a wrong type in one file: one error (exit 2)
+    naming the file and each key with its problem, not only the first."""
+    path = tmp_path / "bad.yaml"
+    path.write_text("product: axi-cel\ndisease: lbcl\nfollow_up_dayz: 30\n"
+                    "monitoring: {days: -3}\nrescue: {enabled: maybe}\n")
+    with pytest.raises(ProtocolError) as raised:
+        load_protocol(path)
+    message = str(raised.value)
+    assert message.startswith(f"{path}: 3 mistakes:")
+    for where in ("follow_up_dayz: unknown key (did you mean 'follow_up_days'?",
+                  "monitoring.days: must be", "rescue.enabled: must be true or false"):
+        assert where in message
+    assert main(["journey", str(path), "--out", str(tmp_path / "out")]) == 2
+    assert "3 mistakes" in capsys.readouterr().err

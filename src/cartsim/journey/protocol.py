@@ -189,11 +189,10 @@ DEFAULTS: dict[str, Any] = schema.defaults(SCHEMA)
 
 
 def _check(data: dict, file: str | None) -> None:
-    """Every field, then what ties fields together."""
+    """What ties the fields together (each field on its own: the schema, in `validated`)."""
     def fail(path: str, problem: str) -> None:
         raise ProtocolError(problem, file=file, element=path)
 
-    schema.check(SCHEMA, data, fail)
     _check_target(fail, data)
     ld = data["lymphodepletion"]
     day = ld["cyclophosphamide_start_day"]
@@ -285,7 +284,7 @@ def _check_published(fail: schema.Fail, published) -> None:
 
 def protocol_from_mapping(given: dict, file: str | None = None) -> dict:
     """The validated protocol: ``given`` merged over ``DEFAULTS``."""
-    data = schema.merged(SCHEMA, given, error=lambda path, problem: ProtocolError(
+    data = schema.validated(SCHEMA, given, lambda path, problem: ProtocolError(
         problem, file=file, element=path))
     _check(data, file)
     return data

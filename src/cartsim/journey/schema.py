@@ -3,15 +3,16 @@
 A schema is a mapping of section names to schemas and of key names to fields; a field holds
 its default and how a given value is checked. :func:`defaults` gives the mapping of every
 default, :func:`merged` lays a given mapping over them (an unknown key is an error naming its
-path), :func:`check` checks every field of a merged mapping, and :func:`json_schema` writes
-the schema out for editors and other tools.
+path), :func:`check` checks every field of a merged mapping, :func:`validated` does both and
+reports every mistake of a file at once, and :func:`json_schema` writes the schema out for
+editors and other tools.
 """
 
 from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from cartsim.errors import did_you_mean
@@ -149,19 +150,45 @@ def defaults(schema: dict) -> dict:
             for key, node in schema.items()}
 
 
-def merged(schema: dict, given, path: str = "", *, error: Callable[[str, str], Exception]):
-    """``given`` laid over the defaults; ``error(path, problem)`` is raised for a section that
-    is not a mapping or an unknown key."""
-    if not isinstance(given, dict):
-        raise error(path, f"must be a mapping, got {type(given).__name__}")
+class _Noted(Exception):
+    """Raised by :class:`Mistakes` to stop checking one key once its mistake is noted."""
+
+
+@dataclass
+class Mistakes:
+    """A :data:`Fail` that notes each (path, problem) so that a file's mistakes are reported
+    together; checking goes on with the next key."""
+
+    found: list[tuple[str, str]] = field(default_factory=list)
+
+    def __call__(self, path: str, problem: str) -> None:
+        self.found.append((path, problem))
+        raise _Noted
+
+    def raise_any(self, error: Callable[[str | None, str], Exception]) -> None:
+        """Raise ``error(path, problem)`` for one mistake, or one error listing them all."""
+        if len(self.found) == 1:
+            raise error(*self.found[0])
+        if self.found:
+            raise error(None, f"{len(self.found)} mistakes:\n" + "\n".join(
+                f"  {path}: {problem}" for path, problem in self.found))
+
+
+def merged(schema: dict, given, path: str = "", *, fail: Fail):
+    """``given`` laid over the defaults; ``fail(path, problem)`` for a section that is not a
+    mapping (its defaults stand) or an unknown key (left out)."""
     result = defaults(schema)
+    if not isinstance(given, dict):
+        _noting(fail, path, f"must be a mapping, got {type(given).__name__}")
+        return result
     for key, value in given.items():
         where = f"{path}.{key}" if path else str(key)
         if key not in schema:
-            raise error(where, f"unknown key{did_you_mean(key, schema)} (known: "
-                               f"{', '.join(schema)})")
+            _noting(fail, where, f"unknown key{did_you_mean(key, schema)} (known: "
+                                 f"{', '.join(schema)})")
+            continue
         node = schema[key]
-        result[key] = (merged(node, value, where, error=error) if isinstance(node, dict)
+        result[key] = (merged(node, value, where, fail=fail) if isinstance(node, dict)
                        else value)
     return result
 
@@ -173,7 +200,28 @@ def check(schema: dict, data: dict, fail: Fail, path: str = "") -> None:
         if isinstance(node, dict):
             check(node, data[key], fail, where)
         else:
-            node.check(data[key], where, fail)
+            try:
+                node.check(data[key], where, fail)
+            except _Noted:
+                pass
+
+
+def validated(schema: dict, given, error: Callable[[str | None, str], Exception]) -> dict:
+    """``given`` merged over the defaults and checked field by field; every unknown key and
+    impossible value is raised together as ``error(path, problem)`` (path None: several)."""
+    mistakes = Mistakes()
+    data = merged(schema, given, fail=mistakes)
+    check(schema, data, mistakes)
+    mistakes.raise_any(error)
+    return data
+
+
+def _noting(fail: Fail, path: str, problem: str) -> None:
+    """``fail``, going on after a noted mistake."""
+    try:
+        fail(path, problem)
+    except _Noted:
+        pass
 
 
 def json_schema(schema: dict, title: str = "") -> dict:

@@ -208,8 +208,7 @@ def spec_from_dict(given: dict, *, file: str | None = None,
     def fail(path: str, problem: str) -> None:
         raise error(path, problem)
 
-    data = schema.merged(SCHEMA, given, error=error)
-    schema.check(SCHEMA, data, fail)
+    data = schema.validated(SCHEMA, given, error)
     names = [arm["name"] for arm in data["arms"]]
     control = data["primary"]["control"] or names[0]
     if control not in names:
