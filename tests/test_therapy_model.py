@@ -77,3 +77,9 @@ def test_unknown_preset_names_the_choices():
 def test_citations_cover_the_model_sources():
     keys = cited_keys(apply_presets(therapy_model(), disease("mm"), product("ide-cel")))
     assert {"singh2021", "kimmel2021", "hardiansyah2019", "stein2019"} <= set(keys)
+
+
+def test_citations_name_the_papers_not_files_the_package_lacks():
+    """`cartsim cite` is read where only the installed package is: no entry points at the
+    project's reference/ folder."""
+    assert not [key for key, text in CITATIONS.items() if "reference/" in text]

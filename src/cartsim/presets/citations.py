@@ -49,19 +49,20 @@ CITATIONS = {
                   "improvement. bioRxiv 2016 (SBML BIOMD0000000837)",
     "carcade2022": "Prybutok AN, Yu JS, Leonard JN, Bagheri N. Mapping CAR T-cell design space "
                    "using agent-based models. Front Mol Biosci 2022;9:849363",
-    "zuma1": "ZUMA-1, axicabtagene ciloleucel in refractory LBCL (Neelapu SS et al. NEJM 2017; "
-             "values as tabulated in reference/trials_training.csv)",
-    "eliana": "ELIANA, tisagenlecleucel in r/r B-ALL (Maude SL et al. NEJM 2018;378:439-448; "
-              "values as tabulated in reference/trials_training.csv)",
-    "karmma": "KarMMa, idecabtagene vicleucel in r/r multiple myeloma (Munshi NC et al. NEJM "
-              "2021; values as tabulated in reference/trials_training.csv)",
+    "zuma1": "ZUMA-1, axicabtagene ciloleucel in refractory LBCL: Neelapu SS et al. NEJM "
+             "2017;377:2531-2544, and its 5-year update, Neelapu SS et al. Blood "
+             "2023;141:2307",
+    "eliana": "ELIANA, tisagenlecleucel in r/r B-ALL: Maude SL et al. NEJM 2018;378:439-448",
+    "karmma": "KarMMa, idecabtagene vicleucel in r/r multiple myeloma: Munshi NC et al. NEJM "
+              "2021;384:705-716",
     "ct041": "CT041-CG4006, satricabtagene autoleucel (CLDN18.2 CAR-T) in gastrointestinal "
-             "cancers, phase 1 interim (Qi C et al. Nat Med 2022;28:1189-1198; values as "
-             "tabulated in reference/trials_training.csv)",
-    "trials_design_only": "Product and protocol facts of further trials, as tabulated in "
-                          "reference/trials_design_only.csv",
-    "clinical_rules": "Clinical rules compiled in reference/clinical_rules.md (ASTCT 2019, "
-                      "Lee 2014, Penn; management policies)",
+             "cancers, phase 1 interim: Qi C et al. Nat Med 2022;28:1189-1198",
+    "trials_design_only": "Product and protocol facts of further trials, each from the "
+                          "trial's own publication (named beside the value where it is used)",
+    "clinical_rules": "CRS and ICANS grading and management: ASTCT consensus, Lee DW et al. "
+                      "Biol Blood Marrow Transplant 2019;25:625-638; Lee DW et al. Blood "
+                      "2014;124:188-195; the Penn scale, Porter D et al. J Hematol Oncol "
+                      "2018;11:35; management as in the Yescarta and Kymriah US labels",
 }
 
 UNCITED = ("chosen", "definition")
