@@ -58,9 +58,9 @@ def _num(field: str, value: float, low: float = 0.0, high: float = math.inf, *,
          unit: str = "", above: bool = False) -> float:
     """``value`` checked as :func:`number` checks it; a plain number in range is passed
     without numpy (the journey assesses every visit of every patient through here)."""
-    if isinstance(value, float | int) and not isinstance(value, bool):
-        if (low < value if above else low <= value) and value <= high and value < math.inf:
-            return float(value)  # NaN fails both comparisons and is reported below
+    if isinstance(value, float | int) and not isinstance(value, bool) and math.isfinite(value) \
+            and (low < value if above else low <= value) and value <= high:
+        return float(value)
     return float(number(field, value, low, high, unit=unit, above=above))
 
 

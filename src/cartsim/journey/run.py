@@ -334,15 +334,15 @@ def _managed_run(journey: Journey, values: dict[str, float], grid: np.ndarray, *
     grades = grade_run(run, graded[graded <= run.time[-1]], schedule.anticytokine_from())
     last, decisions, stream = start - 1e-9, 0, 1
 
-    settled: list[float] = []  # the final horizon of the run so far, once asked
+    settled: float | None = None  # the final horizon of the run so far, once asked
 
     def final_horizon() -> float:
         """The horizon where the run so far settles it, else never."""
-        if not settled:
+        nonlocal settled
+        if settled is None:
             day = horizon(run, grades)
-            settled.append(day if day <= run.time[-1] or run.time[-1] >= grid[-1]
-                           else math.inf)
-        return settled[0]
+            settled = day if day <= run.time[-1] or run.time[-1] >= grid[-1] else math.inf
+        return settled
 
     while True:
         if decisions < MAX_POLICY_DECISIONS and next_action(
@@ -365,7 +365,7 @@ def _managed_run(journey: Journey, values: dict[str, float], grid: np.ndarray, *
         request = SimulationRequest(current, part, seed, run.state_vector(restart), stream)
         later = _checked((yield request), journey, start)
         run = _spliced(run, later)
-        settled.clear()
+        settled = None
         # the grades before the restart stand: the run and the drugs given are the same there
         regraded = graded[(graded >= later.time[0] - 1e-9) & (graded <= later.time[-1])]
         grades = grades.joined(grade_run(later, regraded, schedule.anticytokine_from()))
@@ -380,8 +380,9 @@ def _piece_end(day: float, line_start: float, monitoring_days: float, end: float
 
     Chosen: doubling pieces make a line that runs to the end of follow-up a few more
     requests (log2 of follow-up over monitoring), while a line that ends early (progression
-    and rescue, death) is simulated at most about as far again as it lasted; measured in
-    benchmarks/trial.py."""
+    and rescue, death) is simulated at most about as far again as it lasted. Growing by 1.5
+    was clearly slower (more requests); by 3 or 4 within this machine's run-to-run noise of
+    2 (400 journeys of ZUMA-1 and ELIANA on one core)."""
     piece = max(monitoring_days, 1.0)
     while line_start + piece <= day + 1e-9:
         piece *= 2.0
@@ -601,7 +602,7 @@ class LineResponse:
     progression: assess_mod.Assessment | None
     failure: Failure | None
     unscheduled: dict[float, str] = field(default_factory=dict)
-    best_change_pct: float | None = None  # of the tumour measure, see assess_mod
+    baseline_day: float = 0.0  # the burden changes are measured from
 
 
 def _assess_line(journey: Journey, run: PatientRun, values: dict[str, float], end: float, *,
@@ -622,7 +623,7 @@ def _assess_line(journey: Journey, run: PatientRun, values: dict[str, float], en
     stop = next((i for i, a in enumerate(found) if assess_mod.progressed(a)), None)
     found = found if stop is None else found[:stop + 1]  # no further visits on this line
     if not found:
-        return LineResponse(days, found, None, None, None)
+        return LineResponse(days, found, None, None, None, baseline_day=baseline_day)
     best = best_overall_response([(a.day, a.response) for a in found],
                                  assess_mod.SCALE_OF[criteria])
     progression = assess_mod.first_progression(found)
@@ -630,8 +631,7 @@ def _assess_line(journey: Journey, run: PatientRun, values: dict[str, float], en
     failure = classify(run, found, best, progression, cut_off, line_start=offset,
                        therapy=therapy)
     return LineResponse(days, found, best.category, progression, failure, unscheduled,
-                        assess_mod.best_change_pct(run, criteria, found,
-                                                   baseline_day=baseline_day))
+                        baseline_day)
 
 
 def _unscheduled_visits(run: PatientRun, baseline_day: float, after: float, end: float,
@@ -671,10 +671,12 @@ def _record_response(journey: Journey, response: LineResponse, run: PatientRun,
         seen = f" (unscheduled: {why})" if why else ""
         journey.add(a.day, f"{label}response",
                     f"{a.response.category}{mrd}: {a.response.rule}{seen}")
+    criteria = assess_mod.criteria_of(journey.protocol)
     line.best_response = response.best
-    line.best_tumour_change_pct = response.best_change_pct
-    line.mrd_negative = assess_mod.mrd_negative(response.found,
-                                             assess_mod.criteria_of(journey.protocol))
+    # here, not in _assess_line: a line is assessed at every look at its run so far
+    line.best_tumour_change_pct = assess_mod.best_change_pct(
+        run, criteria, response.found, baseline_day=response.baseline_day)
+    line.mrd_negative = assess_mod.mrd_negative(response.found, criteria)
     line.response_day = next((a.day for a in response.found if assess_mod.responded(a)), None)
     progression, failure = response.progression, response.failure
     if progression is not None:

@@ -93,8 +93,8 @@ def plot_journey(journey, path: str | Path) -> None:
     shown: dict[str, tuple[str, str]] = {}
     for column, span in enumerate(spans):
         _draw_events(axes[0, column], events, span, shown)
-        _draw_grades(axes[1, column], journey, span)
-        _draw_kinetics(axes[2, column], journey, span, legend=column == 0,
+        _draw_grades(axes[1, column], journey, legend=column == 0)
+        _draw_kinetics(axes[2, column], journey, legend=column == 0,
                        axis_label=column == len(spans) - 1)
         for ax in axes[:, column]:
             ax.set_xlim(*span)
@@ -146,18 +146,17 @@ def _draw_events(ax, events, span: tuple[float, float],
         ax.axvline(0, color="tab:green", lw=0.8, ls=":")
 
 
-def _draw_grades(ax, journey, span: tuple[float, float]) -> None:
+def _draw_grades(ax, journey, *, legend: bool) -> None:
     if journey.grades is None:
         return
     g = journey.grades
     ax.step(g.time, g.grades["crs_astct"], where="post", label="CRS (ASTCT)")
     ax.step(g.time, g.grades["icans"], where="post", label="ICANS (ASTCT)")
-    if span[0] <= 0.0:
+    if legend:
         ax.legend(loc="upper right", fontsize=8)
 
 
-def _draw_kinetics(ax, journey, span: tuple[float, float], *, legend: bool,
-                   axis_label: bool) -> None:
+def _draw_kinetics(ax, journey, *, legend: bool, axis_label: bool) -> None:
     """Tumour cells (its antigen-negative part dashed) and blood CAR-T cells on a twin axis."""
     if not journey.runs:
         return
@@ -167,12 +166,11 @@ def _draw_kinetics(ax, journey, span: tuple[float, float], *, legend: bool,
     negative = _joined(journey.runs, "Tn")[1] * 1e9
     lines += ax.semilogy(time, positive(negative), color="tab:red", ls="--",
                          label="antigen-negative tumour cells")
+    counts = positive(_joined(journey.runs, "cart_cells_per_ul")[1])
     cart = ax.twinx()
-    lines += cart.semilogy(time, positive(_joined(journey.runs, "cart_cells_per_ul")[1]),
-                           color="tab:green", label="CAR-T cells/µL blood")
-    cart.set_ylim(bottom=CAR_T_FLOOR_PER_UL,
-                  top=max(np.nanmax(positive(_joined(journey.runs, "cart_cells_per_ul")[1]),
-                                    initial=1.0) * 3, 1.0))
+    lines += cart.semilogy(time, counts, color="tab:green", label="CAR-T cells/µL blood")
+    # the same scale in both panels (their twin axes are not shared)
+    cart.set_ylim(bottom=CAR_T_FLOOR_PER_UL, top=np.nanmax(counts, initial=1.0) * 3)
     if axis_label:
         cart.set_ylabel("CAR-T cells/µL", color="tab:green")
     else:

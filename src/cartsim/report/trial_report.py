@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from cartsim.errors import CartsimError
+from cartsim.journey.endpoints import ENDPOINTS
 from cartsim.journey.outcome import PatientOutcome
 from cartsim.presets.blood_kinetics import PUBLISHED_COUNTS
 from cartsim.trial.analysis import OUTCOME_COLUMN, comparison_rows, endpoint_rows
@@ -121,15 +122,14 @@ def _published_landmarks(arm: dict, endpoint: str) -> list[tuple[float, float, f
     """(month, rate, 95% low, 95% high) of the published ``endpoint`` landmarks (pfs_12mo...)
     of one arm's summary, as fractions."""
     found = []
-    for name, entry in arm["endpoints"].items():
-        published = entry.get("published") if isinstance(entry, dict) else None
-        prefix, _, months = name.partition("_")
-        if published is None or prefix != endpoint or not months.endswith("mo") \
-                or not months[:-2].isdigit():
+    for landmark in ENDPOINTS:
+        published = arm["endpoints"].get(landmark.name, {}).get("published")
+        if published is None or landmark.months is None \
+                or not landmark.name.startswith(f"{endpoint}_"):
             continue
         value = published["value"] / 100
         low, high = (np.array(published.get("ci95_pct", [published["value"]] * 2)) / 100)
-        found.append((float(months[:-2]), value, float(low), float(high)))
+        found.append((float(landmark.months), value, float(low), float(high)))
     return sorted(found)
 
 
