@@ -18,6 +18,19 @@ def run(*argv):
     return main(["sbml", *map(str, argv)])
 
 
+@pytest.mark.parametrize(("multiplier", "scale", "shown"), [
+    ("1", "0", "1/s"), ("3600", "0", "1/h"), ("86400", "0", "1/day"), ("1", "-3", "1/ms"),
+    ("7", "0", "1/(7 s)")])
+def test_check_writes_out_units_the_model_does_not_name(tmp_path, capsys, multiplier, scale,
+                                                        shown):
+    model = tmp_path / "decay.xml"
+    model.write_text(UNITS_SBML.replace("K_UNITS", "per_second").replace(
+        'scale="0" multiplier="1"', f'scale="{scale}" multiplier="{multiplier}"'))
+    assert run("check", model) == 0
+    out = capsys.readouterr().out
+    assert f"k = 0.5 {shown}\n" in out and "S (mol/L)" in out and "c = 1 L" in out
+
+
 @needs_kimmel
 def test_run_writes_time_and_species_columns(tmp_path):
     out = tmp_path / "traj.csv"
@@ -96,7 +109,9 @@ def test_bad_time_and_files_exit_2(tmp_path, capsys):
 @needs_kimmel
 def test_check_and_export(tmp_path, capsys):
     assert run("check", KIMMEL) == 0
-    assert "Normal_T_cells" in capsys.readouterr().out
+    shown = capsys.readouterr().out
+    assert "Normal_T_cells (item/mL)" in shown
+    assert "K_C = 139 #/ul" in shown  # the unit definition's own name
     out = tmp_path / "cart6.xml"
     assert run("export", "--out", out) == 0
     assert out.read_text().startswith("<?xml")
@@ -127,7 +142,9 @@ def test_local_parameter_override_and_amount_columns(tmp_path, capsys):
     np.testing.assert_allclose(second[:, 1], 3.0 + 2.0 * second[:, 0], rtol=1e-6)  # supply only
     assert (second[:, 2] == 0).all() and first[-1, 2] > 0
     assert run("check", FEATURES) == 0
-    assert "conversion.k = 0.5" in capsys.readouterr().out
+    shown = capsys.readouterr().out
+    assert "conversion.k = 0.5 undeclared" in shown
+    assert "species: S (mol/L), P (mol)" in shown  # P is declared an amount
 
 
 UNITS_SBML = """<?xml version="1.0" encoding="UTF-8"?>

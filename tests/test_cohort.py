@@ -84,6 +84,9 @@ def test_cohort_command_writes_patients_and_summary(tmp_path, capsys):
     with open(tmp_path / "patients.csv") as handle:
         rows = list(csv.DictReader(handle))
     assert [r["patient"] for r in rows] == ["0", "1", "2"]
+    sampled = [name for name in rows[0] if "[" in name]  # parameters carry their units
+    assert "rho_max [1/day]" in sampled and "susceptibility [1]" in sampled
+    assert all(float(r["T0 [Gcell]"]) > 0 for r in rows)
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert summary["endpoints"]["crs_any"]["published"]["value"] == 94
     assert "published 94%" in capsys.readouterr().out

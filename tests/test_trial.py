@@ -309,6 +309,14 @@ def test_bad_trajectory_options_are_refused(tmp_path, capsys, option, value, pro
     assert not (tmp_path / "t" / "patients").exists()
 
 
+def test_stored_parameters_carry_their_units(tmp_path):
+    run = run_trial(short("zuma1-axi-cel-lbcl"), 2, out=tmp_path / "t")
+    schema = run.table.schema
+    assert schema.field("rho_max").metadata == {b"unit": b"1/day"}
+    assert schema.field("T0").metadata == {b"unit": b"Gcell"}
+    assert schema.field("crs_max").metadata is None  # outcomes name their units
+
+
 def test_a_failed_patient_is_stored_with_its_reason(tmp_path):
     """A patient whose model blows up is a row with the solver's reason, in no endpoint."""
     protocol = trial_protocol({"product": "ide-cel", "disease": "mm", "seed": 1,

@@ -1,5 +1,6 @@
 """``cartsim cohort SCENARIO --patients N --out DIR``: a virtual trial cohort of one scenario,
-written as DIR/patients.csv (one row per enrolled patient) and DIR/summary.json (endpoints by
+written as DIR/patients.csv (one row per enrolled patient; each sampled parameter's column
+headed with its unit, NAME [UNIT]) and DIR/summary.json (endpoints by
 intention to treat and over the infused, with 95% intervals and the published values)."""
 
 from __future__ import annotations
@@ -62,6 +63,7 @@ def run_cohort_command(args: argparse.Namespace) -> int:
     from cartsim.journey import load_protocol, protocol_from_mapping
     from cartsim.journey.cohort import run_cohort
     from cartsim.journey.scenarios import scenario_path
+    from cartsim.therapy import parameter_unit
 
     if args.patients < 1:
         raise CartsimError(f"--patients must be >= 1, got {args.patients}")
@@ -83,9 +85,10 @@ def run_cohort_command(args: argparse.Namespace) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     with atomic_path(out / "patients.csv") as tmp, open(tmp, "w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
+        writer = csv.writer(handle)
+        writer.writerow([f"{c} [{parameter_unit(c)}]" if c in cohort.parameters else c
+                         for c in rows[0]])
+        writer.writerows(row.values() for row in rows)
     with atomic_path(out / "summary.json") as tmp:
         tmp.write_text(json.dumps(summary, indent=2), encoding="utf-8")
     print(f"{summary['scenario']}: {summary['patients']} enrolled; CRS graded "

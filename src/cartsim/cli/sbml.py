@@ -59,9 +59,11 @@ def register(subparsers) -> None:
 
 def run_check(args: argparse.Namespace) -> int:
     from cartsim.sbml import import_sbml
+    from cartsim.sbml.units import declared_units
 
     imported = import_sbml(args.file)
     resolved = imported.model.resolve()
+    units = declared_units(args.file)
     if args.units:
         from cartsim.sbml.units import require_consistent_units, unit_findings
 
@@ -70,12 +72,14 @@ def run_check(args: argparse.Namespace) -> int:
             print(f"{args.file}: {finding}")
         require_consistent_units(args.file, findings)
     print(f"{args.file}: model '{imported.model.name}'")
-    print(f"  species: {', '.join(imported.species) or 'none'}")
+    species = [f"{name} ({units.get(name, 'undeclared')})" for name in imported.species]
+    print(f"  species: {', '.join(species) or 'none'}")
     print(f"  states: {len(resolved.states)}; parameters: {len(resolved.parameters)}; "
           f"assignments: {len(imported.model.assignments)}; "
           f"events: {sum(e.logged for e in resolved.events)}")
     for p in resolved.parameters:
-        print(f"    {imported.ids.get(p.name, p.name)} = {p.default:g}")
+        sbml_id = imported.ids.get(p.name, p.name)
+        print(f"    {sbml_id} = {p.default:g} {units.get(sbml_id, 'undeclared')}")
     return 0
 
 

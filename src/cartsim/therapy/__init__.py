@@ -45,4 +45,15 @@ def therapy_model(*, stochastic: bool = True) -> Model:
                    description=__doc__.splitlines()[0])
 
 
-__all__ = ["therapy_model", "therapy_parts", "SUBMODELS"]
+@functools.cache
+def _parameter_units() -> dict[str, str]:
+    return {p.name: p.unit or "1" for p in therapy_model().parameters}
+
+
+def parameter_unit(name: str) -> str:
+    """The unit of the therapy model's parameter ``name`` ("1": dimensionless), as written
+    beside the sampled parameters in a cohort's or trial's tables."""
+    return _parameter_units()[name]
+
+
+__all__ = ["therapy_model", "therapy_parts", "parameter_unit", "SUBMODELS"]

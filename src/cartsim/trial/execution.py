@@ -23,6 +23,7 @@ import pyarrow as pa
 from cartsim import __version__
 from cartsim.errors import CartsimError
 from cartsim.journey.cohort import Cohort, PatientRow, outcome_of, simulate_journeys
+from cartsim.therapy import parameter_unit
 from cartsim.therapy.simulate import compiled_therapy_model
 from cartsim.trial.analysis import OUTCOME_COLUMN, summary_from_store
 from cartsim.trial.backends import Backend, InProcessBackend
@@ -80,7 +81,9 @@ def simulate_chunk(task: ChunkTask) -> ChunkResult:
         row["patient"] = task.first + j
         row["replicate"] = (task.first + j) // (task.replicate_size or task.last)
         row[OUTCOME_COLUMN] = json.dumps(outcome.to_json(), sort_keys=True)
-    schema = pa.schema([(name, ROW_TYPES.get(name, pa.float64())) for name in rows[0]])
+    schema = pa.schema([pa.field(name, ROW_TYPES[name]) if name in ROW_TYPES
+                        else pa.field(name, pa.float64(), metadata={"unit": parameter_unit(name)})
+                        for name in rows[0]])
     columns = {name: [r[name] for r in rows] for name in rows[0]}
     trajectories = (None if task.trajectories is None
                     else task.trajectories.table(task.first, journeys))
