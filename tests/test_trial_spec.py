@@ -202,3 +202,35 @@ def test_command_line_overrides_are_checked_as_the_spec_keys(tmp_path, capsys):
     assert main(["virtual-trial", "--replicates", "0", "--out", str(tmp_path / "v")]) == 2
     assert "replicates: must be a whole number >= 1, got 0" in capsys.readouterr().err
     assert load_spec(_write(tmp_path, two_arms(10)), replicates=4).replicates == 4
+
+
+def test_docs_scenarios_md_is_current():
+    from cartsim.trial.docs import scenarios_markdown
+
+    docs = Path(__file__).resolve().parents[1] / "docs" / "scenarios.md"
+    assert docs.read_text(encoding="utf-8") == scenarios_markdown(), (
+        "docs/scenarios.md is out of date: run `cartsim scenario-docs`")
+
+
+def test_the_key_reference_lists_every_key_once_with_what_it_accepts():
+    from cartsim.journey.protocol import DEFAULTS, SCHEMA
+    from cartsim.journey.schema import reference_rows
+    from cartsim.trial.spec import SCHEMA as SPEC_SCHEMA
+
+    def leaves(mapping, path=""):
+        for key, value in mapping.items():
+            where = f"{path}.{key}" if path else key
+            yield from leaves(value, where) if isinstance(value, dict) and where != \
+                "patient.parameters" and where != "published" else [where]
+
+    rows = {row.path: row for row in reference_rows(SCHEMA)}
+    assert sorted(rows) == sorted(leaves(DEFAULTS))
+    assert (rows["monitoring.days"].accepts, rows["monitoring.days"].default) == (
+        "number from 1 to 365", "28")
+    assert rows["infusion.dose_cells"].accepts.endswith(", or null")
+    assert rows["infusion.dose_cells"].default == "null"
+    assert rows["visits.days"].accepts == "list of numbers"
+    assert "`standard-of-care`" in rows["treatment.arm"].accepts
+    unexplained = [row.path for row in [*rows.values(), *reference_rows(SPEC_SCHEMA)]
+                   if not row.note]
+    assert not unexplained, "every key says what it means"

@@ -1,4 +1,5 @@
-"""``cartsim patient``, ``presets``, ``cite`` and ``model-docs``: the therapy model's commands."""
+"""``cartsim patient``, ``presets``, ``cite``, ``model-docs`` and ``scenario-docs``: the therapy
+model's commands and the reference pages written from the code."""
 
 from __future__ import annotations
 
@@ -50,6 +51,10 @@ def register(subparsers) -> None:
     docs = subparsers.add_parser("model-docs", help="write docs/model.md from the model")
     docs.add_argument("--out", default="docs/model.md", help="default: %(default)s")
     docs.set_defaults(handler=run_model_docs)
+    scenario_docs = subparsers.add_parser(
+        "scenario-docs", help="write docs/scenarios.md from the scenario and trial spec schemas")
+    scenario_docs.add_argument("--out", default="docs/scenarios.md", help="default: %(default)s")
+    scenario_docs.set_defaults(handler=run_scenario_docs)
 
 
 def parse_overrides(items: list[str]) -> dict[str, float]:
@@ -120,6 +125,15 @@ def run_cite(args: argparse.Namespace) -> int:
         [product(args.product)] if args.product else [])
     for entry in bibliography(cited_keys(preset_model(*presets))):
         print(entry)
+    return 0
+
+
+def run_scenario_docs(args: argparse.Namespace) -> int:
+    from cartsim.trial.docs import scenarios_markdown
+
+    with atomic_path(args.out) as tmp:
+        Path(tmp).write_text(scenarios_markdown(), encoding="utf-8")
+    print(f"wrote {args.out}")
     return 0
 
 

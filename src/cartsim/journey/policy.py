@@ -67,16 +67,17 @@ POLICIES = {p.name: p for p in (
     Policy("standard", "tocilizumab from CRS grade 2 (8 mg/kg, max 800 mg, repeat after 8 h, "
                        "<= 3 in 24 h, <= 4 in total); dexamethasone for ICANS >= 2 or CRS >= 3 "
                        "with escalation; methylprednisolone at ICANS 4"),
-    Policy("label-2017", "tocilizumab from CRS grade 3 (clinical_rules.md: the KYMRIAH label's "
+    Policy("label-2017", "tocilizumab from CRS grade 3 (the KYMRIAH label's "
                          "Penn-era trigger, CRS needing moderate to aggressive intervention: "
                          "instability despite fluids and vasopressors, high-flow O2); steroids "
                          "as standard", tocilizumab=Tocilizumab(from_crs_grade=3)),
     Policy("early-tocilizumab", "as standard, but tocilizumab from CRS grade 1 (chosen: the "
-                                "early-intervention idea of ZUMA-1 safety cohorts; not in "
-                                "reference/)",
+                                "early-intervention idea of ZUMA-1's safety cohorts, not "
+                                "fitted)",
            tocilizumab=Tocilizumab(from_crs_grade=1)),
     Policy("prophylactic-steroids", "as standard, plus dexamethasone 10 mg daily on days 0-2 "
-                                    "(chosen: ZUMA-1 cohort 6 prophylaxis; not in reference/)",
+                                    "(chosen: after ZUMA-1 cohort 6's prophylaxis, not "
+                                    "fitted)",
            steroids=STANDARD_STEROIDS[:2], prophylactic_dex=(0.0, 3.0, 10.0)),
     Policy("standard-with-safety-switch", "as standard, and the safety switch is triggered "
                                           "at CRS or ICANS grade 4",

@@ -5,7 +5,7 @@ its default and how a given value is checked. :func:`defaults` gives the mapping
 default, :func:`merged` lays a given mapping over them (an unknown key is an error naming its
 path), :func:`check` checks every field of a merged mapping, :func:`validated` does both and
 reports every mistake of a file at once, and :func:`json_schema` writes the schema out for
-editors and other tools.
+editors and other tools, and :func:`reference_rows` for people (docs/scenarios.md).
 """
 
 from __future__ import annotations
@@ -237,3 +237,73 @@ def json_schema(schema: dict, title: str = "") -> dict:
 
     return {"$schema": "https://json-schema.org/draft/2020-12/schema",
             **({"title": title} if title else {}), **node_json(schema)}
+
+
+@dataclass(frozen=True)
+class ReferenceRow:
+    """One key of a schema as a person reads it: its dotted path, what it accepts, its
+    default and its note."""
+
+    path: str
+    accepts: str
+    default: str
+    note: str
+
+
+def reference_rows(schema: dict, path: str = "") -> list[ReferenceRow]:
+    """Every key of ``schema``, depth first in the schema's order."""
+    rows = []
+    for key, node in schema.items():
+        where = f"{path}.{key}" if path else key
+        if isinstance(node, dict):
+            rows.extend(reference_rows(node, where))
+        else:
+            rows.append(ReferenceRow(where, _accepts(node), _shown(node.default), node.note))
+    return rows
+
+
+def _accepts(node: Field) -> str:
+    if isinstance(node, Number):
+        text = (f"number >= {node.low:g}" if node.high == float("inf")
+                else f"number from {node.low:g} to {node.high:g}")
+    elif isinstance(node, Whole):
+        text = f"whole number >= {node.low}"
+    elif isinstance(node, Choice):
+        text = "one of " + ", ".join(f"`{option}`" for option in node.choices())
+    elif isinstance(node, Flag):
+        text = "true or false"
+    elif isinstance(node, Text):
+        text = "text"
+    else:
+        text = _described(node.described)
+    return text + (", or null" if getattr(node, "optional", False) else "")
+
+
+def _described(described: dict) -> str:
+    """A JSON schema of a :class:`Value` in words."""
+    if "anyOf" in described:
+        return " or ".join(_described(option) for option in described["anyOf"])
+    kind = described.get("type")
+    if kind == "array":
+        items = described.get("items", {}).get("type")
+        return {"number": "list of numbers", "string": "list of names",
+                "object": "list of mappings"}.get(items, "list")
+    return {"object": "mapping", "string": "name", "number": "number"}.get(kind, str(kind))
+
+
+def _shown(value) -> str:
+    """A default as YAML writes it."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return f"{value:g}"
+    if value == "":
+        return '""'
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_shown(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{}" if not value else "{" + ", ".join(f"{k}: {_shown(v)}"
+                                                      for k, v in value.items()) + "}"
+    return str(value)

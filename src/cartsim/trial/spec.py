@@ -80,15 +80,15 @@ def _check_arms(value, path: str, fail) -> None:
 
 
 SCHEMA = {
-    "name": schema.Text("virtual trial"),
-    "seed": schema.Whole(1),
+    "name": schema.Text("virtual trial", note="shown in the report"),
+    "seed": schema.Whole(1, note="each arm's patients derive theirs from it"),
     "patients": schema.Whole(200, 1, note="enrolled per replicate, over all arms by ratio"),
     "replicates": schema.Whole(1, 1, note="independent trials of this design (power)"),
     "follow_up_days": schema.Number(None, 30, 3650, optional=True,
-                                    note="None: each arm's scenario's"),
+                                    note="null: each arm's scenario's"),
     "population": schema.Choice("itt", POPULATIONS, note="who the comparisons count"),
     "primary": {
-        "endpoint": schema.Choice("pfs", SURVIVAL_ENDPOINTS),
+        "endpoint": schema.Choice("pfs", SURVIVAL_ENDPOINTS, note="compared between arms"),
         "control": schema.Text("", note="the arm the others are compared with ('': the first)"),
         "alpha": schema.Number(0.05, 0.0001, 0.5, note="two-sided log-rank test"),
     },
