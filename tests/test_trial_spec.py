@@ -173,8 +173,15 @@ def test_a_standard_of_care_comparator_arm_has_no_car_t_and_fares_worse(tmp_path
     arms = run.summary["arms"]
     for name in ("chemo", "bsc"):
         endpoints = arms[name]["endpoints"]
-        assert endpoints["infused"]["pct"] == 0 and endpoints["crs_any"]["n"] == 0
+        enrolled = endpoints["infused"]["n"]
+        assert endpoints["infused"]["pct"] == 0
+        # a comparator's endpoints are its own therapy's, over every enrolled patient
+        assert endpoints["crs_any"]["n"] == endpoints["os_12mo"]["n"] == enrolled > 0
+        assert endpoints["crs_any"]["pct"] == 0 and endpoints["tocilizumab"]["pct"] == 0
+        assert endpoints["orr"]["pct"] == endpoints["orr_itt"]["pct"]
     assert arms["bsc"]["endpoints"]["orr_itt"]["pct"] == 0
+    assert arms["bsc"]["endpoints"]["os_6mo"]["pct"] < arms["chemo"]["endpoints"]["os_6mo"][
+        "pct"]
     assert 0 < arms["chemo"]["endpoints"]["orr_itt"]["pct"] < arms["car-t"]["endpoints"][
         "orr_itt"]["pct"]
     hazard = {(c["arm"], c["endpoint"]): c for c in run.summary["comparisons"]}
@@ -182,6 +189,21 @@ def test_a_standard_of_care_comparator_arm_has_no_car_t_and_fares_worse(tmp_path
     assert hazard[("bsc", "os")]["hazard_ratio_ci95"][0] > 1.0
     outcomes = run.table.filter(pc.equal(run.table.column("arm"), "chemo"))
     assert set(outcomes.column("infused").to_pylist()) == {False}
+
+
+@pytest.mark.parametrize("population", ["itt", "mitt", "infused"])
+def test_a_comparator_arm_is_analysed_in_every_population(population):
+    """Its patients are treated from enrolment: in the infused and modified ITT analyses too
+    (a randomised control arm is not left empty), from day 0."""
+    from cartsim.journey.outcome import Death, PatientOutcome
+    from cartsim.trial.survival import in_population, time_to_event
+
+    comparator = PatientOutcome(standard_of_care="chemotherapy", apheresis_day=0.0,
+                                death=Death(150.0, "progression"))
+    not_infused = PatientOutcome(apheresis_day=-30.0, not_infused_reason="dropout")
+    assert in_population(comparator, population)
+    assert in_population(not_infused, population) == (population == "itt")
+    assert time_to_event(comparator, "os", population, 365.0) == (150.0, True)
 
 
 def test_misspelt_names_suggest_the_close_match(tmp_path, capsys):

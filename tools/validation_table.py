@@ -23,7 +23,7 @@ COLUMNS = {"infused": "infused", "orr": "ORR", "cr": "CR", "crs_any": "CRS",
            "thrombocytopenia_grade3plus": "plt < 50", "pfs_12mo": "PFS 12 mo",
            "efs_6mo": "EFS 6 mo", "efs_12mo": "EFS 12 mo",
            "pfs_24mo": "PFS 24 mo", "os_12mo": "OS 12 mo",
-           "os_18mo": "OS 18 mo",
+           "os_18mo": "OS 18 mo", "os_24mo": "OS 24 mo",
            "relapse_antigen_negative": "Ag- relapse",
            "progression_antigen_negative": "Ag- progression",
            "escape_relapse_with_b_cell_aplasia": "BCA at Ag- relapse"}
@@ -95,7 +95,8 @@ def main() -> None:
         + (f" --calibration {args.calibration}" if args.calibration else "") + "` on "
         f"{datetime.date.today():%Y-%m-%d}: each built-in scenario as a cohort of "
         f"{args.patients} enrolled patients (seed as in the scenario). Percent of infused "
-        "patients except 'infused' (of enrolled); CRS on the scenario's scale, ICANS by ASTCT "
+        "patients (of a comparator arm without CAR-T: of enrolled, all treated from day 0) "
+        "except 'infused' (of enrolled); CRS on the scenario's scale, ICANS by ASTCT "
         "(trials mostly report broader neurologic events). In brackets: the published value "
         "the scenario carries (reference/trials_training.csv). Scenarios named 'design facts "
         "only' used no outcome of their trial: their rows are predictions.",

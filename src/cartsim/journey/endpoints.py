@@ -1,6 +1,10 @@
 """The endpoints a cohort or trial reports: each a proportion over its denominator (all
 enrolled, the infused, the relapses...) of patients whose outcome has the event, as the
-trials in ``reference/trials_training.csv`` report them, plus the time helpers they share."""
+training trials report them, plus the time helpers they share.
+
+"Of infused" counts the treated (:attr:`PatientOutcome.treated`): in a comparator arm without
+CAR-T, every enrolled patient, treated from enrolment (day 0), so its response, survival and
+toxicity are its own therapy's, as a randomised trial's control arm reports them."""
 
 from __future__ import annotations
 
@@ -57,7 +61,7 @@ class Endpoint:
 
 
 def _infused(test: Test) -> Test:
-    return lambda o, ctx: test(o, ctx) if o.infused else None
+    return lambda o, ctx: test(o, ctx) if o.treated else None
 
 
 def responded(o: PatientOutcome, ctx: EndpointContext) -> bool:
@@ -113,7 +117,7 @@ def _antigen_negative_of(kinds: tuple[str, ...]) -> Test:
     and was seen as progression."""
     def test(o: PatientOutcome, ctx: EndpointContext) -> bool | None:
         failure = o.first_line.failure
-        if (not o.infused or failure is None or failure.kind not in kinds
+        if (not o.treated or failure is None or failure.kind not in kinds
                 or o.first_line.progression_day is None):
             return None
         return failure.antigen != "antigen-positive"
@@ -132,12 +136,12 @@ def _escape_relapse_with_b_cell_aplasia(o: PatientOutcome, ctx: EndpointContext)
 def _mrd_negative(o: PatientOutcome, ctx: EndpointContext) -> bool | None:
     """MRD below the disease's threshold at a response assessment (ALL 10^-4, myeloma
     10^-5), of infused whose criteria assess MRD."""
-    return o.first_line.mrd_negative if o.infused else None
+    return o.first_line.mrd_negative if o.treated else None
 
 
 def _disease_controlled(o: PatientOutcome, ctx: EndpointContext) -> bool | None:
     """RECIST disease control (CR, PR or SD as best response), of infused solid tumours."""
-    if not o.infused or ctx.criteria != "RECIST":
+    if not o.treated or ctx.criteria != "RECIST":
         return None
     return o.first_line.best_response in ("CR", "PR", "SD")
 
@@ -145,7 +149,7 @@ def _disease_controlled(o: PatientOutcome, ctx: EndpointContext) -> bool | None:
 def _non_relapse_death(o: PatientOutcome, ctx: EndpointContext) -> bool | None:
     """Death without progression or refractory disease before it (treatment, background), of
     infused."""
-    if not o.infused:
+    if not o.treated:
         return None
     return (o.death is not None and o.death.cause != PROGRESSION_DEATH
             and disease_event_day(o) > o.death.day)
@@ -156,7 +160,7 @@ def _in_response_after(months: float) -> Test:
     responders followed that long."""
     def test(o: PatientOutcome, ctx: EndpointContext) -> bool | None:
         start = o.first_line.response_day
-        if not o.infused or start is None or not responded(o, ctx):
+        if not o.treated or start is None or not responded(o, ctx):
             return None
         if start + month_days(months) > ctx.follow_up_days:
             return None
@@ -214,7 +218,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
              _infused(lambda o, ctx: o.tumour_extinct_day is not None)),
     *(_at_month("pfs", m) for m in (6, 12, 24)),
     *(_at_month("efs", m) for m in (6, 12)),
-    *(_at_month("os", m) for m in (6, 12, 18)),
+    *(_at_month("os", m) for m in (6, 12, 18, 24)),
     Endpoint("relapse_antigen_negative", "antigen-negative or -low at relapse, of relapses",
              _relapse_escape),
     Endpoint("escape_relapse_with_b_cell_aplasia", f"B cells below "

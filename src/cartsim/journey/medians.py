@@ -67,20 +67,20 @@ class Median:
 
 def _from_infusion(day_of: Callable[[PatientOutcome], float]) -> Callable:
     def times(o: PatientOutcome, ctx: EndpointContext) -> tuple[float, float] | None:
-        return (day_of(o), ctx.follow_up_days) if o.infused else None
+        return (day_of(o), ctx.follow_up_days) if o.treated else None
     return times
 
 
 def _response_duration(o: PatientOutcome, ctx: EndpointContext) -> tuple[float, float] | None:
     start = o.first_line.response_day
-    if not o.infused or start is None or not responded(o, ctx):
+    if not o.treated or start is None or not responded(o, ctx):
         return None
     return progression_or_death_day(o) - start, ctx.follow_up_days - start
 
 
 def _crs(o: PatientOutcome, ctx: EndpointContext) -> GradeSummary | None:
     """The first line's CRS on the scenario's scale, None without CRS."""
-    summary = o.first_line.toxicity[ctx.crs_scale] if o.infused else None
+    summary = o.first_line.toxicity[ctx.crs_scale] if o.treated else None
     return None if summary is None or summary.onset_day is None else summary
 
 

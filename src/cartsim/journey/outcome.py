@@ -88,6 +88,8 @@ class PatientOutcome:
 
     itt: bool = True
     infused: bool = False
+    standard_of_care: str | None = None
+    """A comparator arm's therapy (no CAR-T), given from enrolment on day 0."""
     apheresis_day: float | None = None
     vein_to_vein_days: float | None = None
     not_infused_reason: str | None = None
@@ -107,6 +109,12 @@ class PatientOutcome:
     @property
     def failed(self) -> bool:
         return self.simulation_failed is not None
+
+    @property
+    def treated(self) -> bool:
+        """Whether the line the endpoints describe was given: the infusion, or a comparator
+        arm's therapy (every enrolled patient, from enrolment on day 0)."""
+        return self.infused or self.standard_of_care is not None
 
     @property
     def death_day(self) -> float | None:

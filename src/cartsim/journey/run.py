@@ -190,6 +190,7 @@ def _standard_of_care(journey: Journey, values: dict[str, float]) -> JourneyStep
     p = journey.protocol
     therapy = p["treatment"]["standard_of_care"]
     journey.outcome.apheresis_day = 0.0  # enrolment: the origin of intention-to-treat times
+    journey.outcome.standard_of_care = therapy
     values.update(_lymphodepletion({**p["lymphodepletion"], "regimen": "none"}))
     values["T0"] = _burden_at_apheresis(p, values)
     values["dose_cells"] = 0.0

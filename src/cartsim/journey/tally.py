@@ -66,7 +66,7 @@ class Tally:
                 self.failed.append(patient)
                 self.reasons[o.simulation_failed] += 1
                 continue
-            if not o.infused:
+            if not o.treated:
                 self.not_infused[o.not_infused_reason] += 1
             for endpoint in self.proportions:
                 flag = endpoint.counts(o, self.ctx)

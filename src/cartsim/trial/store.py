@@ -31,10 +31,11 @@ import pyarrow.parquet as pq
 from cartsim.errors import CartsimError
 from cartsim.trial.trajectories import TrajectorySpec
 
-FORMAT = 5
+FORMAT = 6
 """2: the manifest names the trajectories kept (None: none); 3: outcomes are PatientOutcome
 JSON (journey/outcome.py); 4: a trial spec with arms and replicates; 5: each line's best tumour
-change and blood CAR-T peak (Cmax, Tmax) in the outcome and the patient rows."""
+change and blood CAR-T peak (Cmax, Tmax) in the outcome and the patient rows; 6: a comparator
+arm's therapy in the outcome (its patients are the treated of its endpoints)."""
 MANIFEST = "manifest.json"
 PATIENTS = "patients"
 TRAJECTORIES = "trajectories"

@@ -3,8 +3,9 @@ rates, and each arm against the control by the log-rank test and the Cox hazard 
 replicate trials, the power of the primary comparison.
 
 Times are counted for the trial's analysis population (``spec.POPULATIONS``): every enrolled
-patient from enrolment (apheresis) by intention to treat, or the infused from infusion; a
-patient without the event is censored at the end of follow-up.
+patient from enrolment (apheresis) by intention to treat, or the infused from infusion (in a
+comparator arm without CAR-T, every patient from enrolment, when its therapy starts); a patient
+without the event is censored at the end of follow-up.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ def in_population(o: PatientOutcome, population: str) -> bool:
         return False
     if population == "itt":
         return True
-    if not o.infused:
+    if not o.treated:  # a comparator arm's patients are treated from enrolment
         return False
     return population == "infused" or not (o.product is not None and o.product.out_of_spec)
 
