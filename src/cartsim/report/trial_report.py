@@ -69,6 +69,17 @@ def write_report(folder: str | Path) -> Path:
     return path
 
 
+def cohort_figures(folder: str | Path) -> list[Figure]:
+    """The figures a small cohort is read by (the web app): the swimmer plot, the worst CRS
+    and ICANS grades and the day of CRS onset, from the trial folder's store."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    folder = Path(folder)
+    figures = [_swimmer(folder), _grades(folder), _crs_onset(folder)]
+    return [f for f in figures if f is not None]
+
+
 def _svg(fig) -> str:
     import matplotlib.pyplot as plt
 

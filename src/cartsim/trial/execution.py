@@ -14,6 +14,7 @@ import json
 import math
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import get_type_hints
@@ -129,10 +130,13 @@ def trial_spec(source: str | Path | dict | TrialSpec, patients: int | None = Non
 def run_trial(source: str | Path | dict | TrialSpec, patients: int | None = None, *,
               out: str | Path, seed: int | None = None, chunk_size: int = DEFAULT_CHUNK,
               backend: Backend | None = None, progress: bool = False,
-              trajectories: TrajectorySpec | None = None) -> TrialRun:
+              trajectories: TrajectorySpec | None = None,
+              on_progress: Callable[[int, int], None] | None = None) -> TrialRun:
     """Simulate a trial (a spec, or a scenario as a one-arm trial of ``patients``) into
     ``out``, resuming a run of the same trial found there; returns the summary from the
-    store. ``trajectories``: also store each patient's chosen variables at chosen days."""
+    store. ``trajectories``: also store each patient's chosen variables at chosen days.
+    ``progress``: a bar or progress lines on stderr; ``on_progress(done, todo)``: called with
+    the patients simulated so far after each chunk (the web app's progress)."""
     if patients is not None and patients < 1:
         raise CartsimError(f"patients must be >= 1, got {patients}")
     if chunk_size < 1:
@@ -161,6 +165,8 @@ def run_trial(source: str | Path | dict | TrialSpec, patients: int | None = None
     for result in backend.map(simulate_chunk, todo):
         store.write_chunk(result.arm, result.index, result.table, result.trajectories)
         meter.advance(result.table.num_rows)
+        if on_progress is not None:
+            on_progress(meter.done, meter.todo)
     meter.close()
     seconds = time.perf_counter() - start
     summary = summary_from_store(spec, store)
