@@ -332,11 +332,13 @@ def _kinetics(folder: Path, summary: dict) -> Figure | None:
     for arm, responder, day, value in rows:
         if value is not None and np.isfinite(value):
             groups.setdefault((arm, bool(responder)), {}).setdefault(day, []).append(value)
+    colours: dict[str, str] = {}  # each arm's first line: its X marker takes the colour
     for (arm, responder), by_day in sorted(groups.items()):
         days = np.array(sorted(by_day))
         values = [np.maximum(by_day[d], 1e-3) for d in days]
         median = [np.median(v) for v in values]
         line, = ax.plot(days, median, label=f"{arm}, {'responders' if responder else 'others'}")
+        colours.setdefault(arm, line.get_color())
         ax.fill_between(days, [np.percentile(v, 10) for v in values],
                         [np.percentile(v, 90) for v in values], alpha=0.15,
                         color=line.get_color())
@@ -346,7 +348,8 @@ def _kinetics(folder: Path, summary: dict) -> Figure | None:
         peak = endpoints.get("cart_peak_median_cells_per_ul", {}).get("value")
         tmax = endpoints.get("cart_tmax_median_days", {}).get("value")
         if peak is not None and tmax is not None:
-            ax.plot([tmax], [peak], "X", ms=9, color="black", label=f"{arm}: median Cmax, Tmax")
+            ax.plot([tmax], [peak], "X", ms=10, color=colours.get(arm, "black"),
+                    markeredgecolor="black", label=f"{arm}: median Cmax, Tmax")
         published = PUBLISHED_COUNTS.get(product)
         if published is not None and product not in {s for s, _ in sources}:
             median = np.array(published.median)
@@ -360,9 +363,9 @@ def _kinetics(folder: Path, summary: dict) -> Figure | None:
     cited = "".join(f" Published {product}: medians and interquartile ranges, {source}."
                     for product, source in sources)
     return Figure("CAR-T kinetics", "Median and 10-90% band of the stored trajectories, by "
-                  "responder status (best response a responder category); X: the arm's "
-                  "median peak (Cmax) at the median day of the peak (Tmax), of every infused "
-                  f"patient.{cited}", _svg(fig))
+                  "responder status (best response a responder category); X, in the arm's "
+                  "colour: its median peak (Cmax) at the median day of the peak (Tmax), of "
+                  f"every infused patient.{cited}", _svg(fig))
 
 
 def _page(summary: dict, figures: list[Figure]) -> str:
