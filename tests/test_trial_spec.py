@@ -153,6 +153,59 @@ def test_power_rises_with_patients_per_arm(tmp_path):
     assert powers[16] < powers[160] and powers[160] >= 0.6
 
 
+def test_enrolment_and_the_data_cut_per_patient():
+    """Four patients per arm enrolled evenly over 12 months; a data cut at month 12 sees the
+    first (enrolled at month 1.5) for 10.5 months from enrolment, the last (month 10.5) for
+    1.5; a patient enrolled after the cut is not in the analysis yet."""
+    from cartsim.journey.endpoints import DAYS_PER_MONTH
+    from cartsim.journey.outcome import PatientOutcome
+
+    spec = spec_from_dict(two_arms(8, accrual_months=12, data_cut_months=12))
+    month = DAYS_PER_MONTH
+    assert [spec.enrolment_day(p, 4) for p in range(4)] == pytest.approx(
+        [1.5 * month, 4.5 * month, 7.5 * month, 10.5 * month])
+    assert spec.enrolment_day(5, 4) == spec.enrolment_day(1, 4)  # replicate 2's second
+    infused_day_30 = PatientOutcome(apheresis_day=-30.0)
+    assert spec.analysed_until(infused_day_30, 0, 4, 365.0) == pytest.approx(
+        10.5 * month - 30.0)
+    assert spec.analysed_until(infused_day_30, 3, 4, 365.0) == pytest.approx(1.5 * month - 30)
+    assert spec.analysed_until(infused_day_30, 0, 4, 100.0) == 100.0  # follow-up ends first
+    early = spec_from_dict(two_arms(8, accrual_months=12, data_cut_months=6))
+    assert early.analysed_until(infused_day_30, 2, 4, 365.0) is None  # enrolled at 7.5
+    assert spec_from_dict(two_arms(8)).analysed_until(infused_day_30, 3, 4, 365.0) == 365.0
+
+
+def test_a_data_cut_during_accrual_censors_the_analysis(tmp_path):
+    """The same patients analysed at a data cut 12 months into a 12-month accrual and after
+    full follow-up: at the cut fewer events are seen, fewer patients reach the 6-month
+    landmark, and the comparison rests on fewer events; response is read the same."""
+    from dataclasses import replace
+
+    from cartsim.trial.analysis import summary_from_store
+
+    spec = spec_from_dict(two_arms(80, accrual_months=12, data_cut_months=12))
+    at_cut = run_trial(spec, out=tmp_path / "t")
+    complete = summary_from_store(replace(spec, data_cut_months=None), at_cut.store)
+    for arm in ("flu-cy", "none"):
+        cut, whole = at_cut.summary["arms"][arm], complete["arms"][arm]
+        assert cut["endpoints"]["pfs_6mo"]["n"] < whole["endpoints"]["pfs_6mo"]["n"]
+        assert cut["endpoints"]["pfs_12mo"]["n"] == 0  # nobody is followed a year by then
+        assert cut["endpoints"]["orr"] == whole["endpoints"]["orr"]
+        assert cut["endpoints"]["pfs_median_months"]["events"] < whole["endpoints"][
+            "pfs_median_months"]["events"]
+    (cut_pfs,) = [c for c in at_cut.summary["comparisons"] if c["endpoint"] == "pfs"]
+    (whole_pfs,) = [c for c in complete["comparisons"] if c["endpoint"] == "pfs"]
+    assert cut_pfs["events_arm"] + cut_pfs["events_control"] < (
+        whole_pfs["events_arm"] + whole_pfs["events_control"])
+
+
+def test_a_trial_wide_crs_scale_grades_every_arm():
+    spec = spec_from_dict(two_arms(8, crs_scale="penn"))
+    assert {arm.protocol["monitoring"]["crs_scale"] for arm in spec.arms} == {"penn"}
+    assert {arm.protocol["monitoring"]["crs_scale"] for arm in spec_from_dict(
+        two_arms(8)).arms} == {"lee2014"}  # the ZUMA-1 scenario's own
+
+
 def _write(folder, spec: dict):
     path = folder / "spec.yaml"
     path.write_text(yaml.safe_dump(spec))

@@ -58,8 +58,12 @@ class Tally:
         self.reasons: Counter = Counter()
         self.not_infused: Counter = Counter()
 
-    def add(self, outcomes: Iterable[PatientOutcome]) -> Tally:
-        """Count the next patients' outcomes."""
+    def add(self, outcomes: Iterable[PatientOutcome],
+            followed_until: float | None = None) -> Tally:
+        """Count the next patients' outcomes, each seen up to day ``followed_until`` from
+        infusion (a trial's data cut; None: the whole follow-up): a time-point endpoint
+        counts a patient followed that long, a time to event is censored there."""
+        cut = 0.0 if followed_until is None else self.ctx.follow_up_days - followed_until
         for o in outcomes:
             patient, self.patients = self.patients, self.patients + 1
             if o.failed:
@@ -69,6 +73,9 @@ class Tally:
             if not o.treated:
                 self.not_infused[o.not_infused_reason] += 1
             for endpoint in self.proportions:
+                if endpoint.months is not None and cut > 0 and (
+                        followed_until < month_days(endpoint.months)):
+                    continue
                 flag = endpoint.counts(o, self.ctx)
                 if flag is not None:
                     count = self.counts[endpoint.name]
@@ -76,10 +83,10 @@ class Tally:
                     count[1] += 1
             for endpoint in TIMES_TO_EVENT:
                 pair = endpoint.times(o, self.ctx)
-                if pair is not None:
+                if pair is not None and pair[1] - cut >= 0:  # its origin is before the cut
                     durations, follow_ups = self.times[endpoint.name]
                     durations.append(pair[0])
-                    follow_ups.append(pair[1])
+                    follow_ups.append(pair[1] - cut)
             for endpoint in DESCRIBED:
                 value = endpoint.of(o, self.ctx)
                 if value is not None:

@@ -387,8 +387,12 @@ def _run_line(summary: dict) -> str:
     sizes = ", ".join(f"{html.escape(arm)}: {n}" for arm, n in
                       summary["patients_per_replicate"].items())
     run = summary.get("run", {})
+    cut = summary.get("data_cut_months")
+    timing = (f"enrolled over {summary.get('accrual_months', 0):g} months, analysed at a data "
+              f"cut {cut:g} months after the first enrolment; " if cut is not None else "")
     return (f"<p>Patients per replicate {sizes}; {summary['replicates']} replicate(s); "
-            f"population {summary['population']}; primary {summary['primary']['endpoint']} "
+            f"{timing}population {summary['population']}; primary "
+            f"{summary['primary']['endpoint']} "
             f"against {html.escape(summary['primary']['control'])} (alpha "
             f"{summary['primary']['alpha']}). Simulated at {run.get('patients_per_s', '?')} "
             "patients/s.</p>")

@@ -41,17 +41,21 @@ class _Collected:
         self.replicate_tallies: dict[tuple[str, int], Tally] = {}
         self.samples: dict[tuple[str, int, str], SurvivalSample] = defaultdict(SurvivalSample)
 
-    def add(self, arm: str, replicate: int, outcome: PatientOutcome) -> None:
-        self.tallies[arm].add([outcome])
+    def add(self, arm: str, patient: int, replicate: int, outcome: PatientOutcome) -> None:
+        """Count an arm's ``patient`` as the analysis sees it (up to the data cut)."""
+        until = self.spec.analysed_until(outcome, patient, self.sizes[arm],
+                                         self.arms[arm].protocol["follow_up_days"])
+        if until is None:  # enrolled after the data cut
+            return
+        self.tallies[arm].add([outcome], until)
         if self.spec.replicates > 1:
             key = (arm, replicate)
             if key not in self.replicate_tallies:
                 self.replicate_tallies[key] = Tally(self.arms[arm].protocol)
-            self.replicate_tallies[key].add([outcome])
-        follow_up = self.arms[arm].protocol["follow_up_days"]
+            self.replicate_tallies[key].add([outcome], until)
         for endpoint in SURVIVAL_ENDPOINTS:
             self.samples[(arm, replicate, endpoint)].add(
-                time_to_event(outcome, endpoint, self.spec.population, follow_up))
+                time_to_event(outcome, endpoint, self.spec.population, until))
 
     def pooled(self, arm: str, endpoint: str) -> SurvivalSample:
         pooled = SurvivalSample()
@@ -65,16 +69,19 @@ class _Collected:
 def summary_from_store(spec: TrialSpec, store: TrialStore) -> dict:
     """The trial's summary from the patients in the store."""
     collected = _Collected(spec)
-    for arm, table in store.chunks(["replicate", OUTCOME_COLUMN]):
-        for replicate, text in zip(table.column("replicate").to_pylist(),
-                                   table.column(OUTCOME_COLUMN).to_pylist(), strict=True):
-            collected.add(arm, replicate, PatientOutcome.from_json(json.loads(text)))
+    for arm, table in store.chunks(["patient", "replicate", OUTCOME_COLUMN]):
+        for patient, replicate, text in zip(table.column("patient").to_pylist(),
+                                            table.column("replicate").to_pylist(),
+                                            table.column(OUTCOME_COLUMN).to_pylist(),
+                                            strict=True):
+            collected.add(arm, patient, replicate, PatientOutcome.from_json(json.loads(text)))
     control = spec.control
     others = [a.name for a in spec.arms if a.name != control]
     summary = {
         "trial": spec.name, "population": spec.population, "replicates": spec.replicates,
         "patients_per_replicate": collected.sizes,
         "primary": {"endpoint": spec.primary, "control": control, "alpha": spec.alpha},
+        "accrual_months": spec.accrual_months, "data_cut_months": spec.data_cut_months,
         "arms": {}, "comparisons": []}
     for arm in spec.arms:
         entry = collected.tallies[arm.name].summary()

@@ -21,8 +21,9 @@ import yaml
 from cartsim.errors import CartsimError
 from cartsim.journey import protocol as protocol_module
 from cartsim.journey import schema
-from cartsim.journey.endpoints import ENDPOINT_NAMES
+from cartsim.journey.endpoints import DAYS_PER_MONTH, ENDPOINT_NAMES
 from cartsim.journey.medians import MEDIAN_NAMES
+from cartsim.journey.outcome import PatientOutcome
 from cartsim.journey.scenarios import scenario_path
 
 POPULATIONS = ("itt", "mitt", "infused")
@@ -86,6 +87,16 @@ SCHEMA = {
     "replicates": schema.Whole(1, 1, note="independent trials of this design (power)"),
     "follow_up_days": schema.Number(None, 30, 3650, optional=True,
                                     note="null: each arm's scenario's"),
+    "accrual_months": schema.Number(0.0, 0, 120, note="enrolment spread evenly over this "
+                                    "period in every arm and replicate (0: all at once)"),
+    "data_cut_months": schema.Number(None, 0.5, 600, optional=True, note=(
+        "the analysis, in months from the first enrolment: events after it are censored and "
+        "patients enrolled after it left out of the survival analyses and time-point "
+        "endpoints (response and toxicity read each line whole); null: once every patient "
+        "has completed follow-up")),
+    "crs_scale": schema.Choice(None, protocol_module.CRS_SCALES, optional=True,
+                               note="null: each arm's scenario's; else every arm is graded "
+                                    "(and managed) on this CRS scale"),
     "population": schema.Choice("itt", POPULATIONS, note="who the comparisons count"),
     "primary": {
         "endpoint": schema.Choice("pfs", SURVIVAL_ENDPOINTS, note="compared between arms"),
@@ -130,6 +141,27 @@ class TrialSpec:
     alpha: float
     secondary: tuple[str, ...]
     arms: tuple[Arm, ...]
+    accrual_months: float = 0.0
+    data_cut_months: float | None = None
+
+    def enrolment_day(self, patient: int, per_replicate: int) -> float:
+        """Days from the first enrolment to that of an arm's ``patient`` (its replicate's
+        patients enrolled evenly over the accrual, at the middle of their share of it)."""
+        share = (patient % per_replicate + 0.5) / per_replicate
+        return self.accrual_months * DAYS_PER_MONTH * share
+
+    def analysed_until(self, outcome: PatientOutcome, patient: int, per_replicate: int,
+                       follow_up_days: float) -> float | None:
+        """The last day (from infusion, the journey's clock) of an arm's ``patient`` that
+        the analysis sees: the end of follow-up, or the data cut's day for this patient
+        (None: enrolled after the data cut, not yet in the trial)."""
+        if self.data_cut_months is None:
+            return follow_up_days
+        since_enrolment = self.data_cut_months * DAYS_PER_MONTH - self.enrolment_day(
+            patient, per_replicate)
+        if since_enrolment < 0:
+            return None
+        return min(follow_up_days, since_enrolment + (outcome.apheresis_day or 0.0))
 
     def arm_patients(self) -> dict[str, int]:
         """Patients of each arm per replicate: ``patients`` shared by ratio (at least one)."""
@@ -148,7 +180,8 @@ class TrialSpec:
                 "replicates": self.replicates, "population": self.population,
                 "primary": {"endpoint": self.primary, "control": self.control,
                             "alpha": self.alpha},
-                "secondary": list(self.secondary),
+                "secondary": list(self.secondary), "accrual_months": self.accrual_months,
+                "data_cut_months": self.data_cut_months,
                 "arms": [{"name": a.name, "scenario": a.protocol, "ratio": a.ratio}
                          for a in self.arms]}
 
@@ -222,6 +255,8 @@ def spec_from_dict(given: dict, *, file: str | None = None,
         if overrides and "published" not in overrides:
             scenario["published"] = {}  # they describe the scenario's trial, not this variant
         scenario["seed"] = arm_seed(data["seed"], k)
+        if data["crs_scale"] is not None:
+            scenario.setdefault("monitoring", {})["crs_scale"] = data["crs_scale"]
         if data["follow_up_days"] is not None:  # the trial's follow-up ends its visits too
             scenario["follow_up_days"] = data["follow_up_days"]
             visits = scenario.setdefault("visits", {})
@@ -237,7 +272,8 @@ def spec_from_dict(given: dict, *, file: str | None = None,
     primary = data["primary"]
     return TrialSpec(data["name"], data["seed"], data["patients"], data["replicates"],
                      data["population"], primary["endpoint"], control, primary["alpha"],
-                     tuple(data["secondary"]), tuple(arms))
+                     tuple(data["secondary"]), tuple(arms), data["accrual_months"],
+                     data["data_cut_months"])
 
 
 def _scenario_mapping(scenario, folder: Path | None, path: str, fail) -> dict:

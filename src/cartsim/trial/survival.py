@@ -43,6 +43,8 @@ def time_to_event(o: PatientOutcome, endpoint: str, population: str,
     if not in_population(o, population):
         return None
     origin = o.apheresis_day if population == "itt" and o.apheresis_day is not None else 0.0
+    if follow_up_days < origin:  # the data cut came before this patient's origin
+        return None
     event = EVENT_DAY[endpoint](o)
     seen = event <= follow_up_days
     return max((event if seen else follow_up_days) - origin, 0.0), bool(seen)
