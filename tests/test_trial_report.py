@@ -12,6 +12,7 @@ import pytest
 
 from cartsim.cli import main
 from cartsim.trial.store import query
+from cartsim.trial.trajectories import DEFAULT_VARIABLES
 
 LBCL = "zuma1-axi-cel-lbcl"
 
@@ -49,6 +50,29 @@ def test_the_report_holds_every_figure_inline_and_needs_no_network(trial_folder)
     assert not re.search(r"(src|href)=['\"]https?://", page)  # nothing fetched
     assert "<td>car-t</td><td>orr</td>" in page and "Comparisons" in page
     assert "class='miss'" in page  # ZUMA-1's published ORR lies outside: a visible miss
+
+
+def test_a_tisa_cel_report_sets_the_transgene_beside_its_published_peak(tmp_path):
+    """Tisa-cel's population PK peak (Stein 2019, copies/ug) is drawn on a transgene panel
+    with its 90% between-patient range; an axi-cel trial has no such panel."""
+    out = tmp_path / "t"
+    assert main(["trial", "eliana-tisa-cel-b-all", "--patients", "6", "--out", str(out),
+                 "--quiet", "--trajectory-days", "0:28:1"]) == 0
+    assert main(["report", str(out)]) == 0
+    page = (out / "report.html").read_text()
+    kinetics = page[page.index("<h2>CAR-T kinetics</h2>"):]
+    kinetics = kinetics[:kinetics.index("</figure>")]
+    assert "transgene copies per" in kinetics and "published typical Cmax at Tmax" in kinetics
+    assert "Stein 2019" in kinetics
+
+
+def test_the_published_peak_range_covers_90_percent_of_patients():
+    from cartsim.presets.blood_kinetics import PublishedPeak
+
+    peak = PublishedPeak(24000.0, 9.3, 0.65, 0.38, "test")
+    low, high = peak.range_90(peak.cmax_copies_per_ug, peak.omega2_cmax)
+    assert low == pytest.approx(24000.0 / 3.766, rel=1e-3)
+    assert high == pytest.approx(24000.0 * 3.766, rel=1e-3)  # exp(1.645 * sqrt(0.65))
 
 
 def test_a_folder_without_a_trial_is_refused(tmp_path, capsys):
@@ -95,7 +119,7 @@ def test_tidy_trajectories_hold_every_stored_value(trial_folder, tmp_path):
         rows = list(csv.DictReader(handle))
     (patients_days,) = query(trial_folder, "SELECT count(*) FROM trajectories").fetchall()[0]
     variables = {r["variable"] for r in rows}
-    assert len(variables) == 10 and len(rows) == patients_days * len(variables)
+    assert variables == set(DEFAULT_VARIABLES) and len(rows) == patients_days * len(variables)
     assert main(["export", str(trial_folder), "--format", "nonmem", "--dv", "nope", "--out",
                  str(tmp_path / "x.csv")]) == 2
 

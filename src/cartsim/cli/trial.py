@@ -49,9 +49,9 @@ def register(subparsers) -> None:
                             "START:STOP:STEP (e.g. 0:730:7) or a list (e.g. 0,7,14,28)")
     trial.add_argument("--trajectory-variables", metavar="NAMES",
                        help="comma-separated observables or states to store (default: "
-                            "tumour_cells, cart_cells_per_ul, il6_pg_ml, crp_mg_l, "
-                            "ferritin_ng_ml, temperature_c, anc_10e9_l, platelets_10e9_l, "
-                            "b_cells_per_ul, igg_g_l)")
+                            "tumour_cells, cart_cells_per_ul, cart_copies_per_ug, il6_pg_ml, "
+                            "crp_mg_l, ferritin_ng_ml, temperature_c, anc_10e9_l, "
+                            "platelets_10e9_l, b_cells_per_ul, igg_g_l)")
     trial.add_argument("--calibration", metavar="FILE",
                        help="apply a calibration file (cartsim calibrate) to the patients")
     trial.add_argument("--quiet", action="store_true", help="no progress output")

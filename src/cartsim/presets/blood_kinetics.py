@@ -1,12 +1,12 @@
-"""Published blood CAR-T counts of a product, for comparing simulated kinetics with them.
-
-Only counts in cells/uL are kept here (the unit of ``cart_cells_per_ul``); transgene levels in
-copies/ug (Stein 2019's tisa-cel Cmax and Tmax) are the calibration targets named in
-``presets/products.py``.
+"""Published blood CAR-T kinetics of a product, for comparing simulated kinetics with them:
+counts in cells/uL over time (the unit of ``cart_cells_per_ul``) and the typical peak of the
+transgene level in copies/ug genomic DNA (``cart_copies_per_ug``), with its between-patient
+spread. Both are calibration targets of the products (``presets/products.py``).
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 
@@ -29,3 +29,29 @@ PUBLISHED_COUNTS = {
         "kimmel2021 Table 1 (obs_CAR_count_day7..day90): Moffitt ZUMA-1 cohort, n=19-23"),
 }
 """By product preset name."""
+
+
+@dataclass(frozen=True)
+class PublishedPeak:
+    """A population PK model's typical transgene peak (Cmax, copies/ug genomic DNA) and its
+    day (Tmax), with the between-patient variances of their logs (omega^2)."""
+
+    cmax_copies_per_ug: float
+    tmax_days: float
+    omega2_cmax: float
+    omega2_tmax: float
+    source: str
+
+    def range_90(self, typical: float, omega2: float) -> tuple[float, float]:
+        """The 5th-95th percentile range of a log-normal value around its typical one."""
+        spread = math.exp(1.6449 * math.sqrt(omega2))
+        return typical / spread, typical * spread
+
+
+PUBLISHED_PEAKS = {
+    "tisa-cel": PublishedPeak(
+        24000.0, 9.3, 0.65, 0.38,
+        "Stein 2019 (CPT:PSP 8:285) Table 1, ELIANA and ENSIGN, n=90: typical Cmax and Tmax "
+        "of the population model, omega^2 0.65 and 0.38"),
+}
+"""By product preset name: the transgene peak the population PK of its trials gives."""

@@ -23,7 +23,7 @@ import numpy as np
 from cartsim.errors import CartsimError
 from cartsim.journey.endpoints import ENDPOINTS
 from cartsim.journey.outcome import PatientOutcome
-from cartsim.presets.blood_kinetics import PUBLISHED_COUNTS
+from cartsim.presets.blood_kinetics import PUBLISHED_COUNTS, PUBLISHED_PEAKS
 from cartsim.trial.analysis import OUTCOME_COLUMN, comparison_rows, endpoint_rows
 from cartsim.trial.store import MANIFEST, query, stored_columns
 
@@ -32,6 +32,7 @@ SWIMMER_PATIENTS = 12
 patients are drawn independently)."""
 REPORT = "report.html"
 KINETICS_VARIABLE = "cart_cells_per_ul"
+COPIES_VARIABLE = "cart_copies_per_ug"
 
 
 @dataclass(frozen=True)
@@ -319,31 +320,22 @@ def _arm_products(folder: Path) -> dict[str, str]:
 def _kinetics(folder: Path, summary: dict) -> Figure | None:
     import matplotlib.pyplot as plt
 
-    if KINETICS_VARIABLE not in stored_columns(folder):
+    stored = stored_columns(folder)
+    if KINETICS_VARIABLE not in stored:
         return None
-    rows = query(folder, f"SELECT t.arm, p.best_response IN ('CR', 'CRi', 'PR', 'sCR', 'VGPR')"
-                         f" AS responder, t.day, t.{KINETICS_VARIABLE} FROM trajectories t "
-                         "JOIN patients p USING (arm, patient) WHERE p.infused AND t.day >= 0"
-                 ).fetchall()
-    if not rows:
+    counts = _kinetics_bands(folder, KINETICS_VARIABLE)
+    if not counts:
         return None
-    fig, ax = plt.subplots(figsize=(7, 4))
-    groups: dict[tuple, dict[float, list[float]]] = {}
-    for arm, responder, day, value in rows:
-        if value is not None and np.isfinite(value):
-            groups.setdefault((arm, bool(responder)), {}).setdefault(day, []).append(value)
-    colours: dict[str, str] = {}  # each arm's first line: its X marker takes the colour
-    for (arm, responder), by_day in sorted(groups.items()):
-        days = np.array(sorted(by_day))
-        values = [np.maximum(by_day[d], 1e-3) for d in days]
-        median = [np.median(v) for v in values]
-        line, = ax.plot(days, median, label=f"{arm}, {'responders' if responder else 'others'}")
-        colours.setdefault(arm, line.get_color())
-        ax.fill_between(days, [np.percentile(v, 10) for v in values],
-                        [np.percentile(v, 90) for v in values], alpha=0.15,
-                        color=line.get_color())
+    products = _arm_products(folder)
+    peaks = {p: PUBLISHED_PEAKS[p] for p in products.values() if p in PUBLISHED_PEAKS}
+    copies = _kinetics_bands(folder, COPIES_VARIABLE) if peaks and COPIES_VARIABLE in stored \
+        else {}
+    fig, axes = plt.subplots(1, 2 if copies else 1, figsize=(12 if copies else 7, 4),
+                             squeeze=False)
+    colours = _draw_bands(axes[0][0], counts)
     sources = []
-    for arm, product in _arm_products(folder).items():
+    ax = axes[0][0]
+    for arm, product in products.items():
         endpoints = summary["arms"].get(arm, {}).get("endpoints", {})
         peak = endpoints.get("cart_peak_median_cells_per_ul", {}).get("value")
         tmax = endpoints.get("cart_tmax_median_days", {}).get("value")
@@ -356,16 +348,59 @@ def _kinetics(folder: Path, summary: dict) -> Figure | None:
             low, high = np.array(published.quartiles).T
             ax.errorbar(published.days, median, yerr=[median - low, high - median], fmt="D",
                         ms=5, capsize=3, color="crimson", label=f"{product}: published")
-            sources.append((product, published.source))
+            sources.append((product, f"medians and interquartile ranges, {published.source}"))
     ax.set(yscale="log", xlabel="days after infusion", ylabel="CAR-T cells per µL blood",
-           title="CAR-T kinetics")
+           title="CAR-T kinetics: blood counts")
     ax.legend(fontsize=8)
-    cited = "".join(f" Published {product}: medians and interquartile ranges, {source}."
-                    for product, source in sources)
+    if copies:
+        ax = axes[0][1]
+        _draw_bands(ax, copies)
+        for product, peak in peaks.items():
+            cmax = peak.range_90(peak.cmax_copies_per_ug, peak.omega2_cmax)
+            tmax = peak.range_90(peak.tmax_days, peak.omega2_tmax)
+            ax.errorbar([peak.tmax_days], [peak.cmax_copies_per_ug],
+                        xerr=[[peak.tmax_days - tmax[0]], [tmax[1] - peak.tmax_days]],
+                        yerr=[[peak.cmax_copies_per_ug - cmax[0]],
+                              [cmax[1] - peak.cmax_copies_per_ug]],
+                        fmt="D", ms=6, capsize=3, color="crimson",
+                        label=f"{product}: published typical Cmax at Tmax")
+            sources.append((product, peak.source + " (bars: 90% of patients)"))
+        ax.set(yscale="log", xlabel="days after infusion",
+               ylabel="transgene copies per µg genomic DNA", title="CAR-T kinetics: transgene")
+        ax.legend(fontsize=8)
+    cited = "".join(f" Published {product}: {source}." for product, source in sources)
     return Figure("CAR-T kinetics", "Median and 10-90% band of the stored trajectories, by "
                   "responder status (best response a responder category); X, in the arm's "
                   "colour: its median peak (Cmax) at the median day of the peak (Tmax), of "
                   f"every infused patient.{cited}", _svg(fig))
+
+
+def _kinetics_bands(folder: Path, variable: str) -> dict[tuple[str, bool], dict]:
+    """(arm, responder) -> day -> the infused patients' stored values of ``variable``."""
+    rows = query(folder, f"SELECT t.arm, p.best_response IN ('CR', 'CRi', 'PR', 'sCR', 'VGPR')"
+                         f" AS responder, t.day, t.{variable} FROM trajectories t "
+                         "JOIN patients p USING (arm, patient) WHERE p.infused AND t.day >= 0"
+                 ).fetchall()
+    groups: dict[tuple[str, bool], dict[float, list[float]]] = {}
+    for arm, responder, day, value in rows:
+        if value is not None and np.isfinite(value):
+            groups.setdefault((arm, bool(responder)), {}).setdefault(day, []).append(value)
+    return groups
+
+
+def _draw_bands(ax, groups: dict[tuple[str, bool], dict]) -> dict[str, str]:
+    """Each group's median and 10-90% band; returns each arm's colour (its first line)."""
+    colours: dict[str, str] = {}
+    for (arm, responder), by_day in sorted(groups.items()):
+        days = np.array(sorted(by_day))
+        values = [np.maximum(by_day[d], 1e-3) for d in days]
+        line, = ax.plot(days, [np.median(v) for v in values],
+                        label=f"{arm}, {'responders' if responder else 'others'}")
+        ax.fill_between(days, [np.percentile(v, 10) for v in values],
+                        [np.percentile(v, 90) for v in values], alpha=0.15,
+                        color=line.get_color())
+        colours.setdefault(arm, line.get_color())
+    return colours
 
 
 def _page(summary: dict, figures: list[Figure]) -> str:

@@ -21,11 +21,11 @@ import pyarrow as pa
 from cartsim.errors import CartsimError, SimulationError
 from cartsim.journey.run import Journey
 
-DEFAULT_VARIABLES = ("tumour_cells", "cart_cells_per_ul", "il6_pg_ml", "crp_mg_l",
-                     "ferritin_ng_ml", "temperature_c", "anc_10e9_l", "platelets_10e9_l",
-                     "b_cells_per_ul", "igg_g_l")
-"""Chosen: what trial reports plot over time (burden, CAR-T kinetics, the cytokine storm,
-counts, B-cell aplasia and IgG)."""
+DEFAULT_VARIABLES = ("tumour_cells", "cart_cells_per_ul", "cart_copies_per_ug", "il6_pg_ml",
+                     "crp_mg_l", "ferritin_ng_ml", "temperature_c", "anc_10e9_l",
+                     "platelets_10e9_l", "b_cells_per_ul", "igg_g_l")
+"""Chosen: what trial reports plot over time (burden, CAR-T kinetics as counts and as transgene
+copies, the cytokine storm, counts, B-cell aplasia and IgG)."""
 MAX_DAYS = 10_000
 """Most trajectory days per patient (a guard against a grid typed in hours)."""
 
