@@ -11,6 +11,13 @@ from cartsim.engine import compile_model
 from cartsim.examples import cart6_model
 
 
+def sbml_level3v2(model_id: str, body: str) -> str:
+    """An SBML Level 3 Version 2 document of one model: ``body`` its lists of elements."""
+    return ('<?xml version="1.0" encoding="UTF-8"?>\n<sbml xmlns="http://www.sbml.org/sbml/'
+            f'level3/version2/core" level="3" version="2">\n<model id="{model_id}">\n{body}'
+            '</model>\n</sbml>\n')
+
+
 def known_solution_model() -> c.Model:
     """a' = cos(t)·a (a = a0·exp(sin t)); x'' = -w²x as (x, v) (x = cos(wt)); all exact."""
     return c.Model(

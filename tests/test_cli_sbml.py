@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from cartsim.cli import main
+from tests.conftest import sbml_level3v2
 
 KIMMEL = Path(__file__).resolve().parents[1].parent / "shared" / "biomodels" / \
     "BIOMD0000001041.xml"
@@ -216,3 +217,27 @@ def test_barros_model_runs_past_the_death_of_its_car_t_cells(tmp_path):
     tumour = values[:, rows[0].index("T")]
     np.testing.assert_allclose(tumour, reference[:, 1], rtol=0.01)
     assert tumour[-1] > 1e27
+
+
+STATELESS_SBML = sbml_level3v2("clock", """
+    <listOfParameters>
+      <parameter id="k" value="2" constant="true"/>
+      <parameter id="x" constant="false"/>
+    </listOfParameters>
+    <listOfRules>
+      <assignmentRule variable="x"><math xmlns="http://www.w3.org/1998/Math/MathML">
+        <apply><times/><ci>k</ci><csymbol encoding="text"
+          definitionURL="http://www.sbml.org/sbml/symbols/time">t</csymbol></apply>
+      </math></assignmentRule>
+    </listOfRules>
+""")
+
+
+def test_a_model_without_states_runs(tmp_path, capsys):
+    """Parameters and rules of time alone (no species, nothing to integrate): it compiles and
+    runs instead of failing in the Jacobian (a sympy TypeError before)."""
+    model, out = tmp_path / "clock.xml", tmp_path / "clock.csv"
+    model.write_text(STATELESS_SBML)
+    assert run("run", model, "--t-end", 2, "--points", 3, "--out", out) == 0
+    assert [row[0] for row in csv.reader(out.open())] == ["time", "0.0", "1.0", "2.0"]
+    assert "0 species" in capsys.readouterr().out

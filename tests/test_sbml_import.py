@@ -25,6 +25,7 @@ from cartsim.engine import compile_model
 from cartsim.errors import SBMLError
 from cartsim.model import Assignment, StateEvent, TimeEvent
 from cartsim.sbml import import_sbml
+from tests.conftest import sbml_level3v2
 
 BIOMODELS = Path(__file__).resolve().parents[1].parent / "shared" / "biomodels"
 DATA = Path(__file__).resolve().parent / "data"
@@ -347,3 +348,62 @@ def test_priority_changing_with_the_state_is_refused(tmp_path):
     with pytest.raises(SBMLError, match="priorities that change") as info:
         import_sbml(path)
     assert info.value.element == "priority of event 'double'"
+
+
+MIXED_L3V2 = sbml_level3v2("mixed", """
+    <listOfParameters>
+      <parameter id="five" value="5" constant="true"/>
+      <parameter id="number_test" constant="true"/>
+      <parameter id="boolean_sum" constant="true"/>
+      <parameter id="logic_of_numbers" constant="true"/>
+      <parameter id="boolean_value" constant="true"/>
+    </listOfParameters>
+    <listOfInitialAssignments>
+      <initialAssignment symbol="number_test"><math xmlns="http://www.w3.org/1998/Math/MathML">
+        <piecewise><piece><cn>10</cn><ci>five</ci></piece><otherwise><cn>20</cn></otherwise>
+        </piecewise></math></initialAssignment>
+      <initialAssignment symbol="boolean_sum"><math xmlns="http://www.w3.org/1998/Math/MathML">
+        <apply><plus/><true/><true/><apply><lt/><ci>five</ci><cn>3</cn></apply></apply>
+      </math></initialAssignment>
+      <initialAssignment symbol="logic_of_numbers">
+        <math xmlns="http://www.w3.org/1998/Math/MathML">
+        <apply><and/><cn>2</cn><apply><or/><cn>0</cn><ci>five</ci></apply></apply>
+      </math></initialAssignment>
+      <initialAssignment symbol="boolean_value"><math xmlns="http://www.w3.org/1998/Math/MathML">
+        <piecewise><piece><true/><cn>0</cn></piece><otherwise><false/></otherwise></piecewise>
+      </math></initialAssignment>
+    </listOfInitialAssignments>
+""")
+
+
+def test_numbers_and_booleans_mix_as_level_3_version_2_allows():
+    """A number as a condition is true unless 0, a boolean as a value is 1 or 0 (L3V2 section
+    3.4.9); before, such models failed with a sympy TypeError."""
+    model = import_sbml(MIXED_L3V2).model
+    values = {p.name: p.default for p in model.resolve().parameters}
+    # initial assignments that read a parameter stay assignments (a changed 'five' counts)
+    values.update({a.name: float(sp.sympify(a.expression).subs(sp.Symbol("five"), 5))
+                   for a in model.assignments})
+    assert values["number_test"] == 10.0      # 5 is true
+    assert values["boolean_sum"] == 2.0       # true + true + (5 < 3)
+    assert values["logic_of_numbers"] == 1.0  # 2 and (0 or 5)
+    assert values["boolean_value"] == 0.0     # otherwise false: never reached, 0 is a number
+
+
+SUITE = Path(__file__).resolve().parents[1].parent / "shared" / "sbml-test-suite" / "semantic"
+
+
+@pytest.mark.skipif(not SUITE.exists(), reason="../shared/sbml-test-suite not present")
+@pytest.mark.parametrize("case", ["01282", "01283"])
+def test_suite_cases_mixing_numbers_and_booleans_start_where_expected(case):
+    """The SBML Test Suite's own expected values at time 0 (its results.csv)."""
+    import csv
+
+    folder = SUITE / case
+    with open(folder / "results.csv") as handle:
+        first = next(csv.DictReader(handle))
+    values = {p.name: p.default for p in import_sbml(folder / "sbml-l3v2.xml").model.resolve()
+              .parameters}
+    for name, expected in first.items():
+        if name != "Time":
+            assert values[name] == pytest.approx(float(expected)), name

@@ -84,7 +84,9 @@ class ResolvedModel:
         return tuple(e for e in self.events if e.kind == "state")
 
     def jacobian(self) -> sp.Matrix:
-        """Exact ∂f/∂y."""
+        """Exact ∂f/∂y (0 x 0 for a model without states: rules of time alone)."""
+        if not self.rhs:
+            return sp.zeros(0, 0)
         return sp.Matrix(self.rhs).jacobian(sp.Matrix(self.state_symbols))
 
     def time_gradient(self) -> tuple[sp.Basic, ...]:

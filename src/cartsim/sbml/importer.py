@@ -54,7 +54,7 @@ from cartsim.model import (
     set_value,
 )
 from cartsim.model.expressions import TIME, check_name
-from cartsim.sbml.mathml import MathConverter
+from cartsim.sbml.mathml import MathConverter, as_boolean, as_number
 
 
 @dataclass(frozen=True)
@@ -86,6 +86,8 @@ class SBMLModel:
             name = self.outputs[sbml_id]
             columns.append(result.state(name) if name in result.state_names
                            else result.observable(name))
+        if not columns:  # a model of parameters and rules alone
+            return np.zeros((result.n_patients, len(result.t), 0))
         return np.stack(columns, axis=2)
 
 
@@ -171,7 +173,12 @@ class _Importer:
         return SBMLError(problem, file=self.where, element=element)
 
     def convert(self, node, element: str) -> sp.Basic:
-        return self.math.convert(node, element)
+        """A value (a boolean as 1 or 0)."""
+        return as_number(self.math.convert(node, element))
+
+    def condition(self, node, element: str) -> sp.Basic:
+        """A condition (a number as true unless 0)."""
+        return as_boolean(self.math.convert(node, element))
 
     # -- overview ----------------------------------------------------------------------------
     def run(self) -> SBMLModel:
@@ -379,8 +386,8 @@ class _Importer:
         converter = MathConverter({**self.names.of, **local}, self.math.functions,
                                   self._rate_symbol, self.where)
         rate_name = self.names.of[rid]
-        self.assignments[rate_name] = converter.convert(law.getMath(),
-                                                        f"kinetic law of reaction '{rid}'")
+        self.assignments[rate_name] = as_number(converter.convert(
+            law.getMath(), f"kinetic law of reaction '{rid}'"))
         rate = sp.Symbol(rate_name)
         species = {s.getId(): s for s in self.sbml.getListOfSpecies()}
         for refs, sign in ((reaction.getListOfReactants(), -1), (reaction.getListOfProducts(), 1)):
@@ -472,7 +479,7 @@ class _Importer:
             element = f"event '{eid or index + 1}'"
             if not event.isSetTrigger() or event.getTrigger().getMath() is None:
                 raise self.fail("event without a trigger", element)
-            trigger = self.convert(event.getTrigger().getMath(), element)
+            trigger = self.condition(event.getTrigger().getMath(), element)
             actions = []
             for a in event.getListOfEventAssignments():
                 if a.getVariable() not in self.names.of:

@@ -6,6 +6,8 @@ from collections.abc import Callable, Mapping
 
 import libsbml
 import sympy as sp
+from sympy.core.relational import Relational
+from sympy.logic.boolalg import BooleanAtom, BooleanFunction
 
 from cartsim.errors import SBMLError
 from cartsim.model.expressions import TIME
@@ -39,6 +41,22 @@ _RELATIONS: dict[int, Callable] = {
 }
 
 
+BOOLEAN_KINDS = (BooleanAtom, BooleanFunction, Relational)
+"""What a condition converts to (a sympy Symbol is a Boolean too, but SBML names hold
+numbers)."""
+
+
+def as_number(value: sp.Basic) -> sp.Basic:
+    """A boolean used as a number is 1 or 0 (SBML Level 3 Version 2 lets them mix)."""
+    return sp.Piecewise((sp.Integer(1), value), (sp.Integer(0), True)) \
+        if isinstance(value, BOOLEAN_KINDS) else value
+
+
+def as_boolean(value: sp.Basic) -> sp.Basic:
+    """A number used as a boolean is true unless it is 0 (SBML Level 3 Version 2)."""
+    return value if isinstance(value, BOOLEAN_KINDS) else sp.Ne(value, 0)
+
+
 class MathConverter:
     """Converts ASTs, resolving names through ``names`` (SBML id → cartsim name) and inlining
     function definitions (``functions``: id → (argument names, body AST)). ``rate_of`` turns
@@ -62,8 +80,11 @@ class MathConverter:
         kind = node.getType()
         kids = [node.getChild(i) for i in range(node.getNumChildren())]
 
-        def args():
-            return [self.convert(k, element, bound) for k in kids]
+        def args():  # operands of arithmetic, relations and functions: numbers
+            return [as_number(self.convert(k, element, bound)) for k in kids]
+
+        def conditions():  # operands of logic: booleans
+            return [as_boolean(self.convert(k, element, bound)) for k in kids]
 
         if kind == libsbml.AST_INTEGER:
             return sp.Integer(node.getInteger())
@@ -119,20 +140,22 @@ class MathConverter:
             pairs = [relation(a, b) for a, b in zip(values, values[1:], strict=False)]
             return sp.And(*pairs) if len(pairs) > 1 else pairs[0]
         if kind == libsbml.AST_LOGICAL_AND:
-            return sp.And(*args())
+            return sp.And(*conditions())
         if kind == libsbml.AST_LOGICAL_OR:
-            return sp.Or(*args())
+            return sp.Or(*conditions())
         if kind == libsbml.AST_LOGICAL_NOT:
-            return sp.Not(*args())
+            return sp.Not(*conditions())
         if kind == libsbml.AST_LOGICAL_XOR:
-            return sp.Xor(*args())
+            return sp.Xor(*conditions())
         if kind == libsbml.AST_FUNCTION_PIECEWISE:
-            values = args()
-            pieces = [(values[i], values[i + 1]) for i in range(0, len(values) - 1, 2)]
-            otherwise = values[-1] if len(values) % 2 else sp.nan
+            raw = [self.convert(k, element, bound) for k in kids]
+            pieces = [(as_number(raw[i]), as_boolean(raw[i + 1]))
+                      for i in range(0, len(raw) - 1, 2)]
+            otherwise = as_number(raw[-1]) if len(raw) % 2 else sp.nan
             return sp.Piecewise(*pieces, (otherwise, True))
-        if kind == libsbml.AST_FUNCTION:
-            return self._call(node.getName(), args(), element)
+        if kind == libsbml.AST_FUNCTION:  # arguments as given: a function may take booleans
+            return self._call(node.getName(), [self.convert(k, element, bound) for k in kids],
+                              element)
         if kind == libsbml.AST_FUNCTION_RATE_OF:
             return self._rate_of(kids, element, bound)
         if kind == libsbml.AST_FUNCTION_DELAY:
