@@ -241,3 +241,41 @@ def test_a_model_without_states_runs(tmp_path, capsys):
     assert run("run", model, "--t-end", 2, "--points", 3, "--out", out) == 0
     assert [row[0] for row in csv.reader(out.open())] == ["time", "0.0", "1.0", "2.0"]
     assert "0 species" in capsys.readouterr().out
+
+
+SUITE = Path(__file__).resolve().parents[1].parent / "shared" / "sbml-test-suite" / "semantic"
+
+
+@pytest.mark.skipif(not (SUITE / "00001").exists(), reason="../shared/sbml-test-suite absent")
+def test_a_suite_case_written_as_its_settings_ask_matches_its_results(tmp_path):
+    """SBML Test Suite case 00001 (two species in a compartment of size 1, compared as
+    amounts): --variables and --amount write what its results.csv holds, within the suite's
+    own tolerance (absolute 1e-7 + relative 1e-4)."""
+    out = tmp_path / "case.csv"
+    assert run("run", SUITE / "00001" / "sbml-l3v2.xml", "--t-end", 5, "--points", 51,
+               "--variables", "S1,S2,compartment,k1", "--amount", "S1,S2", "--out", out) == 0
+    rows = list(csv.reader(out.open()))
+    assert rows[0] == ["time", "S1", "S2", "compartment", "k1"]
+    got = np.array(rows[1:], dtype=float)
+    with open(SUITE / "00001" / "results.csv") as handle:
+        expected = np.array([[float(r["time"]), float(r["S1"]), float(r["S2"])]
+                             for r in csv.DictReader(handle)])
+    assert np.all(np.abs(got[:, :3] - expected) <= 1e-7 + 1e-4 * np.abs(expected))
+    assert set(got[:, 3]) == {1.0} and set(got[:, 4]) == {1.0}  # the size, the rate constant
+
+
+def test_amounts_and_concentrations_go_through_the_compartment(tmp_path):
+    """FEATURES' S is a concentration in a compartment of size 1.5, P an amount: asked the
+    other way round, each converts through the size; an unknown id names the close one."""
+    own, other = tmp_path / "own.csv", tmp_path / "other.csv"
+    assert run("run", FEATURES, "--t-end", 2, "--points", 5, "--out", own,
+               "--variables", "S,P,default") == 0
+    assert run("run", FEATURES, "--t-end", 2, "--points", 5, "--out", other,
+               "--variables", "S,P", "--amount", "S", "--concentration", "P") == 0
+    a = np.array(list(csv.reader(own.open()))[1:], dtype=float)
+    b = np.array(list(csv.reader(other.open()))[1:], dtype=float)
+    assert set(a[:, 3]) == {1.5}
+    np.testing.assert_allclose(b[:, 1], a[:, 1] * 1.5)
+    np.testing.assert_allclose(b[:, 2], a[:, 2] / 1.5)
+    assert run("run", FEATURES, "--t-end", 2, "--out", other, "--variables", "S,Q") == 2
+    assert run("run", FEATURES, "--t-end", 2, "--out", other, "--amount", "default") == 2

@@ -407,3 +407,16 @@ def test_suite_cases_mixing_numbers_and_booleans_start_where_expected(case):
     for name, expected in first.items():
         if name != "Time":
             assert values[name] == pytest.approx(float(expected)), name
+
+
+@pytest.mark.skipif(not SUITE.exists(), reason="../shared/sbml-test-suite not present")
+def test_a_hierarchical_model_is_flattened_and_a_required_package_refused(tmp_path):
+    """Suite case 01129 (comp: submodels within submodels) imports as one model with libsbml's
+    flattened ids; a document requiring a package cartsim does not know is refused."""
+    imported = import_sbml(SUITE / "01129" / "sbml-l3v2.xml")
+    assert imported.species == ["S1", "sub1__S1", "sub2__S1", "sub2__sub1__S1"]
+    text = (SUITE / "00001" / "sbml-l3v2.xml").read_text().replace(
+        'level="3" version="2"', 'xmlns:distrib="http://www.sbml.org/sbml/level3/version1/'
+        'distrib/version1" distrib:required="true" level="3" version="2"', 1)
+    with pytest.raises(SBMLError, match="package 'distrib' is not supported"):
+        import_sbml(text)

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from cartsim.cli.output import atomic_path
-from cartsim.errors import CartsimError, SolverOptionsError
+from cartsim.errors import CartsimError, SolverOptionsError, did_you_mean
 
 
 def register(subparsers) -> None:
@@ -26,9 +26,10 @@ def register(subparsers) -> None:
     check.set_defaults(handler=run_check)
 
     run = sub.add_parser(
-        "run", help="simulate an SBML model and write species trajectories to CSV",
+        "run", help="simulate an SBML model and write its trajectories to CSV",
         description="Simulate FILE from time 0 to --t-end and write a CSV with a `time` column "
-                    "and one column per species id (in the species' own units).")
+                    "and one column per variable: every species (in its own units) unless "
+                    "--variables names others (species, compartments, parameters, reactions).")
     run.add_argument("file", help="SBML file")
     run.add_argument("--t-end", type=float, required=True, help="end time (model time units)")
     run.add_argument("--points", type=int, default=101,
@@ -40,6 +41,13 @@ def register(subparsers) -> None:
     run.add_argument("--rtol", type=float, default=1e-8, help="default: %(default)s")
     run.add_argument("--atol", type=float, default=1e-12, help="default: %(default)s")
     run.add_argument("--method", choices=("auto", "dopri5", "rosenbrock"), default="auto")
+    run.add_argument("--variables", metavar="IDS",
+                     help="comma-separated SBML ids to write: species, compartments, global "
+                          "parameters, reactions (their rates); default: every species")
+    run.add_argument("--amount", metavar="IDS", default="",
+                     help="species to write as amounts (concentration x compartment size)")
+    run.add_argument("--concentration", metavar="IDS", default="",
+                     help="species to write as concentrations (amount / compartment size)")
     run.add_argument("--check-units", action="store_true",
                      help="refuse a model whose units do not match (units are not checked "
                           "otherwise: published models often declare them inconsistently)")
@@ -136,6 +144,10 @@ def run_simulation(args: argparse.Namespace) -> int:
 
         require_consistent_units(args.file)
     overrides = parse_overrides(args.param, imported)
+    variables = imported.species if args.variables is None else _ids(args.variables)
+    imported.check_variables(variables)
+    _species_ids(args.amount, imported)
+    _species_ids(args.concentration, imported)
     times = np.linspace(0.0, args.t_end, args.points)
     with atomic_path(args.out) as tmp:
         compiled = compile_model(imported.model)
@@ -143,14 +155,31 @@ def run_simulation(args: argparse.Namespace) -> int:
                                 atol=args.atol, method=args.method, max_steps=5_000_000)
         if not result.ok[0]:
             raise CartsimError(f"simulation {result.message(0)}", file=args.file)
-        values = imported.species_values(result)[0]
+        values = imported.values(result, variables, amounts=_species_ids(args.amount, imported),
+                                 concentrations=_species_ids(args.concentration, imported))[0]
         with open(tmp, "w", newline="") as handle:
             writer = csv.writer(handle)
-            writer.writerow(["time", *imported.species])
+            writer.writerow(["time", *variables])
             for t, row in zip(times, values, strict=True):
                 writer.writerow([repr(float(t)), *(repr(float(v)) for v in row)])
-    print(f"wrote {args.out}: {args.points} time points x {len(imported.species)} species")
+    shown = "species" if args.variables is None else "variables"
+    print(f"wrote {args.out}: {args.points} time points x {len(variables)} {shown}")
     return 0
+
+
+def _ids(text: str) -> list[str]:
+    return [item.strip() for item in text.split(",") if item.strip()]
+
+
+def _species_ids(text: str, imported) -> frozenset[str]:
+    """The species of an --amount or --concentration list (anything else is an error)."""
+    ids = _ids(text)
+    for sbml_id in ids:
+        if sbml_id not in imported.species:
+            raise CartsimError(f"'{sbml_id}' is not a species of the model"
+                               f"{did_you_mean(sbml_id, imported.species)}",
+                               element="--amount/--concentration")
+    return frozenset(ids)
 
 
 def run_export(args: argparse.Namespace) -> int:

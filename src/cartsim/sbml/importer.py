@@ -25,6 +25,8 @@ Mapping, following the SBML Level 2/3 semantics:
   their priorities, which must be constant (events without one come last). As in SBML, a
   trigger made true by another event's assignments fires at the same instant (each event at
   most once per instant).
+- Hierarchical models (the comp package) are flattened by libsbml first; a document that
+  requires any other package is refused.
 - Refused with :class:`SBMLError` (file, element, problem): algebraic rules, delays (events or
   ``delay()``), fast reactions, non-constant compartments and variable stoichiometry.
 
@@ -35,6 +37,7 @@ Python keywords, a leading underscore) are renamed ``sbml_<id>``; names are neve
 from __future__ import annotations
 
 import keyword
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -42,7 +45,7 @@ import libsbml
 import numpy as np
 import sympy as sp
 
-from cartsim.errors import ModelError, SBMLError
+from cartsim.errors import CartsimError, ModelError, SBMLError, did_you_mean
 from cartsim.model import (
     Assignment,
     Model,
@@ -58,19 +61,31 @@ from cartsim.sbml.mathml import MathConverter, as_boolean, as_number
 
 
 @dataclass(frozen=True)
+class SpeciesUnits:
+    """Where a species lives and whether its own value (its symbol in math) is an amount
+    (``hasOnlySubstanceUnits``) or a concentration."""
+
+    compartment: str
+    amount: bool
+
+
+@dataclass(frozen=True)
 class SBMLModel:
     """An imported model and the way back to SBML ids.
 
     ``ids`` maps each cartsim name to the SBML id it stands for; the parameter ``k`` local to
     reaction ``R1`` is named ``R1_k`` and maps back to ``R1.k``. ``species`` lists the SBML
-    species ids in document order and ``outputs`` the state or observable that carries each
-    one's values, in the species' own units.
+    species ids in document order; ``variables`` every species, compartment, global
+    parameter and reaction (its rate), in that order, each in document order; ``outputs`` the
+    state or observable that carries each variable's values (a species in its own units).
     """
 
     model: Model
     ids: dict[str, str]
     species: list[str] = field(default_factory=list)
     outputs: dict[str, str] = field(default_factory=dict)
+    variables: list[str] = field(default_factory=list)
+    species_units: dict[str, SpeciesUnits] = field(default_factory=dict)
 
     def name_of(self, sbml_id: str) -> str:
         """The cartsim name of an SBML id."""
@@ -81,14 +96,40 @@ class SBMLModel:
 
     def species_values(self, result) -> np.ndarray:
         """(patients, times, species) values of every species, in document order."""
-        columns = []
-        for sbml_id in self.species:
-            name = self.outputs[sbml_id]
-            columns.append(result.state(name) if name in result.state_names
-                           else result.observable(name))
-        if not columns:  # a model of parameters and rules alone
+        return self.values(result, self.species)
+
+    def values(self, result, ids: list[str], *, amounts: frozenset[str] = frozenset(),
+               concentrations: frozenset[str] = frozenset()) -> np.ndarray:
+        """(patients, times, ids) values of the variables ``ids``; a species named in
+        ``amounts`` (``concentrations``) as an amount (a concentration) whatever its own
+        units, through its compartment's size."""
+        self.check_variables(ids)
+        columns = [self._column(result, sbml_id, amounts, concentrations) for sbml_id in ids]
+        if not columns:  # nothing asked, or a model of parameters and rules alone
             return np.zeros((result.n_patients, len(result.t), 0))
         return np.stack(columns, axis=2)
+
+    def check_variables(self, ids: list[str]) -> None:
+        """An error naming the first of ``ids`` that is no variable of the model."""
+        unknown = [i for i in ids if i not in self.outputs]
+        if unknown:
+            raise CartsimError(f"'{unknown[0]}' is not a species, compartment, parameter or "
+                               f"reaction of the model{did_you_mean(unknown[0], self.outputs)}",
+                               element="--variables")
+
+    def _column(self, result, sbml_id: str, amounts, concentrations) -> np.ndarray:
+        name = self.outputs[sbml_id]
+        column = (result.state(name) if name in result.state_names
+                  else result.observable(name))
+        units = self.species_units.get(sbml_id)
+        if units is None:
+            return column
+        size = self._column(result, units.compartment, frozenset(), frozenset())
+        if sbml_id in amounts and not units.amount:
+            return column * size
+        if sbml_id in concentrations and units.amount:
+            return column / size
+        return column
 
 
 def _usable(name: str) -> bool:
@@ -147,7 +188,33 @@ def _read(source: str | Path) -> tuple[libsbml.SBMLDocument, str]:
         message = serious[0].getMessage().strip() if serious else "no <model> element"
         line = f" (line {serious[0].getLine()})" if serious else ""
         raise SBMLError(f"not valid SBML{line}: {message}", file=where)
-    return document, where
+    return _flattened(document, where), where
+
+
+PACKAGE_URI = re.compile(r"/level3/version\d+/(\w+)/version\d+")
+"""A Level 3 package's namespace URI (its name in the group)."""
+
+
+def _flattened(document: libsbml.SBMLDocument, where: str) -> libsbml.SBMLDocument:
+    """The document with hierarchical model composition (the comp package) flattened by
+    libsbml's converter into one model (submodel ids prefixed, ``sub1__S1``); any other
+    package the document requires is refused (it would change the math)."""
+    namespaces = document.getNamespaces()
+    declared = {match.group(1) for i in range(namespaces.getLength())
+                if (match := PACKAGE_URI.search(namespaces.getURI(i)))}
+    for package in sorted(declared - {"comp"}):
+        if document.getPackageRequired(package):
+            raise SBMLError(f"the SBML package '{package}' is not supported", file=where)
+    if not document.isPackageEnabled("comp"):
+        return document
+    properties = libsbml.ConversionProperties()
+    properties.addOption("flatten comp", True)
+    if document.convert(properties) != libsbml.LIBSBML_OPERATION_SUCCESS:
+        errors = [document.getError(i) for i in range(document.getNumErrors())
+                  if document.getError(i).getSeverity() >= libsbml.LIBSBML_SEV_ERROR]
+        reason = errors[0].getMessage().strip().splitlines()[0] if errors else "no reason given"
+        raise SBMLError(f"the comp package could not be flattened: {reason}", file=where)
+    return document
 
 
 def _time_trigger(trigger: sp.Basic) -> tuple[sp.Basic, bool] | None:
@@ -209,7 +276,11 @@ class _Importer:
         for reaction in m.getListOfReactions():
             self._reaction(reaction)
         species_ids = [s.getId() for s in m.getListOfSpecies()]
-        outputs, observables = self._outputs(species_ids)
+        variables = [*species_ids, *(c.getId() for c in m.getListOfCompartments()),
+                     *(p.getId() for p in m.getListOfParameters()),
+                     *(r.getId() for r in m.getListOfReactions()
+                       if self.names.of.get(r.getId()) in self.assignments)]
+        outputs, observables = self._outputs(variables)
         events = self._events()
         self._define_rates()
         parameters, assignments = self._constants()
@@ -232,18 +303,20 @@ class _Importer:
             model.resolve()
         except ModelError as exc:
             raise SBMLError(str(exc), file=self.where) from None
-        return SBMLModel(model, dict(self.names.ids), species_ids, outputs)
+        units = {s.getId(): SpeciesUnits(s.getCompartment(), s.getHasOnlySubstanceUnits())
+                 for s in m.getListOfSpecies()}
+        return SBMLModel(model, dict(self.names.ids), species_ids, outputs, variables, units)
 
-    def _outputs(self, species_ids: list[str]) -> tuple[dict[str, str], list[Observable]]:
-        """The state or observable carrying each species' values."""
+    def _outputs(self, variables: list[str]) -> tuple[dict[str, str], list[Observable]]:
+        """The state or observable carrying each variable's values."""
         outputs, observables = {}, []
-        for sid in species_ids:
-            name = outputs[sid] = self.names.of[sid]
+        for sbml_id in variables:
+            name = outputs[sbml_id] = self.names.of[sbml_id]
             if name not in self.states:
-                outputs[sid] = self.names.add(f"value of {sid}", f"value_of_{name}",
-                                              record=False)
-                observables.append(Observable(outputs[sid], sp.Symbol(name),
-                                              description=f"species {sid}"))
+                outputs[sbml_id] = self.names.add(f"value of {sbml_id}", f"value_of_{name}",
+                                                  record=False)
+                observables.append(Observable(outputs[sbml_id], sp.Symbol(name),
+                                              description=f"value of {sbml_id}"))
         return outputs, observables
 
     def _rate_symbol(self, name: str) -> sp.Symbol:
