@@ -28,7 +28,8 @@ Mapping, following the SBML Level 2/3 semantics:
 - Hierarchical models (the comp package) are flattened by libsbml first; a document that
   requires any other package is refused.
 - Refused with :class:`SBMLError` (file, element, problem): algebraic rules, delays (events or
-  ``delay()``), fast reactions, non-constant compartments and variable stoichiometry.
+  ``delay()``), fast reactions, non-constant compartments and Level 2 stoichiometryMath. A
+  Level 3 species reference with an id is a variable (its stoichiometry) like a parameter.
 
 SBML ids that cartsim cannot use as names (reserved words such as ``t``, ``pi`` or ``exp``,
 Python keywords, a leading underscore) are renamed ``sbml_<id>``; names are never reused.
@@ -255,9 +256,13 @@ class _Importer:
         self.rates: dict[str, str] = {}  # quantity -> name of its rateOf assignment
         self.math = MathConverter(self.names.of, self._functions(), self._rate_symbol, self.where)
         rules = list(m.getListOfRules())
-        self.rate_rules = {r.getVariable(): r.getMath() for r in rules if r.isRate()}
-        self.assignment_rules = {r.getVariable(): r.getMath() for r in rules if r.isAssignment()}
-        self.initial = {ia.getSymbol(): ia.getMath() for ia in m.getListOfInitialAssignments()}
+        # Level 3 Version 2: a rule or assignment without math has no effect
+        self.rate_rules = {r.getVariable(): r.getMath() for r in rules
+                           if r.isRate() and r.getMath() is not None}
+        self.assignment_rules = {r.getVariable(): r.getMath() for r in rules
+                                 if r.isAssignment() and r.getMath() is not None}
+        self.initial = {ia.getSymbol(): ia.getMath() for ia in m.getListOfInitialAssignments()
+                        if ia.getMath() is not None}
         self.event_targets = {a.getVariable() for e in m.getListOfEvents()
                               for a in e.getListOfEventAssignments()}
         self.constants: dict[str, sp.Basic] = {}  # name -> value expression
@@ -270,6 +275,10 @@ class _Importer:
             self._compartment(c)
         for p in m.getListOfParameters():
             self._parameter(p)
+        for ref in self._references():
+            value = ref.getStoichiometry() if ref.isSetStoichiometry() else 1.0
+            self._classify("species reference", ref.getId(), sp.Float(value),
+                           ref.getConstant(), f"stoichiometry of {ref.getSpecies()}")
         changed_by_reactions = self._reacting_species()
         for s in m.getListOfSpecies():
             self._species(s, s.getId() in changed_by_reactions)
@@ -279,7 +288,8 @@ class _Importer:
         variables = [*species_ids, *(c.getId() for c in m.getListOfCompartments()),
                      *(p.getId() for p in m.getListOfParameters()),
                      *(r.getId() for r in m.getListOfReactions()
-                       if self.names.of.get(r.getId()) in self.assignments)]
+                       if self.names.of.get(r.getId()) in self.assignments),
+                     *(ref.getId() for ref in self._references())]
         outputs, observables = self._outputs(variables)
         events = self._events()
         self._define_rates()
@@ -358,12 +368,19 @@ class _Importer:
         ids = [x.getId() for group in (m.getListOfCompartments(), m.getListOfSpecies(),
                                        m.getListOfParameters(), m.getListOfReactions(),
                                        m.getListOfEvents()) for x in group if x.getId()]
+        ids += [ref.getId() for ref in self._references()]
         for sid in sorted(ids, key=lambda i: not _usable(i)):
             self.names.add(sid)
         for reaction in m.getListOfReactions():
             for local in self._locals(reaction):
                 rid, lid = reaction.getId(), local.getId()
                 self.names.add(f"{rid}.{lid}", f"{rid}_{lid}")
+
+    def _references(self) -> list:
+        """The reactants and products that have an id: in Level 3 the id stands for the
+        stoichiometry, which rules, initial assignments and events may set."""
+        return [ref for r in self.sbml.getListOfReactions()
+                for ref in [*r.getListOfReactants(), *r.getListOfProducts()] if ref.isSetId()]
 
     @staticmethod
     def _locals(reaction) -> list:
@@ -478,10 +495,12 @@ class _Importer:
                                             * self._conversion(s) * rate)
 
     def _stoichiometry(self, ref, rid: str) -> sp.Basic:
-        ref_id = ref.getId() if ref.isSetId() else None
-        varying = {*self.rate_rules, *self.assignment_rules, *self.event_targets, *self.initial}
-        if ref.isSetStoichiometryMath() or (ref_id and ref_id in varying):
-            raise self.fail("variable stoichiometry is not supported", f"reaction '{rid}'")
+        """A number, or the symbol of a species reference's id (a stoichiometry that rules,
+        initial assignments or events set, or that math reads)."""
+        if ref.isSetStoichiometryMath():
+            raise self.fail("stoichiometryMath (Level 2) is not supported", f"reaction '{rid}'")
+        if ref.isSetId():
+            return sp.Symbol(self.names.of[ref.getId()])
         value = ref.getStoichiometry() if ref.isSetStoichiometry() else 1.0
         return sp.Integer(int(value)) if float(value).is_integer() else sp.Float(value)
 
@@ -555,6 +574,8 @@ class _Importer:
             trigger = self.condition(event.getTrigger().getMath(), element)
             actions = []
             for a in event.getListOfEventAssignments():
+                if a.getMath() is None:  # no effect (Level 3 Version 2)
+                    continue
                 if a.getVariable() not in self.names.of:
                     raise self.fail(f"assignment to unknown '{a.getVariable()}'", element)
                 actions.append(set_value(self.names.of[a.getVariable()],
