@@ -177,7 +177,11 @@ def make_fast(m):
 
 
 def vary_compartment(m):
+    """The compartment grows (0.2 a day) under its concentration species S."""
     m.getCompartment(0).setConstant(False)
+    rule = m.createRateRule()
+    rule.setVariable("default")
+    rule.setMath(formula("0.2"))
 
 
 def vary_stoichiometry(m):
@@ -198,7 +202,6 @@ def vary_stoichiometry(m):
     ("features_l2v4.xml", add_rate_rule("kk * S"), "rate rule for 'level'",
      "unknown symbol 'kk'"),
     ("features_l2v4.xml", make_fast, "reaction 'conversion'", "fast reactions"),
-    ("features_l2v4.xml", vary_compartment, "compartment 'default'", "non-constant compartm"),
 ])
 def test_unsupported_sbml_is_refused_clearly(tmp_path, name, change, element, problem):
     path = mutate(tmp_path, name, change)
@@ -217,6 +220,16 @@ def test_a_stoichiometry_changed_by_a_rule_matches_libroadrunner(tmp_path):
     ours = cartsim_values(path, 10, 64, ("n_C",))
     assert_agree(ours, reference, "variable stoichiometry")
     assert ours[-1, -1] == pytest.approx(ours[0, -1] + 1.0)  # n_C after 10 days at 0.1/day
+
+
+def test_a_growing_compartment_dilutes_its_concentrations_as_libroadrunner_does(tmp_path):
+    """A compartment whose size a rate rule changes (refused before): its concentration
+    species are simulated by amount, so growth dilutes them, as in libroadrunner."""
+    path = mutate(tmp_path, "features_l2v4.xml", vary_compartment)
+    reference = roadrunner_reference(path, 5, 41, ("default",))
+    ours = cartsim_values(path, 5, 41, ("default",))
+    assert_agree(ours, reference, "growing compartment")
+    assert ours[-1, -1] == pytest.approx(1.5 + 0.2 * 5)
 
 
 def test_malformed_file(tmp_path):

@@ -27,8 +27,12 @@ Mapping, following the SBML Level 2/3 semantics:
   most once per instant).
 - Hierarchical models (the comp package) are flattened by libsbml first; a document that
   requires any other package is refused.
+- A compartment whose size changes (rules, events) is a state or assignment; each
+  concentration species in it is simulated by its amount (reactions change amounts, a new
+  size leaves them), its symbol the amount over the size.
 - Refused with :class:`SBMLError` (file, element, problem): algebraic rules, delays (events or
-  ``delay()``), fast reactions, non-constant compartments and Level 2 stoichiometryMath. A
+  ``delay()``), fast reactions, a rate rule for a concentration in a compartment whose size
+  changes, and Level 2 stoichiometryMath. A
   Level 3 species reference with an id is a variable (its stoichiometry) like a parameter.
 
 SBML ids that cartsim cannot use as names (reserved words such as ``t``, ``pi`` or ``exp``,
@@ -265,6 +269,12 @@ class _Importer:
                         if ia.getMath() is not None}
         self.event_targets = {a.getVariable() for e in m.getListOfEvents()
                               for a in e.getListOfEventAssignments()}
+        self.varying_compartments = {
+            c.getId() for c in m.getListOfCompartments()
+            if not c.getConstant() or c.getId() in {*self.rate_rules, *self.assignment_rules,
+                                                    *self.event_targets}}
+        self.amounts: dict[str, str] = {}  # concentration species in a varying compartment
+        # -> the name of its amount
         self.constants: dict[str, sp.Basic] = {}  # name -> value expression
         self.states: dict[str, sp.Basic] = {}  # name -> initial value expression
         self.descriptions: dict[str, str] = {}
@@ -427,13 +437,9 @@ class _Importer:
             self.constants[name] = value
 
     def _compartment(self, c) -> None:
-        cid = c.getId()
-        if not c.getConstant() or cid in self.rate_rules or cid in self.assignment_rules \
-                or cid in self.event_targets:
-            raise self.fail("non-constant compartments are not supported",
-                            f"compartment '{cid}'")
         size = sp.Float(c.getSize()) if c.isSetSize() else sp.Integer(1)
-        self._classify("compartment", cid, size, True, c.getName() or "compartment size")
+        self._classify("compartment", c.getId(), size, c.getConstant(),
+                       c.getName() or "compartment size")
 
     def _parameter(self, p) -> None:
         value = sp.Float(p.getValue()) if p.isSetValue() else sp.Integer(0)
@@ -455,8 +461,37 @@ class _Importer:
         else:
             value = sp.Integer(0)
         changing = reacting and not s.getBoundaryCondition()
+        if s.getCompartment() in self.varying_compartments and not amounts \
+                and sid not in self.assignment_rules:
+            self._by_amount(s, value, changing)
+            return
         self._classify("species", sid, value, s.getConstant(), s.getName() or f"species {sid}",
                        changing)
+
+    def _by_amount(self, s, concentration: sp.Basic, changing: bool) -> None:
+        """A concentration species in a compartment whose size changes: its amount is the
+        state (reactions change amounts; a new size leaves them as they are) and the
+        species' symbol its amount over the size, as SBML defines it."""
+        sid, name = s.getId(), self.names.of[s.getId()]
+        if sid in self.rate_rules:
+            raise self.fail("a rate rule for a concentration in a compartment whose size "
+                            "changes is not supported", f"species '{sid}'")
+        size = sp.Symbol(self.names.of[s.getCompartment()])
+        if sid in self.initial:
+            concentration = self.convert(self.initial[sid], f"initial assignment to '{sid}'")
+        amount = self.names.add(f"amount of {sid}", f"{name}_amount", record=False)
+        self.amounts[sid] = amount
+        self.descriptions[amount] = f"amount of species {sid}"
+        moving = changing or sid in self.event_targets
+        if s.getConstant() and moving:
+            raise self.fail("declared constant but changed by a rule, reaction or event",
+                            f"species '{sid}'")
+        if moving:
+            self.states[amount] = concentration * size
+            self.equations[amount] = []
+        else:
+            self.constants[amount] = concentration * size
+        self.assignments[name] = sp.Symbol(amount) / size
 
     def _reacting_species(self) -> set[str]:
         """Species that reactions consume or produce (modifiers are only read)."""
@@ -485,7 +520,7 @@ class _Importer:
                 s = species.get(ref.getSpecies())
                 if s is None:
                     raise self.fail(f"unknown species '{ref.getSpecies()}'", f"reaction '{rid}'")
-                name = self.names.of[s.getId()]
+                name = self.amounts.get(s.getId(), self.names.of[s.getId()])
                 if name not in self.states or s.getBoundaryCondition():
                     continue
                 if s.getId() in self.rate_rules:
@@ -509,7 +544,7 @@ class _Importer:
         factor_id = s.getConversionFactor() if s.isSetConversionFactor() else (
             self.sbml.getConversionFactor() if self.sbml.isSetConversionFactor() else None)
         factor = sp.Symbol(self.names.of[factor_id]) if factor_id else sp.Integer(1)
-        if s.getHasOnlySubstanceUnits():
+        if s.getHasOnlySubstanceUnits() or s.getId() in self.amounts:
             return factor
         return factor / sp.Symbol(self.names.of[s.getCompartment()])
 
@@ -535,7 +570,8 @@ class _Importer:
         parameters, derived = [], []
         for name, value in self.constants.items():
             if _number(value) is None:
-                value = self._at_start(value, f"initial assignment to '{self.names.ids[name]}'",
+                value = self._at_start(value, "initial assignment to "
+                                              f"'{self.names.ids.get(name, name)}'",
                                        keep_states=False)
             if _number(value) is not None:
                 parameters.append(Parameter(name, _number(value), source=self.source,
@@ -578,8 +614,13 @@ class _Importer:
                     continue
                 if a.getVariable() not in self.names.of:
                     raise self.fail(f"assignment to unknown '{a.getVariable()}'", element)
-                actions.append(set_value(self.names.of[a.getVariable()],
-                                         self.convert(a.getMath(), element)))
+                value = self.convert(a.getMath(), element)
+                if a.getVariable() in self.amounts:  # a concentration: its amount at this size
+                    species = self.sbml.getSpecies(a.getVariable())
+                    actions.append(set_value(self.amounts[a.getVariable()], value * sp.Symbol(
+                        self.names.of[species.getCompartment()])))
+                    continue
+                actions.append(set_value(self.names.of[a.getVariable()], value))
             at = self._event_time(trigger)
             if at is not None:
                 events.append(TimeEvent(name, at=at, actions=actions))
