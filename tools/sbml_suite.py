@@ -96,8 +96,9 @@ def run_case(case: Path) -> tuple[str, str]:
         return "crash", f"{type(error).__name__}: {error} ({Path(frame.filename).name}:" \
                         f"{frame.lineno})"
     values = values[-len(times):]
-    with open(case / "results.csv") as handle:
-        rows = list(csv.DictReader(handle))
+    with open(case / "results.csv") as handle:  # some headers space their names
+        rows = [{key.strip(): value for key, value in row.items()}
+                for row in csv.DictReader(handle)]
     expected = np.array([[float(row[v]) for v in settings.variables] for row in rows])
     both_nan = np.isnan(expected) & np.isnan(values)
     off = np.abs(values - expected) > settings.absolute + settings.relative * np.abs(expected)
