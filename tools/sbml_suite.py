@@ -87,6 +87,7 @@ def run_case(case: Path) -> tuple[str, str]:
                                                      max_steps=5_000_000)
         if not result.ok[0]:
             return "failed", result.message(0)
+        imported.check_delays(result)
         values = imported.values(result, settings.variables, amounts=settings.amounts,
                                  concentrations=settings.concentrations)[0]
     except CartsimError as error:

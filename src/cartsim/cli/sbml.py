@@ -155,6 +155,7 @@ def run_simulation(args: argparse.Namespace) -> int:
                                 atol=args.atol, method=args.method, max_steps=5_000_000)
         if not result.ok[0]:
             raise CartsimError(f"simulation {result.message(0)}", file=args.file)
+        imported.check_delays(result)
         values = imported.values(result, variables, amounts=_species_ids(args.amount, imported),
                                  concentrations=_species_ids(args.concentration, imported))[0]
         with open(tmp, "w", newline="") as handle:

@@ -30,8 +30,12 @@ Mapping, following the SBML Level 2/3 semantics:
 - A compartment whose size changes (rules, events) is a state or assignment; each
   concentration species in it is simulated by its amount (reactions change amounts, a new
   size leaves them), its symbol the amount over the size.
-- Refused with :class:`SBMLError` (file, element, problem): algebraic rules, delays (events or
-  ``delay()``), fast reactions, a rate rule for a concentration in a compartment whose size
+- An event's delay: its trigger notes when the assignments are due (holding their values
+  with useValuesFromTriggerTime), an event at that time runs them, and a non-persistent
+  trigger that turns false cancels them; one execution may be pending per event
+  (:meth:`SBMLModel.check_delays` refuses a run where a trigger fired again before it ran).
+- Refused with :class:`SBMLError` (file, element, problem): algebraic rules, ``delay()``,
+  fast reactions, a rate rule for a concentration in a compartment whose size
   changes, and Level 2 stoichiometryMath. A
   Level 3 species reference with an id is a variable (its stoichiometry) like a parameter.
 
@@ -91,6 +95,19 @@ class SBMLModel:
     outputs: dict[str, str] = field(default_factory=dict)
     variables: list[str] = field(default_factory=list)
     species_units: dict[str, SpeciesUnits] = field(default_factory=dict)
+    delay_counters: dict[str, str] = field(default_factory=dict)
+    """Each delayed event's state counting triggers that fired while an execution was due."""
+
+    def check_delays(self, result) -> None:
+        """An error when a delayed event's trigger fired again before its assignments ran:
+        SBML would run both, this import keeps one pending execution per event."""
+        for event, counter in self.delay_counters.items():
+            fired = np.nonzero(result.state(counter)[:, -1] > 0)[0]
+            if fired.size:
+                raise CartsimError(f"event '{event}' fired again before its delayed "
+                                   "assignments ran; one pending execution per event is "
+                                   f"supported (patient {int(fired[0])})",
+                                   element=f"event '{event}'")
 
     def name_of(self, sbml_id: str) -> str:
         """The cartsim name of an SBML id."""
@@ -163,6 +180,10 @@ class _Names:
         if record:
             self.ids[name] = key
         return name
+
+
+NEVER = sp.Float(1e300)
+"""When a delayed event's assignments are due while none is pending."""
 
 
 def _number(value: sp.Basic) -> float | None:
@@ -273,6 +294,7 @@ class _Importer:
             c.getId() for c in m.getListOfCompartments()
             if not c.getConstant() or c.getId() in {*self.rate_rules, *self.assignment_rules,
                                                     *self.event_targets}}
+        self.delay_counters: dict[str, str] = {}  # delayed event -> its fired-again count
         self.amounts: dict[str, str] = {}  # concentration species in a varying compartment
         # -> the name of its amount
         self.constants: dict[str, sp.Basic] = {}  # name -> value expression
@@ -325,7 +347,8 @@ class _Importer:
             raise SBMLError(str(exc), file=self.where) from None
         units = {s.getId(): SpeciesUnits(s.getCompartment(), s.getHasOnlySubstanceUnits())
                  for s in m.getListOfSpecies()}
-        return SBMLModel(model, dict(self.names.ids), species_ids, outputs, variables, units)
+        return SBMLModel(model, dict(self.names.ids), species_ids, outputs, variables, units,
+                         dict(self.delay_counters))
 
     def _outputs(self, variables: list[str]) -> tuple[dict[str, str], list[Observable]]:
         """The state or observable carrying each variable's values."""
@@ -363,10 +386,6 @@ class _Importer:
         for rule in m.getListOfRules():
             if rule.isAlgebraic():
                 raise self.fail("algebraic rules are not supported", "algebraicRule")
-        for index, event in enumerate(m.getListOfEvents()):
-            if event.isSetDelay():
-                raise self.fail("event delays are not supported",
-                                f"event '{event.getId() or index + 1}'")
         for reaction in m.getListOfReactions():
             if reaction.isSetFast() and reaction.getFast():
                 raise self.fail("fast reactions are not supported",
@@ -608,31 +627,76 @@ class _Importer:
             if not event.isSetTrigger() or event.getTrigger().getMath() is None:
                 raise self.fail("event without a trigger", element)
             trigger = self.condition(event.getTrigger().getMath(), element)
-            actions = []
-            for a in event.getListOfEventAssignments():
-                if a.getMath() is None:  # no effect (Level 3 Version 2)
-                    continue
-                if a.getVariable() not in self.names.of:
-                    raise self.fail(f"assignment to unknown '{a.getVariable()}'", element)
-                value = self.convert(a.getMath(), element)
-                if a.getVariable() in self.amounts:  # a concentration: its amount at this size
-                    species = self.sbml.getSpecies(a.getVariable())
-                    actions.append(set_value(self.amounts[a.getVariable()], value * sp.Symbol(
-                        self.names.of[species.getCompartment()])))
-                    continue
-                actions.append(set_value(self.names.of[a.getVariable()], value))
+            assigned = [(a.getVariable(), self.convert(a.getMath(), element))
+                        for a in event.getListOfEventAssignments()
+                        if a.getMath() is not None]  # without math: no effect (L3V2)
+            for variable, _ in assigned:
+                if variable not in self.names.of:
+                    raise self.fail(f"assignment to unknown '{variable}'", element)
+            delay = (self.convert(event.getDelay().getMath(), f"delay of {element}")
+                     if event.isSetDelay() and event.getDelay().getMath() is not None
+                     else sp.Integer(0))
+            later: list = []
+            if delay != 0:
+                actions, later = self._delayed(event, name, trigger, delay, assigned)
+            else:
+                actions = [self._assigning(variable, value) for variable, value in assigned]
             at = self._event_time(trigger)
             if at is not None:
                 events.append(TimeEvent(name, at=at, actions=actions))
-                continue
-            events.append(StateEvent(name, trigger, actions))
-            if not event.getTrigger().getInitialValue():
-                guarded = [set_value(a.target, sp.Piecewise((a.expression, trigger),
-                                                            (sp.Symbol(a.target), True)))
-                           for a in actions]
-                start = self.names.add(f"{name} at start", f"{name}_at_start", record=False)
-                events.append(TimeEvent(start, at=0, actions=guarded))
+            else:
+                events.append(StateEvent(name, trigger, actions))
+                if not event.getTrigger().getInitialValue():
+                    guarded = [set_value(a.target, sp.Piecewise((a.expression, trigger),
+                                                                (sp.Symbol(a.target), True)))
+                               for a in actions]
+                    start = self.names.add(f"{name} at start", f"{name}_at_start",
+                                           record=False)
+                    events.append(TimeEvent(start, at=0, actions=guarded))
+            events.extend(later)
         return events
+
+    def _assigning(self, variable: str, value: sp.Basic):
+        """The action setting an SBML variable (a concentration species kept by amount: its
+        amount at the compartment's present size)."""
+        if variable in self.amounts:
+            size = self.names.of[self.sbml.getSpecies(variable).getCompartment()]
+            return set_value(self.amounts[variable], value * sp.Symbol(size))
+        return set_value(self.names.of[variable], value)
+
+    def _delayed(self, event, name: str, trigger: sp.Basic, delay: sp.Basic,
+                 assigned: list[tuple[str, sp.Basic]]) -> tuple[list, list]:
+        """An event whose assignments run ``delay`` after its trigger fires: the trigger's
+        actions note when they are due (and, with useValuesFromTriggerTime, hold their
+        values), an event at the due time runs them, and a non-persistent trigger that turns
+        false cancels them. One execution may be pending at a time: a trigger firing again
+        before it ran is counted (:meth:`SBMLModel.check_delays` refuses such a run, since
+        SBML would queue both). Returns (the trigger's actions, the events that follow it)."""
+        due = self.names.add(f"{name} due", f"{name}_due", record=False)
+        again = self.names.add(f"{name} fired again", f"{name}_fired_again", record=False)
+        for state, initial in ((due, NEVER), (again, sp.Integer(0))):
+            self.states[state], self.equations[state] = initial, []
+        self.delay_counters[event.getId() or name] = again
+        pending = sp.StrictLessThan(sp.Symbol(due), NEVER / 2)
+        actions = [set_value(again, sp.Symbol(again) + sp.Piecewise((1, pending), (0, True))),
+                   set_value(due, TIME + delay)]
+        held = []
+        if event.getUseValuesFromTriggerTime():
+            for k, (variable, value) in enumerate(assigned):
+                state = self.names.add(f"{name} held {k}", f"{name}_held_{k}", record=False)
+                self.states[state], self.equations[state] = sp.Integer(0), []
+                actions.append(set_value(state, value))
+                held.append((variable, sp.Symbol(state)))
+        else:
+            held = assigned
+        run = [self._assigning(variable, value) for variable, value in held]
+        runs = self.names.add(f"{name} runs", f"{name}_runs", record=False)
+        later = [StateEvent(runs, sp.GreaterThan(TIME, sp.Symbol(due)),
+                            [*run, set_value(due, NEVER)])]
+        if not event.getTrigger().getPersistent():
+            cancelled = self.names.add(f"{name} cancelled", f"{name}_cancelled", record=False)
+            later.append(StateEvent(cancelled, sp.Not(trigger), [set_value(due, NEVER)]))
+        return actions, later
 
     def _event_time(self, trigger: sp.Basic) -> sp.Basic | None:
         """The time T of a trigger ``time >= T`` (``time > T``) that is false at the start, T an
