@@ -304,3 +304,35 @@ def test_suite_cases_of_the_features_added_pass_by_the_suites_rule(case):
     """tools/sbml_suite.py, the yardstick of the pass rate, on cases that were refused,
     wrong or crashed before: each passes the suite's own tolerance rule."""
     assert _suite_tool().run_case(SUITE / case) == ("pass", "")
+
+
+QUIET_CLOCK = sbml_level3v2("quiet", """
+    <listOfParameters>
+      <parameter id="hits" value="0" constant="false"/>
+    </listOfParameters>
+    <listOfEvents>
+      <event id="tick" useValuesFromTriggerTime="true">
+        <trigger initialValue="true" persistent="true"><math xmlns="http://www.w3.org/1998/Math/MathML">
+          <apply><gt/><apply><sin/><apply><times/><cn>6.283185307179586</cn><csymbol
+            encoding="text" definitionURL="http://www.sbml.org/sbml/symbols/time">t</csymbol>
+          </apply></apply><cn>0.5</cn></apply></math></trigger>
+        <listOfEventAssignments>
+          <eventAssignment variable="hits"><math xmlns="http://www.w3.org/1998/Math/MathML">
+            <apply><plus/><ci>hits</ci><cn>1</cn></apply></math></eventAssignment>
+        </listOfEventAssignments>
+      </event>
+    </listOfEvents>
+""")
+
+
+def test_an_event_of_time_in_a_quiet_model_fires_every_time(tmp_path):
+    """Nothing changes between events, so without a step bound the solver strode over the
+    windows where sin(2 pi t) > 0.5 (it fired at t = 1/12 and 37/12 only); the default
+    --max-step (the output interval) sees each of the four windows in 3.2 days."""
+    model, out = tmp_path / "quiet.xml", tmp_path / "quiet.csv"
+    model.write_text(QUIET_CLOCK)
+    assert run("run", model, "--t-end", 3.2, "--points", 33, "--variables", "hits",
+               "--out", out) == 0
+    assert float(list(csv.reader(out.open()))[-1][1]) == 4.0
+    assert run("run", model, "--t-end", 3.2, "--points", 33, "--max-step", "-1",
+               "--out", out) == 2

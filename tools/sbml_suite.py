@@ -83,8 +83,9 @@ def run_case(case: Path) -> tuple[str, str]:
         times = np.linspace(settings.start, settings.start + settings.duration,
                             settings.steps + 1)
         grid = times if settings.start == 0 else np.concatenate([[0.0], times])
-        result = compile_model(imported.model).solve(grid, rtol=1e-10, atol=1e-14,
-                                                     max_steps=5_000_000)
+        result = compile_model(imported.model).solve(
+            grid, rtol=1e-10, atol=1e-14, max_steps=5_000_000,
+            max_step=settings.duration / settings.steps)  # as sbml run's default
         if not result.ok[0]:
             return "failed", result.message(0)
         imported.check_delays(result)

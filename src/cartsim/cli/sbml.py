@@ -41,6 +41,10 @@ def register(subparsers) -> None:
     run.add_argument("--rtol", type=float, default=1e-8, help="default: %(default)s")
     run.add_argument("--atol", type=float, default=1e-12, help="default: %(default)s")
     run.add_argument("--method", choices=("auto", "dopri5", "rosenbrock"), default="auto")
+    run.add_argument("--max-step", type=float, default=None,
+                     help="largest solver step (default: the output interval, so an event "
+                          "condition of time that is true only between two steps of a quiet "
+                          "model is still seen at least once an interval)")
     run.add_argument("--variables", metavar="IDS",
                      help="comma-separated SBML ids to write: species, compartments, global "
                           "parameters, reactions (their rates); default: every species")
@@ -149,10 +153,14 @@ def run_simulation(args: argparse.Namespace) -> int:
     _species_ids(args.amount, imported)
     _species_ids(args.concentration, imported)
     times = np.linspace(0.0, args.t_end, args.points)
+    max_step = args.t_end / (args.points - 1) if args.max_step is None else args.max_step
+    if not (math.isfinite(max_step) and max_step > 0):
+        raise bad("--max-step", f"the step must be a positive number, got {max_step}")
     with atomic_path(args.out) as tmp:
         compiled = compile_model(imported.model)
         result = compiled.solve(times, params=overrides or None, rtol=args.rtol,
-                                atol=args.atol, method=args.method, max_steps=5_000_000)
+                                atol=args.atol, method=args.method, max_steps=5_000_000,
+                                max_step=max_step)
         if not result.ok[0]:
             raise CartsimError(f"simulation {result.message(0)}", file=args.file)
         imported.check_delays(result)
