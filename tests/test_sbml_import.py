@@ -194,7 +194,8 @@ def vary_stoichiometry(m):
 
 
 @pytest.mark.parametrize("name, change, element, problem", [
-    ("features_l2v4.xml", add_algebraic_rule, "algebraicRule", "algebraic rules"),
+    ("features_l2v4.xml", add_algebraic_rule, "algebraicRule",
+     "differential-algebraic system"),
     ("features_l2v4.xml", add_rate_rule("delay(S, 1)"), "rate rule for 'level'", "delay()"),
     ("features_l2v4.xml", add_rate_rule("foo(S)"), "rate rule for 'level'",
      "unknown function 'foo'"),
@@ -495,3 +496,36 @@ def test_a_hierarchical_model_is_flattened_and_a_required_package_refused(tmp_pa
         'distrib/version1" distrib:required="true" level="3" version="2"', 1)
     with pytest.raises(SBMLError, match="package 'distrib' is not supported"):
         import_sbml(text)
+
+
+def _algebraic(rule: str) -> str:
+    return sbml_level3v2("algebraic", f"""
+    <listOfParameters>
+      <parameter id="k" value="3" constant="true"/>
+      <parameter id="x" value="0" constant="false"/>
+      <parameter id="y" value="0" constant="false"/>
+    </listOfParameters>
+    <listOfRules>
+      <algebraicRule><math xmlns="http://www.w3.org/1998/Math/MathML">{rule}</math>
+      </algebraicRule>
+    </listOfRules>
+""")
+
+
+def test_an_algebraic_rule_is_solved_for_the_variable_it_determines():
+    """0 = 2x - k determines x (k is constant, y is not in it): x is k/2, and follows k."""
+    model = import_sbml(_algebraic("<apply><minus/><apply><times/><cn>2</cn><ci>x</ci></apply>"
+                                   "<ci>k</ci></apply>")).model
+    (x,) = [a for a in model.assignments if a.name == "x"]
+    assert sp.simplify(sp.sympify(x.expression) - sp.Symbol("k") / 2) == 0
+
+
+@pytest.mark.parametrize("rule, problem", [
+    ("<apply><minus/><apply><plus/><ci>x</ci><ci>y</ci></apply><cn>1</cn></apply>",
+     "does not determine one variable"),
+    ("<apply><minus/><apply><power/><ci>x</ci><cn>2</cn></apply><cn>4</cn></apply>",
+     "has 2 solutions"),
+])
+def test_an_algebraic_rule_that_is_not_one_equation_for_one_variable_is_refused(rule, problem):
+    with pytest.raises(SBMLError, match=problem):
+        import_sbml(_algebraic(rule))

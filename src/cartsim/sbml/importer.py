@@ -34,7 +34,9 @@ Mapping, following the SBML Level 2/3 semantics:
   with useValuesFromTriggerTime), an event at that time runs them, and a non-persistent
   trigger that turns false cancels them; one execution may be pending per event
   (:meth:`SBMLModel.check_delays` refuses a run where a trigger fired again before it ran).
-- Refused with :class:`SBMLError` (file, element, problem): algebraic rules, ``delay()``,
+- An algebraic rule is solved (sympy) for the one variable it determines, which then is an
+  assignment; a differential-algebraic system that needs more is refused.
+- Refused with :class:`SBMLError` (file, element, problem): ``delay()``,
   fast reactions, a rate rule for a concentration in a compartment whose size
   changes, and Level 2 stoichiometryMath. A
   Level 3 species reference with an id is a variable (its stoichiometry) like a parameter.
@@ -290,10 +292,11 @@ class _Importer:
                         if ia.getMath() is not None}
         self.event_targets = {a.getVariable() for e in m.getListOfEvents()
                               for a in e.getListOfEventAssignments()}
+        self.solved = self._solved_algebraic_rules(rules)
         self.varying_compartments = {
             c.getId() for c in m.getListOfCompartments()
             if not c.getConstant() or c.getId() in {*self.rate_rules, *self.assignment_rules,
-                                                    *self.event_targets}}
+                                                    *self.solved, *self.event_targets}}
         self.delay_counters: dict[str, str] = {}  # delayed event -> its fired-again count
         self.amounts: dict[str, str] = {}  # concentration species in a varying compartment
         # -> the name of its amount
@@ -383,9 +386,6 @@ class _Importer:
 
     def _refuse_unsupported(self) -> None:
         m = self.sbml
-        for rule in m.getListOfRules():
-            if rule.isAlgebraic():
-                raise self.fail("algebraic rules are not supported", "algebraicRule")
         for reaction in m.getListOfReactions():
             if reaction.isSetFast() and reaction.getFast():
                 raise self.fail("fast reactions are not supported",
@@ -436,6 +436,9 @@ class _Importer:
         """Record ``sbml_id`` as an assignment, a state or a constant."""
         name = self.names.of[sbml_id]
         self.descriptions[name] = description
+        if sbml_id in self.solved:
+            self.assignments[name] = self.solved[sbml_id]
+            return
         if sbml_id in self.assignment_rules:
             self.assignments[name] = self.convert(self.assignment_rules[sbml_id],
                                                   f"assignment rule for '{sbml_id}'")
@@ -454,6 +457,48 @@ class _Importer:
                                                          f"rate rule for '{sbml_id}'"))
         else:
             self.constants[name] = value
+
+    def _solved_algebraic_rules(self, rules: list) -> dict[str, sp.Basic]:
+        """Each algebraic rule 0 = f solved for the one variable it determines, as an
+        assignment (SBML id -> expression): the variable is one of f's that the model
+        declares non-constant and that nothing else sets (no other rule, no reaction); rules
+        are matched to such variables one at a time. A rule left without exactly one
+        variable, or whose equation sympy cannot solve uniquely, is a differential-algebraic
+        system: refused."""
+        algebraic = [r for r in rules if r.isAlgebraic() and r.getMath() is not None]
+        if not algebraic:
+            return {}
+        m = self.sbml
+        declared = {x.getId(): x for group in (m.getListOfCompartments(),
+                                               m.getListOfSpecies(), m.getListOfParameters())
+                    for x in group}
+        declared.update({ref.getId(): ref for ref in self._references()})
+        reacting = {s for s in self._reacting_species()
+                    if not m.getSpecies(s).getBoundaryCondition()}
+        free = {i for i, x in declared.items() if not x.getConstant()
+                and i not in {*self.rate_rules, *self.assignment_rules} and i not in reacting}
+        by_name = {self.names.of[i]: i for i in free}
+        equations = [self.convert(r.getMath(), "algebraicRule") for r in algebraic]
+        solved: dict[str, sp.Basic] = {}
+
+        def unknowns(f: sp.Basic) -> list[str]:
+            return sorted(by_name[s.name] for s in f.free_symbols
+                          if s.name in by_name and by_name[s.name] not in solved)
+
+        while equations:
+            ready = next((f for f in equations if len(unknowns(f)) == 1), None)
+            if ready is None:
+                raise self.fail("an algebraic rule that does not determine one variable (a "
+                                "differential-algebraic system) is not supported",
+                                "algebraicRule")
+            (variable,) = unknowns(ready)
+            equations.remove(ready)
+            roots = sp.solve(ready, sp.Symbol(self.names.of[variable]), dict=False)
+            if len(roots) != 1:
+                raise self.fail(f"the algebraic rule for '{variable}' has {len(roots)} "
+                                "solutions (one is needed)", "algebraicRule")
+            solved[variable] = roots[0]
+        return solved
 
     def _compartment(self, c) -> None:
         size = sp.Float(c.getSize()) if c.isSetSize() else sp.Integer(1)
@@ -481,7 +526,7 @@ class _Importer:
             value = sp.Integer(0)
         changing = reacting and not s.getBoundaryCondition()
         if s.getCompartment() in self.varying_compartments and not amounts \
-                and sid not in self.assignment_rules:
+                and sid not in self.assignment_rules and sid not in self.solved:
             self._by_amount(s, value, changing)
             return
         self._classify("species", sid, value, s.getConstant(), s.getName() or f"species {sid}",
