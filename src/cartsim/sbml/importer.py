@@ -29,17 +29,18 @@ Mapping, following the SBML Level 2/3 semantics:
   requires any other package is refused.
 - A compartment whose size changes (rules, events) is a state or assignment; each
   concentration species in it is simulated by its amount (reactions change amounts, a new
-  size leaves them), its symbol the amount over the size.
+  size leaves them), its symbol the amount over the size (a rate rule for such a
+  concentration needs the size's own rate rule).
 - An event's delay: its trigger notes when the assignments are due (holding their values
   with useValuesFromTriggerTime), an event at that time runs them, and a non-persistent
   trigger that turns false cancels them; one execution may be pending per event
   (:meth:`SBMLModel.check_delays` refuses a run where a trigger fired again before it ran).
 - An algebraic rule is solved (sympy) for the one variable it determines, which then is an
   assignment; a differential-algebraic system that needs more is refused.
-- Refused with :class:`SBMLError` (file, element, problem): ``delay()``,
-  fast reactions, a rate rule for a concentration in a compartment whose size
-  changes, and Level 2 stoichiometryMath. A
-  Level 3 species reference with an id is a variable (its stoichiometry) like a parameter.
+- A Level 3 species reference with an id is a variable (its stoichiometry), as a parameter.
+- Refused with :class:`SBMLError` (file, element, problem): ``delay()``, fast reactions, a
+  rate rule for a concentration in a compartment whose size changes by an assignment or
+  events, and Level 2 stoichiometryMath.
 
 SBML ids that cartsim cannot use as names (reserved words such as ``t``, ``pi`` or ``exp``,
 Python keywords, a leading underscore) are renamed ``sbml_<id>``; names are never reused.
@@ -537,22 +538,28 @@ class _Importer:
         state (reactions change amounts; a new size leaves them as they are) and the
         species' symbol its amount over the size, as SBML defines it."""
         sid, name = s.getId(), self.names.of[s.getId()]
-        if sid in self.rate_rules:
+        cid = s.getCompartment()
+        if sid in self.rate_rules and cid not in self.rate_rules:
             raise self.fail("a rate rule for a concentration in a compartment whose size "
-                            "changes is not supported", f"species '{sid}'")
-        size = sp.Symbol(self.names.of[s.getCompartment()])
+                            "changes other than by a rate rule is not supported",
+                            f"species '{sid}'")
+        size = sp.Symbol(self.names.of[cid])
         if sid in self.initial:
             concentration = self.convert(self.initial[sid], f"initial assignment to '{sid}'")
         amount = self.names.add(f"amount of {sid}", f"{name}_amount", record=False)
         self.amounts[sid] = amount
         self.descriptions[amount] = f"amount of species {sid}"
-        moving = changing or sid in self.event_targets
+        moving = changing or sid in self.event_targets or sid in self.rate_rules
         if s.getConstant() and moving:
             raise self.fail("declared constant but changed by a rule, reaction or event",
                             f"species '{sid}'")
         if moving:
             self.states[amount] = concentration * size
             self.equations[amount] = []
+            if sid in self.rate_rules:  # d(c V)/dt = V dc/dt + c dV/dt
+                rate = self.convert(self.rate_rules[sid], f"rate rule for '{sid}'")
+                growth = self.convert(self.rate_rules[cid], f"rate rule for '{cid}'")
+                self.equations[amount].append(size * rate + sp.Symbol(name) * growth)
         else:
             self.constants[amount] = concentration * size
         self.assignments[name] = sp.Symbol(amount) / size
