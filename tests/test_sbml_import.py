@@ -529,3 +529,27 @@ def test_an_algebraic_rule_is_solved_for_the_variable_it_determines():
 def test_an_algebraic_rule_that_is_not_one_equation_for_one_variable_is_refused(rule, problem):
     with pytest.raises(SBMLError, match=problem):
         import_sbml(_algebraic(rule))
+
+
+def test_math_without_a_kernel_function_is_refused_not_a_crash():
+    """factorial of a changing quantity differentiates to polygamma, which the kernel's math
+    module lacks: compiling says so (a printer traceback before); of a constant it runs."""
+    from cartsim.errors import ModelError
+
+    def model(argument: str) -> str:
+        return sbml_level3v2("factorial", f"""
+    <listOfParameters>
+      <parameter id="n" value="3" constant="true"/>
+      <parameter id="x" value="1" constant="false"/>
+    </listOfParameters>
+    <listOfRules>
+      <rateRule variable="x"><math xmlns="http://www.w3.org/1998/Math/MathML">
+        <apply><times/><cn>0.01</cn><apply><factorial/>{argument}</apply></apply>
+      </math></rateRule>
+    </listOfRules>
+""")
+
+    with pytest.raises(ModelError, match="the kernel has no 'polygamma'"):
+        compile_model(import_sbml(model("<ci>x</ci>")).model)
+    result = compile_model(import_sbml(model("<ci>n</ci>")).model).solve(np.array([0.0, 1.0]))
+    assert result.state("x")[0][-1] == pytest.approx(1.06)  # 1 + 0.01 * 3! * 1

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import sympy as sp
+from sympy.printing.codeprinter import PrintMethodNotImplementedError
 from sympy.printing.pycode import PythonCodePrinter
 
+from cartsim.errors import ModelError
 from cartsim.model.expressions import RandomDraw
 
 _DRAW_CALLS = {
@@ -92,5 +94,10 @@ class KernelPrinter(PythonCodePrinter):
 
 
 def print_expr(expr: sp.Basic) -> str:
-    """Source text for one expression."""
-    return KernelPrinter({"fully_qualified_modules": True}).doprint(expr)
+    """Source text for one expression; a function the kernel cannot compute (the polygamma
+    that differentiating a factorial of a state gives) is a :class:`ModelError`."""
+    try:
+        return KernelPrinter({"fully_qualified_modules": True, "strict": True}).doprint(expr)
+    except PrintMethodNotImplementedError as error:
+        missing = str(error).splitlines()[0].rsplit(": ", 1)[-1]
+        raise ModelError(f"cannot be compiled: the kernel has no '{missing}'") from None

@@ -29,6 +29,26 @@ _FUNCTIONS: dict[int, Callable] = {
     libsbml.AST_FUNCTION_ARCSIN: sp.asin,
     libsbml.AST_FUNCTION_ARCCOS: sp.acos,
     libsbml.AST_FUNCTION_ARCTAN: sp.atan,
+    libsbml.AST_FUNCTION_ARCSINH: sp.asinh,
+    libsbml.AST_FUNCTION_ARCCOSH: sp.acosh,
+    libsbml.AST_FUNCTION_ARCTANH: sp.atanh,
+    # the reciprocal functions through the ones the kernel's math module has
+    libsbml.AST_FUNCTION_SEC: lambda x: 1 / sp.cos(x),
+    libsbml.AST_FUNCTION_CSC: lambda x: 1 / sp.sin(x),
+    libsbml.AST_FUNCTION_COT: lambda x: 1 / sp.tan(x),
+    libsbml.AST_FUNCTION_SECH: lambda x: 1 / sp.cosh(x),
+    libsbml.AST_FUNCTION_CSCH: lambda x: 1 / sp.sinh(x),
+    libsbml.AST_FUNCTION_COTH: lambda x: 1 / sp.tanh(x),
+    libsbml.AST_FUNCTION_ARCSEC: lambda x: sp.acos(1 / x),
+    libsbml.AST_FUNCTION_ARCCSC: lambda x: sp.asin(1 / x),
+    libsbml.AST_FUNCTION_ARCCOT: lambda x: sp.atan(1 / x),
+    libsbml.AST_FUNCTION_ARCSECH: lambda x: sp.acosh(1 / x),
+    libsbml.AST_FUNCTION_ARCCSCH: lambda x: sp.asinh(1 / x),
+    libsbml.AST_FUNCTION_ARCCOTH: lambda x: sp.atanh(1 / x),
+    libsbml.AST_FUNCTION_FACTORIAL: lambda x: sp.gamma(x + 1),
+    # L3V2: the quotient's integer part (towards zero) and the remainder with a's sign
+    libsbml.AST_FUNCTION_QUOTIENT: lambda a, b: sp.sign(a / b) * sp.floor(sp.Abs(a / b)),
+    libsbml.AST_FUNCTION_REM: lambda a, b: a - b * sp.sign(a / b) * sp.floor(sp.Abs(a / b)),
 }
 
 _RELATIONS: dict[int, Callable] = {
@@ -147,6 +167,9 @@ class MathConverter:
             return sp.Not(*conditions())
         if kind == libsbml.AST_LOGICAL_XOR:
             return sp.Xor(*conditions())
+        if kind == libsbml.AST_LOGICAL_IMPLIES:
+            a, b = conditions()
+            return sp.Or(sp.Not(a), b)
         if kind == libsbml.AST_FUNCTION_PIECEWISE:
             raw = [self.convert(k, element, bound) for k in kids]
             pieces = [(as_number(raw[i]), as_boolean(raw[i + 1]))
