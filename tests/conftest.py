@@ -18,6 +18,19 @@ def sbml_level3v2(model_id: str, body: str) -> str:
             '</model>\n</sbml>\n')
 
 
+def sbml_parameters(*parameters: tuple[str, float, bool]) -> str:
+    """A listOfParameters of (id, value, constant)."""
+    rows = "".join(f'<parameter id="{pid}" value="{value}" constant="{str(constant).lower()}"/>'
+                   for pid, value, constant in parameters)
+    return f"<listOfParameters>{rows}</listOfParameters>"
+
+
+def sbml_rate_rule(variable: str, mathml: str) -> str:
+    """A listOfRules holding one rate rule (``mathml`` inside its math element)."""
+    return ('<listOfRules><rateRule variable="' + variable + '"><math xmlns="http://www.w3.org'
+            f'/1998/Math/MathML">{mathml}</math></rateRule></listOfRules>')
+
+
 def known_solution_model() -> c.Model:
     """a' = cos(t)·a (a = a0·exp(sin t)); x'' = -w²x as (x, v) (x = cos(wt)); all exact."""
     return c.Model(

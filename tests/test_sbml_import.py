@@ -25,7 +25,7 @@ from cartsim.engine import compile_model
 from cartsim.errors import SBMLError
 from cartsim.model import Assignment, StateEvent, TimeEvent
 from cartsim.sbml import import_sbml
-from tests.conftest import sbml_level3v2
+from tests.conftest import sbml_level3v2, sbml_parameters, sbml_rate_rule
 
 BIOMODELS = Path(__file__).resolve().parents[1].parent / "shared" / "biomodels"
 DATA = Path(__file__).resolve().parent / "data"
@@ -242,18 +242,12 @@ def test_a_delayed_event_matches_libroadrunner(tmp_path):
                            cartsim_values(undelayed, 5, 41, ("level",)))
 
 
-REFIRING = sbml_level3v2("refiring", """
-    <listOfParameters>
-      <parameter id="hits" value="0" constant="false"/>
-      <parameter id="x" value="0" constant="false"/>
-    </listOfParameters>
-    <listOfRules>
-      <rateRule variable="x"><math xmlns="http://www.w3.org/1998/Math/MathML">
+REFIRING = sbml_level3v2("refiring", sbml_parameters(("hits", 0, False), ("x", 0, False))
+                         + sbml_rate_rule("x", """
         <apply><times/><cn>6.283185307179586</cn><apply><cos/><apply><times/>
           <cn>6.283185307179586</cn><csymbol encoding="text"
           definitionURL="http://www.sbml.org/sbml/symbols/time">t</csymbol></apply></apply>
-        </apply></math></rateRule>
-    </listOfRules>
+        </apply>""") + """
     <listOfEvents>
       <event id="tick" useValuesFromTriggerTime="true">
         <trigger initialValue="true" persistent="true"><math xmlns="http://www.w3.org/1998/Math/MathML">
@@ -499,12 +493,8 @@ def test_a_hierarchical_model_is_flattened_and_a_required_package_refused(tmp_pa
 
 
 def _algebraic(rule: str) -> str:
-    return sbml_level3v2("algebraic", f"""
-    <listOfParameters>
-      <parameter id="k" value="3" constant="true"/>
-      <parameter id="x" value="0" constant="false"/>
-      <parameter id="y" value="0" constant="false"/>
-    </listOfParameters>
+    return sbml_level3v2("algebraic", sbml_parameters(("k", 3, True), ("x", 0, False),
+                                                      ("y", 0, False)) + f"""
     <listOfRules>
       <algebraicRule><math xmlns="http://www.w3.org/1998/Math/MathML">{rule}</math>
       </algebraicRule>
@@ -537,17 +527,9 @@ def test_math_without_a_kernel_function_is_refused_not_a_crash():
     from cartsim.errors import ModelError
 
     def model(argument: str) -> str:
-        return sbml_level3v2("factorial", f"""
-    <listOfParameters>
-      <parameter id="n" value="3" constant="true"/>
-      <parameter id="x" value="1" constant="false"/>
-    </listOfParameters>
-    <listOfRules>
-      <rateRule variable="x"><math xmlns="http://www.w3.org/1998/Math/MathML">
-        <apply><times/><cn>0.01</cn><apply><factorial/>{argument}</apply></apply>
-      </math></rateRule>
-    </listOfRules>
-""")
+        return sbml_level3v2("factorial", sbml_parameters(("n", 3, True), ("x", 1, False))
+                             + sbml_rate_rule("x", "<apply><times/><cn>0.01</cn><apply>"
+                                                   f"<factorial/>{argument}</apply></apply>"))
 
     with pytest.raises(ModelError, match="the kernel has no 'polygamma'"):
         compile_model(import_sbml(model("<ci>x</ci>")).model)
