@@ -31,6 +31,18 @@ def sbml_rate_rule(variable: str, mathml: str) -> str:
             f'/1998/Math/MathML">{mathml}</math></rateRule></listOfRules>')
 
 
+def sbml_counting_event(trigger: str, delay: str | None = None) -> str:
+    """A listOfEvents of one event ``tick`` adding 1 to ``hits`` whenever ``trigger`` (MathML)
+    becomes true, after ``delay`` (MathML) if given."""
+    math = '<math xmlns="http://www.w3.org/1998/Math/MathML">'
+    delayed = f"<delay>{math}{delay}</math></delay>" if delay is not None else ""
+    return ('<listOfEvents><event id="tick" useValuesFromTriggerTime="true">'
+            f'<trigger initialValue="true" persistent="true">{math}{trigger}</math></trigger>'
+            f'{delayed}<listOfEventAssignments><eventAssignment variable="hits">{math}'
+            "<apply><plus/><ci>hits</ci><cn>1</cn></apply></math></eventAssignment>"
+            "</listOfEventAssignments></event></listOfEvents>")
+
+
 def known_solution_model() -> c.Model:
     """a' = cos(t)·a (a = a0·exp(sin t)); x'' = -w²x as (x, v) (x = cos(wt)); all exact."""
     return c.Model(

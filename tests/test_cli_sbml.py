@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from cartsim.cli import main
-from tests.conftest import sbml_level3v2
+from tests.conftest import sbml_counting_event, sbml_level3v2, sbml_parameters
 
 KIMMEL = Path(__file__).resolve().parents[1].parent / "shared" / "biomodels" / \
     "BIOMD0000001041.xml"
@@ -309,23 +309,10 @@ def test_suite_cases_of_the_features_added_pass_by_the_suites_rule(case):
     assert _suite_tool().run_case(SUITE / case) == ("pass", "")
 
 
-QUIET_CLOCK = sbml_level3v2("quiet", """
-    <listOfParameters>
-      <parameter id="hits" value="0" constant="false"/>
-    </listOfParameters>
-    <listOfEvents>
-      <event id="tick" useValuesFromTriggerTime="true">
-        <trigger initialValue="true" persistent="true"><math xmlns="http://www.w3.org/1998/Math/MathML">
-          <apply><gt/><apply><sin/><apply><times/><cn>6.283185307179586</cn><csymbol
-            encoding="text" definitionURL="http://www.sbml.org/sbml/symbols/time">t</csymbol>
-          </apply></apply><cn>0.5</cn></apply></math></trigger>
-        <listOfEventAssignments>
-          <eventAssignment variable="hits"><math xmlns="http://www.w3.org/1998/Math/MathML">
-            <apply><plus/><ci>hits</ci><cn>1</cn></apply></math></eventAssignment>
-        </listOfEventAssignments>
-      </event>
-    </listOfEvents>
-""")
+QUIET_CLOCK = sbml_level3v2("quiet", sbml_parameters(("hits", 0, False)) + sbml_counting_event(
+    '<apply><gt/><apply><sin/><apply><times/><cn>6.283185307179586</cn><csymbol encoding="text"'
+    ' definitionURL="http://www.sbml.org/sbml/symbols/time">t</csymbol></apply></apply>'
+    "<cn>0.5</cn></apply>"))
 
 
 def test_an_event_of_time_in_a_quiet_model_fires_every_time(tmp_path):

@@ -25,7 +25,12 @@ from cartsim.engine import compile_model
 from cartsim.errors import SBMLError
 from cartsim.model import Assignment, StateEvent, TimeEvent
 from cartsim.sbml import import_sbml
-from tests.conftest import sbml_level3v2, sbml_parameters, sbml_rate_rule
+from tests.conftest import (
+    sbml_counting_event,
+    sbml_level3v2,
+    sbml_parameters,
+    sbml_rate_rule,
+)
 
 BIOMODELS = Path(__file__).resolve().parents[1].parent / "shared" / "biomodels"
 DATA = Path(__file__).resolve().parent / "data"
@@ -247,19 +252,8 @@ REFIRING = sbml_level3v2("refiring", sbml_parameters(("hits", 0, False), ("x", 0
         <apply><times/><cn>6.283185307179586</cn><apply><cos/><apply><times/>
           <cn>6.283185307179586</cn><csymbol encoding="text"
           definitionURL="http://www.sbml.org/sbml/symbols/time">t</csymbol></apply></apply>
-        </apply>""") + """
-    <listOfEvents>
-      <event id="tick" useValuesFromTriggerTime="true">
-        <trigger initialValue="true" persistent="true"><math xmlns="http://www.w3.org/1998/Math/MathML">
-          <apply><gt/><ci>x</ci><cn>0.5</cn></apply></math></trigger>
-        <delay><math xmlns="http://www.w3.org/1998/Math/MathML"><cn>DELAY</cn></math></delay>
-        <listOfEventAssignments>
-          <eventAssignment variable="hits"><math xmlns="http://www.w3.org/1998/Math/MathML">
-            <apply><plus/><ci>hits</ci><cn>1</cn></apply></math></eventAssignment>
-        </listOfEventAssignments>
-      </event>
-    </listOfEvents>
-""")
+        </apply>""") + sbml_counting_event(
+                             "<apply><gt/><ci>x</ci><cn>0.5</cn></apply>", "<cn>DELAY</cn>"))
 """x = sin(2 pi t) by its rate rule; ``tick`` fires each time x rises through 0.5."""
 
 

@@ -149,9 +149,9 @@ def run_simulation(args: argparse.Namespace) -> int:
         require_consistent_units(args.file)
     overrides = parse_overrides(args.param, imported)
     variables = imported.species if args.variables is None else _ids(args.variables)
-    imported.check_variables(variables)
-    _species_ids(args.amount, imported)
-    _species_ids(args.concentration, imported)
+    imported.check_variables(variables)  # before compiling: a misspelt id fails at once
+    amounts = _species_ids(args.amount, imported)
+    concentrations = _species_ids(args.concentration, imported)
     times = np.linspace(0.0, args.t_end, args.points)
     max_step = args.t_end / (args.points - 1) if args.max_step is None else args.max_step
     if not (math.isfinite(max_step) and max_step > 0):
@@ -164,8 +164,8 @@ def run_simulation(args: argparse.Namespace) -> int:
         if not result.ok[0]:
             raise CartsimError(f"simulation {result.message(0)}", file=args.file)
         imported.check_delays(result)
-        values = imported.values(result, variables, amounts=_species_ids(args.amount, imported),
-                                 concentrations=_species_ids(args.concentration, imported))[0]
+        values = imported.values(result, variables, amounts=amounts,
+                                 concentrations=concentrations)[0]
         with open(tmp, "w", newline="") as handle:
             writer = csv.writer(handle)
             writer.writerow(["time", *variables])

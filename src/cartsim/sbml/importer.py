@@ -732,15 +732,14 @@ class _Importer:
         pending = sp.StrictLessThan(sp.Symbol(due), NEVER / 2)
         actions = [set_value(again, sp.Symbol(again) + sp.Piecewise((1, pending), (0, True))),
                    set_value(due, TIME + delay)]
-        held = []
+        held = assigned  # read when they run, unless held from the trigger's time:
         if event.getUseValuesFromTriggerTime():
+            held = []
             for k, (variable, value) in enumerate(assigned):
                 state = self.names.add(f"{name} held {k}", f"{name}_held_{k}", record=False)
                 self.states[state], self.equations[state] = sp.Integer(0), []
                 actions.append(set_value(state, value))
                 held.append((variable, sp.Symbol(state)))
-        else:
-            held = assigned
         run = [self._assigning(variable, value) for variable, value in held]
         runs = self.names.add(f"{name} runs", f"{name}_runs", record=False)
         later = [StateEvent(runs, sp.GreaterThan(TIME, sp.Symbol(due)),

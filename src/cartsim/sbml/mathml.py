@@ -14,6 +14,11 @@ from cartsim.model.expressions import TIME
 
 AVOGADRO = 6.02214076e23
 
+def _quotient(a: sp.Basic, b: sp.Basic) -> sp.Basic:
+    """The integer part of a / b, towards zero (SBML Level 3 Version 2 ``quotient``)."""
+    return sp.sign(a / b) * sp.floor(sp.Abs(a / b))
+
+
 _FUNCTIONS: dict[int, Callable] = {
     libsbml.AST_FUNCTION_EXP: sp.exp,
     libsbml.AST_FUNCTION_LN: sp.log,
@@ -47,8 +52,8 @@ _FUNCTIONS: dict[int, Callable] = {
     libsbml.AST_FUNCTION_ARCCOTH: lambda x: sp.atanh(1 / x),
     libsbml.AST_FUNCTION_FACTORIAL: lambda x: sp.gamma(x + 1),
     # L3V2: the quotient's integer part (towards zero) and the remainder with a's sign
-    libsbml.AST_FUNCTION_QUOTIENT: lambda a, b: sp.sign(a / b) * sp.floor(sp.Abs(a / b)),
-    libsbml.AST_FUNCTION_REM: lambda a, b: a - b * sp.sign(a / b) * sp.floor(sp.Abs(a / b)),
+    libsbml.AST_FUNCTION_QUOTIENT: lambda a, b: _quotient(a, b),
+    libsbml.AST_FUNCTION_REM: lambda a, b: a - b * _quotient(a, b),
 }
 
 _RELATIONS: dict[int, Callable] = {
