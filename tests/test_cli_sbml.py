@@ -326,3 +326,20 @@ def test_an_event_of_time_in_a_quiet_model_fires_every_time(tmp_path):
     assert float(list(csv.reader(out.open()))[-1][1]) == 4.0
     assert run("run", model, "--t-end", 3.2, "--points", 33, "--max-step", "-1",
                "--out", out) == 2
+
+
+@needs_kimmel
+def test_both_kernels_write_the_same_trajectories(tmp_path, capsys):
+    """`sbml run --kernel generic` and `--kernel specialised` solve Kimmel 2021 alike (to 1e-6
+    of each column's scale, rtol 1e-8); a bad choice is a usage error."""
+    tables = {}
+    for kernel in ("generic", "specialised"):
+        out = tmp_path / f"{kernel}.csv"
+        assert run("run", KIMMEL, "--t-end", 200, "--points", 21, "--out", out,
+                   "--kernel", kernel) == 0
+        tables[kernel] = np.loadtxt(out, delimiter=",", skiprows=1)
+    scale = np.abs(tables["specialised"]).max(axis=0)
+    assert (np.abs(tables["generic"] - tables["specialised"]) / scale).max() < 1e-6
+    with pytest.raises(SystemExit, match="2"):
+        run("run", KIMMEL, "--t-end", 1, "--out", tmp_path / "x.csv", "--kernel", "quick")
+    assert "invalid choice: 'quick'" in capsys.readouterr().err

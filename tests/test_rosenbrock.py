@@ -34,13 +34,13 @@ N_STATES = 2
 
 
 @njit(cache=True)
-def model_rhs(t, y, p, out):
+def model_rhs(m, t, y, p, out):
     out[0] = math.cos(t) * y[0] + (1.0 + t * t) * y[1] - 1.0
     out[1] = -2.0 * t * y[1] * y[1]
 
 
 @njit(cache=True)
-def model_jac(t, y, p, J):
+def model_jac(m, t, y, p, J):
     J[0, 0] = math.cos(t)
     J[0, 1] = 1.0 + t * t
     J[1, 0] = 0.0
@@ -48,7 +48,7 @@ def model_jac(t, y, p, J):
 
 
 @njit(cache=True)
-def model_tgrad(t, y, p, out):
+def model_tgrad(m, t, y, p, out):
     out[0] = -math.sin(t) * y[0] + 2.0 * t * y[1]
     out[1] = -2.0 * y[1] * y[1]
 '''
@@ -59,13 +59,13 @@ N_STATES = 2
 
 
 @njit(cache=True)
-def model_rhs(t, y, p, out):
+def model_rhs(m, t, y, p, out):
     out[0] = -y[0] + y[1]
     out[1] = -p[0] * y[1]
 
 
 @njit(cache=True)
-def model_jac(t, y, p, J):
+def model_jac(m, t, y, p, J):
     J[0, 0] = -1.0
     J[0, 1] = 1.0
     J[1, 0] = 0.0
@@ -73,7 +73,7 @@ def model_jac(t, y, p, J):
 
 
 @njit(cache=True)
-def model_tgrad(t, y, p, out):
+def model_tgrad(m, t, y, p, out):
     out[0] = 0.0
     out[1] = 0.0
 '''
@@ -108,23 +108,23 @@ def ros_one_step(module, p, t, y, h, *, drop_time_derivative=False):
     """One ros_step from (t, y) with the caller's f, J, ∂f/∂t; returns (code, y_new, err, k)."""
     n = y.size
     f0, dfdt, jac = np.empty(n), np.empty(n), np.empty((n, n))
-    module.model_rhs(t, y, p, f0)
-    module.model_jac(t, y, p, jac)
-    module.model_tgrad(t, y, p, dfdt)
+    module.model_rhs(0, t, y, p, f0)
+    module.model_jac(0, t, y, p, jac)
+    module.model_tgrad(0, t, y, p, dfdt)
     if drop_time_derivative:
         dfdt[:] = 0.0
     k = np.empty((module.ROS_STAGES, n))
     y_new, err = np.empty(n), np.empty(n)
-    code = module.ros_step(t, y, h, p, f0, jac, dfdt, np.empty((n, n)), np.empty(n, np.int64),
+    code = module.ros_step(0, t, y, h, p, f0, jac, dfdt, np.empty((n, n)), np.empty(n, np.int64),
                            k, y_new, err, np.empty(n), np.empty(n))
     return code, y_new, err, k
 
 
 def dense_output(module, h, y, y_new, k, theta):
     dense = np.empty((module.ROS_DENSE_ROWS, y.size))
-    module.ros_dense_prepare(h, y, y_new, k, dense)
+    module.ros_dense_prepare(0, h, y, y_new, k, dense)
     out = np.empty(y.size)
-    module.ros_dense_eval(theta, y, y_new, dense, out)
+    module.ros_dense_eval(0, theta, y, y_new, dense, out)
     return out
 
 
@@ -248,18 +248,18 @@ def test_lu_solve_matches_numpy(sized, n):
         a = rng.standard_normal((n, n)) + 2.0 * math.sqrt(n) * np.eye(n)
         b = rng.standard_normal(n)
         lu, piv = a.copy(), np.empty(n, np.int64)
-        assert module.lu_factor(lu, piv) == 0
+        assert module.lu_factor(0, lu, piv) == 0
         x = b.copy()
-        module.lu_solve(lu, piv, x)
+        module.lu_solve(0, lu, piv, x)
         np.testing.assert_allclose(x, np.linalg.solve(a, b), rtol=1e-10, atol=1e-12)
 
 
 def _factor_and_solve(module, jac, inv_gh, b):
     n = b.size
     lu, piv = np.empty((n, n)), np.zeros(n, np.int64)
-    assert module.factor_w(jac, inv_gh, lu, piv) == 0
+    assert module.factor_w(0, jac, inv_gh, lu, piv) == 0
     x = b.copy()
-    module.lu_solve(lu, piv, x)
+    module.lu_solve(0, lu, piv, x)
     np.testing.assert_allclose(x, np.linalg.solve(np.eye(n) * inv_gh - jac, b), rtol=1e-8,
                                atol=1e-10)
     return piv[0] < 0  # the sparse factorisation was used
@@ -304,8 +304,8 @@ def test_lu_pivots_past_a_zero_diagonal(sized):
     a = np.array([[0.0, 2.0, 1.0], [1.0, 0.0, 0.0], [3.0, 1.0, 0.0]])
     b = np.array([1.0, 2.0, 3.0])
     lu, piv = a.copy(), np.empty(3, np.int64)
-    assert sized(3).lu_factor(lu, piv) == 0
-    sized(3).lu_solve(lu, piv, b)
+    assert sized(3).lu_factor(0, lu, piv) == 0
+    sized(3).lu_solve(0, lu, piv, b)
     np.testing.assert_allclose(b, np.linalg.solve(a, [1.0, 2.0, 3.0]), rtol=1e-14)
 
 
@@ -316,4 +316,4 @@ def test_lu_pivots_past_a_zero_diagonal(sized):
 ])
 def test_lu_reports_singular_matrix(sized, matrix):
     a = np.array(matrix)
-    assert sized(a.shape[0]).lu_factor(a, np.empty(a.shape[0], np.int64)) == 1
+    assert sized(a.shape[0]).lu_factor(0, a, np.empty(a.shape[0], np.int64)) == 1

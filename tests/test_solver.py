@@ -20,13 +20,13 @@ def test_dopri5_local_order(known):
     step_err, est_err, dense_err = [], [], []
     for h in hs:
         k = np.empty((mod.DP_STAGES, 3))
-        mod.model_rhs(t0, y0, p, k[0])
+        mod.model_rhs(0, t0, y0, p, k[0])
         y_new, err, tmp = np.empty(3), np.empty(3), np.empty(3)
-        mod.dp_step(t0, y0, h, p, k, y_new, err, tmp)
+        mod.dp_step(0, t0, y0, h, p, k, y_new, err, tmp)
         dense = np.empty((mod.DP_DENSE_ROWS, 3))
-        mod.dp_dense_prepare(h, y0, y_new, k, dense)
+        mod.dp_dense_prepare(0, h, y0, y_new, k, dense)
         mid = np.empty(3)
-        mod.dp_dense_eval(0.5, dense, mid)
+        mod.dp_dense_eval(0, 0.5, dense, mid)
         step_err.append(np.abs(y_new - exact_known(t0 + h)).max())
         est_err.append(np.abs(err).max())
         dense_err.append(np.abs(mid - exact_known(t0 + 0.5 * h)).max())

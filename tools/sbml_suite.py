@@ -83,7 +83,7 @@ def run_case(case: Path) -> tuple[str, str]:
         times = np.linspace(settings.start, settings.start + settings.duration,
                             settings.steps + 1)
         grid = times if settings.start == 0 else np.concatenate([[0.0], times])
-        result = compile_model(imported.model).solve(
+        result = compile_model(imported.model, kernel="auto").solve(
             grid, rtol=1e-10, atol=1e-14, max_steps=5_000_000,
             max_step=settings.duration / settings.steps)  # as sbml run's default
         if not result.ok[0]:

@@ -23,9 +23,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cartsim.codegen import model_source
-from cartsim.codegen.assemble import assemble
-from cartsim.errors import SolverOptionsError
+from cartsim.codegen import model_source, native_source
+from cartsim.codegen.assemble import assemble, assemble_generic
+from cartsim.codegen.native import NotNative, compile_native
+from cartsim.codegen.record import build_record
+from cartsim.errors import ModelError, SolverOptionsError
 from cartsim.model.description import Model
 from cartsim.model.resolved import ResolvedModel
 from cartsim.rng.philox import purpose_id
@@ -41,6 +43,7 @@ CHUNK_BYTES = {"cpu": 256 * 2**20,
 BLOCK = 64  # most patients per task on the thread pool: small enough to balance uneven patients
 TASKS_PER_WORKER = 4  # a small chunk is still cut into this many tasks per worker thread
 TARGETS = ("cpu", "gpu")
+KERNELS = ("auto", "generic", "specialised")
 
 
 def available_cores() -> int:
@@ -52,18 +55,48 @@ def available_cores() -> int:
 
 
 class CompiledModel:
-    """A model's compiled kernels plus what is needed to call them with named inputs."""
+    """A model's compiled kernels plus what is needed to call them with named inputs.
 
-    def __init__(self, model: Model, *, warm: bool = True):
+    ``kernel``: "specialised" (the default) compiles a module for this model alone: seconds to
+    minutes the first time, cached on disk, the fastest ensembles, and the only kernel for
+    random draws in events and for the GPU. "generic" runs the model on the kernel compiled
+    once for every model, with the model's own functions compiled to native code in
+    milliseconds: a new model is ready in about half a second once the generic kernel is in
+    the disk cache (compiling that takes 20-30 s, once per machine), and ensembles run at
+    about half the specialised speed on small models. "auto" takes the generic kernel where
+    the model allows it. A model solves to the same tolerance on either, not to the same
+    bits, so a run's kernel is fixed when the model is compiled.
+    """
+
+    def __init__(self, model: Model, *, warm: bool = True, kernel: str = "specialised"):
+        if kernel not in KERNELS:
+            raise SolverOptionsError(f"kernel must be one of {', '.join(KERNELS)}, "
+                                     f"got {kernel!r}")
         self.model = model
-        source, self.codegen_seconds, self.source_cached = model_source(model)
-        self.module = assemble(source)
-        # names come from the description and the generated module: a cached model loads
+        self._native = None
+        self.record = 0  # the kernel's model record: unused by a specialised module
+        if kernel != "specialised":
+            try:
+                source, self.codegen_seconds, self.source_cached = native_source(model)
+            except NotNative as error:
+                if kernel == "generic":
+                    raise ModelError(f"model {model.name!r} cannot run on the generic kernel "
+                                     f"({error}); use kernel='specialised'") from None
+            else:
+                self._native = compile_native(source.ir)
+                self.record = build_record(source.tables, self._native.addresses)
+                self.module = assemble_generic()
+                self.event_names = list(source.tables.event_names)
+        if self._native is None:
+            source, self.codegen_seconds, self.source_cached = model_source(model)
+            self.module = assemble(source)
+            self.event_names = list(self.module.EVENT_NAMES)
+        self.kernel = "specialised" if self._native is None else "generic"
+        # names come from the description and the generated code: a cached model loads
         # without symbolic resolution
         self.state_names = [s.name for s in model.states]
         self.parameter_names = [p.name for p in model.parameters]
         self.observable_names = [o.name for o in model.observables]
-        self.event_names = list(self.module.EVENT_NAMES)
         # each event's random stream is keyed by its name, so other events never shift it
         self._event_purposes = np.array([purpose_id(f"{EVENT_PURPOSE}:{name}")
                                          for name in self.event_names], dtype=np.uint64)
@@ -95,14 +128,20 @@ class CompiledModel:
         _check_target("gpu")
         from cartsim.solvers import gpu
 
-        return gpu.compile_kernel(self.module)
+        return gpu.compile_kernel(self.gpu_module)
+
+    @functools.cached_property
+    def gpu_module(self):
+        """The specialised module the GPU compiles (built here for a model on the generic
+        kernel: the GPU cannot call native CPU functions)."""
+        return self.module if self._native is None else assemble(model_source(self.model)[0])
 
     def time_event_times(self, params: Mapping[str, float]) -> np.ndarray:
         """When one patient with parameter values ``params`` (every parameter named) has its
         time events, sorted."""
         row = np.array([float(params[name]) for name in self.parameter_names])
-        times = np.empty(self.module.N_TIME_OCCURRENCES)
-        self.module.model_event_times(row, times)
+        times = np.empty(self.module.n_time_occurrences(self.record))
+        self.module.model_event_times(self.record, row, times)
         return np.sort(times)
 
     # -- inputs -------------------------------------------------------------------------------
@@ -267,7 +306,7 @@ class CompiledModel:
 
     def _solve_chunk(self, pool, workers: int, n: int, arguments: tuple) -> None:
         """Solve a chunk of ``n`` patients on the CPU, blocks of them on the thread pool."""
-        kernel = self.module.solve_range
+        kernel = functools.partial(self.module.solve_range, self.record)
         if n == 0:
             kernel(0, 0, *arguments)  # compiles (or loads) the kernel
         block = max(1, min(BLOCK, -(-n // (TASKS_PER_WORKER * workers))))
@@ -281,7 +320,7 @@ class CompiledModel:
         if n:
             from cartsim.solvers import gpu  # imports numba.cuda: only when used
 
-            gpu.solve_chunk(self.module, n, arguments)
+            gpu.solve_chunk(self.gpu_module, n, arguments)
 
 
 @dataclass(frozen=True)
@@ -360,6 +399,7 @@ def _thread_count(threads: int | None) -> int:
     return int(threads)
 
 
-def compile_model(model: Model) -> CompiledModel:
-    """Generate, compile (or load from the disk cache) and warm up ``model``'s kernels."""
-    return CompiledModel(model)
+def compile_model(model: Model, *, kernel: str = "specialised") -> CompiledModel:
+    """Generate, compile (or load from the disk cache) and warm up ``model``'s kernels on the
+    ``kernel`` of :class:`CompiledModel`."""
+    return CompiledModel(model, kernel=kernel)

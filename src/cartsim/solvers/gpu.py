@@ -38,10 +38,10 @@ def gpu_available() -> bool:
 
 
 def argument_names(module: ModuleType) -> tuple[str, ...]:
-    """The ensemble kernels' arguments after the patient range: ``solve_range``'s own names,
-    so the CPU and GPU drivers cannot disagree on their order."""
+    """The ensemble kernels' arguments after the model record and the patient range:
+    ``solve_range``'s own names, so the CPU and GPU drivers cannot disagree on their order."""
     solve_range = getattr(module.solve_range, "py_func", module.solve_range)
-    return tuple(inspect.signature(solve_range).parameters)[2:]
+    return tuple(inspect.signature(solve_range).parameters)[3:]
 
 
 def _kernel_function(module: ModuleType):
@@ -50,11 +50,8 @@ def _kernel_function(module: ModuleType):
     simulator swaps it in the kernel's globals."""
     solve_patient = module.solve_patient
     n_states = module.N_STATES
-    n_params = module.PARAM_SCRATCH
-    n_streams = module.N_STREAMS
+    n_params, n_streams, work_size, iwork_size = module.buffer_sizes(0)
     rng_size = module.RNG_STATE_SIZE
-    work_size = module.WORK_SIZE
-    iwork_size = module.IWORK_SIZE
 
     def solve_kernel(n, t_eval, params, y0, use_model_init, rtol, atol, method, max_steps,
                      h_first, h_max, seeds, streams, windows, purposes, out_states, out_obs, status,
@@ -66,7 +63,7 @@ def _kernel_function(module: ModuleType):
             rng = cuda.local.array((n_streams, rng_size), uint64)
             work = cuda.local.array(work_size, float64)
             iwork = cuda.local.array(iwork_size, int64)
-            solve_patient(i, t_eval, params, y0, use_model_init, rtol, atol, method, max_steps,
+            solve_patient(0, i, t_eval, params, y0, use_model_init, rtol, atol, method, max_steps,
                           h_first, h_max, seeds, streams, windows, purposes, out_states, out_obs,
                           status, info, t_stop, log_t, log_k, y, p, rng, work, iwork)
 

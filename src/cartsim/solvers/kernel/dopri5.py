@@ -1,7 +1,7 @@
 # Dormand-Prince 5(4) explicit Runge-Kutta step with FSAL, Hairer's 4th-order dense output and
 # stiffness test. Coefficients: Dormand & Prince (1980) J. Comput. Appl. Math. 6:19; dense output
 # and stiffness detection: Hairer, Nørsett & Wanner, Solving ODEs I, 2nd ed., sections II.5-II.6.
-# Template text: uses model_rhs and N_STATES from the generated module.
+# Template text: uses model_rhs and n_states(m) from the generated module.
 # ruff: noqa: F821
 
 from cartsim.codegen.jit import njit
@@ -27,32 +27,32 @@ DP_ERROR_ORDER = 5
 
 
 @njit(cache=True)
-def dp_step(t, y, h, p, k, y_new, err, ytmp):
+def dp_step(m, t, y, h, p, k, y_new, err, ytmp):
     """One DOPRI5 step from (t, y); k[0] must hold f(t, y) (FSAL). Fills k[1..6] (k[6] = f at
     the new point), y_new, and the unscaled error estimate err. Returns the stiffness ratio
     h*|λ| estimate (Hairer's test) for the step."""
-    n = N_STATES
+    n = n_states(m)
     for i in range(n):
         ytmp[i] = y[i] + h * DP_A21 * k[0, i]
-    model_rhs(t + DP_C2 * h, ytmp, p, k[1])
+    model_rhs(m, t + DP_C2 * h, ytmp, p, k[1])
     for i in range(n):
         ytmp[i] = y[i] + h * (DP_A31 * k[0, i] + DP_A32 * k[1, i])
-    model_rhs(t + DP_C3 * h, ytmp, p, k[2])
+    model_rhs(m, t + DP_C3 * h, ytmp, p, k[2])
     for i in range(n):
         ytmp[i] = y[i] + h * (DP_A41 * k[0, i] + DP_A42 * k[1, i] + DP_A43 * k[2, i])
-    model_rhs(t + DP_C4 * h, ytmp, p, k[3])
+    model_rhs(m, t + DP_C4 * h, ytmp, p, k[3])
     for i in range(n):
         ytmp[i] = y[i] + h * (DP_A51 * k[0, i] + DP_A52 * k[1, i] + DP_A53 * k[2, i]
                               + DP_A54 * k[3, i])
-    model_rhs(t + DP_C5 * h, ytmp, p, k[4])
+    model_rhs(m, t + DP_C5 * h, ytmp, p, k[4])
     for i in range(n):
         ytmp[i] = y[i] + h * (DP_A61 * k[0, i] + DP_A62 * k[1, i] + DP_A63 * k[2, i]
                               + DP_A64 * k[3, i] + DP_A65 * k[4, i])
-    model_rhs(t + h, ytmp, p, k[5])
+    model_rhs(m, t + h, ytmp, p, k[5])
     for i in range(n):
         y_new[i] = y[i] + h * (DP_A71 * k[0, i] + DP_A73 * k[2, i] + DP_A74 * k[3, i]
                                + DP_A75 * k[4, i] + DP_A76 * k[5, i])
-    model_rhs(t + h, y_new, p, k[6])
+    model_rhs(m, t + h, y_new, p, k[6])
     num = 0.0
     den = 0.0
     for i in range(n):
@@ -66,9 +66,9 @@ def dp_step(t, y, h, p, k, y_new, err, ytmp):
 
 
 @njit(cache=True)
-def dp_dense_prepare(h, y, y_new, k, dense):
+def dp_dense_prepare(m, h, y, y_new, k, dense):
     """Coefficients of the 4th-order continuous extension over the last step."""
-    n = N_STATES
+    n = n_states(m)
     for i in range(n):
         diff = y_new[i] - y[i]
         bspl = h * k[0, i] - diff
@@ -81,9 +81,9 @@ def dp_dense_prepare(h, y, y_new, k, dense):
 
 
 @njit(cache=True)
-def dp_dense_eval(theta, dense, out):
+def dp_dense_eval(m, theta, dense, out):
     """Continuous solution at t + theta*h of the last step."""
     theta1 = 1.0 - theta
-    for i in range(N_STATES):
+    for i in range(n_states(m)):
         out[i] = dense[0, i] + theta * (dense[1, i] + theta1 * (
             dense[2, i] + theta * (dense[3, i] + theta1 * dense[4, i])))

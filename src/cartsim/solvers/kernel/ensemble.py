@@ -13,24 +13,29 @@ import numpy as np
 
 from cartsim.codegen.jit import njit
 
-N_STREAMS = max(N_EVENTS, 1)
-PARAM_SCRATCH = max(N_PARAMS, 1)  # a patient's parameters (one slot at least: no empty local array)
+
+@njit(cache=True)
+def buffer_sizes(m):
+    """(parameters, random streams, work floats, work integers) of one thread's buffers: one
+    slot at least each, so no local array is empty."""
+    work_size, iwork_size = scratch_sizes(m)
+    return max(n_params(m), 1), max(n_events(m), 1), work_size, iwork_size
 
 
 @njit(cache=True)
-def solve_patient(i, t_eval, params, y0, use_model_init, rtol, atol, method, max_steps, h_first,
+def solve_patient(m, i, t_eval, params, y0, use_model_init, rtol, atol, method, max_steps, h_first,
                   h_max, seeds, streams, windows, purposes, out_states, out_obs, status, info,
                   t_stop, log_t, log_k, y, p, rng, work, iwork):
     """Solve row i of the arrays (random streams keyed by seeds[i] and streams[i], over its
-    window of t_eval) with the caller's buffers: y (N_STATES), p (at least N_PARAMS), rng
-    (N_STREAMS random states), work and iwork (scratch)."""
-    p = p[:N_PARAMS]
-    for j in range(N_PARAMS):
+    window of t_eval) with the caller's buffers: y (the model's states), p (at least its
+    parameters), rng (one random state per event), work and iwork (scratch)."""
+    p = p[:n_params(m)]
+    for j in range(n_params(m)):
         p[j] = params[i, j]
     if use_model_init:
-        model_init(p, y)
+        model_init(m, p, y)
     else:
-        for j in range(N_STATES):
+        for j in range(n_states(m)):
             y[j] = y0[i, j]
     out_states[i, :, :] = np.nan
     out_obs[i, :, :] = np.nan
@@ -40,23 +45,24 @@ def solve_patient(i, t_eval, params, y0, use_model_init, rtol, atol, method, max
         rng_seed(rng[k], seeds[i], streams[i], purposes[k])
     lo = windows[i, 0]
     hi = windows[i, 1]
-    status[i] = integrate_patient(t_eval[lo:hi], y, p, rtol, atol, method, max_steps, h_first,
+    status[i] = integrate_patient(m, t_eval[lo:hi], y, p, rtol, atol, method, max_steps, h_first,
                                   h_max, rng, out_states[i, lo:hi], out_obs[i, lo:hi], log_t[i],
                                   log_k[i], info[i], t_stop[i:i + 1], work, iwork)
 
 
 @njit(nogil=True, cache=True)
-def solve_range(start, stop, t_eval, params, y0, use_model_init, rtol, atol, method, max_steps,
+def solve_range(m, start, stop, t_eval, params, y0, use_model_init, rtol, atol, method, max_steps,
                 h_first, h_max, seeds, streams, windows, purposes, out_states, out_obs, status,
                 info, t_stop, log_t, log_k):
     """Solve patients start..stop-1 of the arrays, one after another in this thread's
     buffers."""
-    y = np.empty(N_STATES)
-    p = np.empty(PARAM_SCRATCH)
-    rng = np.zeros((N_STREAMS, RNG_STATE_SIZE), dtype=np.uint64)
-    work = np.empty(WORK_SIZE)
-    iwork = np.empty(IWORK_SIZE, dtype=np.int64)
+    n_param_slots, n_streams, work_size, iwork_size = buffer_sizes(m)
+    y = np.empty(n_states(m))
+    p = np.empty(n_param_slots)
+    rng = np.zeros((n_streams, RNG_STATE_SIZE), dtype=np.uint64)
+    work = np.empty(work_size)
+    iwork = np.empty(iwork_size, dtype=np.int64)
     for i in range(start, stop):
-        solve_patient(i, t_eval, params, y0, use_model_init, rtol, atol, method, max_steps,
+        solve_patient(m, i, t_eval, params, y0, use_model_init, rtol, atol, method, max_steps,
                       h_first, h_max, seeds, streams, windows, purposes, out_states, out_obs,
                       status, info, t_stop, log_t, log_k, y, p, rng, work, iwork)

@@ -43,33 +43,49 @@ FAC_MAX = 10.0
 
 # Scratch layout: integrate_patient allocates nothing. Its arrays are views into two buffers the
 # caller owns (one per thread on the CPU, local memory per GPU thread), at these offsets.
-W_K = 0
-W_KR = W_K + DP_STAGES * N_STATES
-W_F0 = W_KR + ROS_STAGES * N_STATES
-W_YNEW = W_F0 + N_STATES
-W_YBEFORE = W_YNEW + N_STATES
-W_ERR = W_YBEFORE + N_STATES
-W_YTMP = W_ERR + N_STATES
-W_FTMP = W_YTMP + N_STATES
-W_DFDT = W_FTMP + N_STATES
-W_JAC = W_DFDT + N_STATES
-W_W = W_JAC + N_STATES * N_STATES
-W_DENSE_DP = W_W + N_STATES * N_STATES
-W_DENSE_ROS = W_DENSE_DP + DP_DENSE_ROWS * N_STATES
-W_OBS = W_DENSE_ROS + ROS_DENSE_ROWS * N_STATES
-W_G = W_OBS + N_OBS
-W_OCC = W_G + 5 * N_STATE_EVENTS
-WORK_SIZE = W_OCC + N_TIME_OCCURRENCES
-I_PIV = 0
-I_FIRED = I_PIV + N_STATES
-I_OCC = I_FIRED + N_STATE_EVENTS
-IWORK_SIZE = max(I_OCC + N_TIME_OCCURRENCES, 1)
+@njit(cache=True)
+def scratch_layout(m):
+    """Offsets of integrate_patient's float buffers (k, kr, f0, y_new, y_before, err, ytmp,
+    ftmp, dfdt, jac, w, dense_dp, dense_ros, obs, g, occ), then the float total, then the
+    integer buffers' (piv, fired, occ) and their total."""
+    n = n_states(m)
+    w_k = 0
+    w_kr = w_k + DP_STAGES * n
+    w_f0 = w_kr + ROS_STAGES * n
+    w_ynew = w_f0 + n
+    w_ybefore = w_ynew + n
+    w_err = w_ybefore + n
+    w_ytmp = w_err + n
+    w_ftmp = w_ytmp + n
+    w_dfdt = w_ftmp + n
+    w_jac = w_dfdt + n
+    w_w = w_jac + n * n
+    w_dense_dp = w_w + n * n
+    w_dense_ros = w_dense_dp + DP_DENSE_ROWS * n
+    w_obs = w_dense_ros + ROS_DENSE_ROWS * n
+    w_g = w_obs + n_obs(m)
+    w_occ = w_g + 5 * n_state_events(m)
+    work_size = w_occ + n_time_occurrences(m)
+    i_piv = 0
+    i_fired = i_piv + n
+    i_occ = i_fired + n_state_events(m)
+    iwork_size = max(i_occ + n_time_occurrences(m), 1)
+    return (w_k, w_kr, w_f0, w_ynew, w_ybefore, w_err, w_ytmp, w_ftmp, w_dfdt, w_jac, w_w,
+            w_dense_dp, w_dense_ros, w_obs, w_g, w_occ, work_size, i_piv, i_fired, i_occ,
+            iwork_size)
 
 
 @njit(cache=True)
-def error_norm(err, y, y_new, atol, rtol):
+def scratch_sizes(m):
+    """(floats, integers) of scratch one integrate_patient call needs."""
+    layout = scratch_layout(m)
+    return layout[16], layout[20]
+
+
+@njit(cache=True)
+def error_norm(m, err, y, y_new, atol, rtol):
     """RMS of the error scaled by atol_i + rtol·max(|y_i|, |y_new_i|); inf if not finite."""
-    n = N_STATES
+    n = n_states(m)
     total = 0.0
     for i in range(n):
         scale = atol[i] + rtol * max(abs(y[i]), abs(y_new[i]))
@@ -81,9 +97,9 @@ def error_norm(err, y, y_new, atol, rtol):
 
 
 @njit(cache=True)
-def initial_step(t, y, f0, p, atol, rtol, order, h_max, ytmp, ftmp):
+def initial_step(m, t, y, f0, p, atol, rtol, order, h_max, ytmp, ftmp):
     """Starting step size from the scaled sizes of y, f and f's change (Hairer's HINIT)."""
-    n = N_STATES
+    n = n_states(m)
     d0 = 0.0
     d1 = 0.0
     for i in range(n):
@@ -96,7 +112,7 @@ def initial_step(t, y, f0, p, atol, rtol, order, h_max, ytmp, ftmp):
     h0 = min(h0, h_max)
     for i in range(n):
         ytmp[i] = y[i] + h0 * f0[i]
-    model_rhs(t + h0, ytmp, p, ftmp)
+    model_rhs(m, t + h0, ytmp, p, ftmp)
     d2 = 0.0
     for i in range(n):
         scale = atol[i] + rtol * abs(y[i])
@@ -112,39 +128,39 @@ def initial_step(t, y, f0, p, atol, rtol, order, h_max, ytmp, ftmp):
 
 
 @njit(cache=True)
-def clamp_nonnegative(y):
+def clamp_nonnegative(m, y):
     """Project amounts onto y ≥ 0, and flush a population below 1e-12 of its extinction level
     to exactly 0; returns True if anything changed. Such a value is rounding residue, not
     cells: a stiff step's linear solve mixes other components into a population that is
     exactly 0 (1e-20 to 1e-90 of a cell seen), which would otherwise linger as non-zero."""
     changed = False
-    for i in range(N_STATES):
-        if NONNEGATIVE[i] and y[i] < 0.0:
+    for i in range(n_states(m)):
+        if nonnegative(m, i) and y[i] < 0.0:
             y[i] = 0.0
             changed = True
-        elif 0.0 < y[i] < 1e-12 * EXTINCTION_LEVEL[i]:
+        elif 0.0 < y[i] < 1e-12 * extinction_level(m, i):
             y[i] = 0.0
             changed = True
     return changed
 
 
 @njit(cache=True)
-def prepare_dense(stiff, h, y, y_new, k, kr, dense_dp, dense_ros):
+def prepare_dense(m, stiff, h, y, y_new, k, kr, dense_dp, dense_ros):
     """Coefficients of the last step's continuous extension."""
     if stiff:
-        ros_dense_prepare(h, y, y_new, kr, dense_ros)
+        ros_dense_prepare(m, h, y, y_new, kr, dense_ros)
     else:
-        dp_dense_prepare(h, y, y_new, k, dense_dp)
+        dp_dense_prepare(m, h, y, y_new, k, dense_dp)
 
 
 @njit(cache=True)
-def dense_eval(stiff, theta, y, y_new, dense_dp, dense_ros, out):
+def dense_eval(m, stiff, theta, y, y_new, dense_dp, dense_ros, out):
     """The last step's continuous solution at t + θh, amounts clamped at zero."""
     if stiff:
-        ros_dense_eval(theta, y, y_new, dense_ros, out)
+        ros_dense_eval(m, theta, y, y_new, dense_ros, out)
     else:
-        dp_dense_eval(theta, dense_dp, out)
-    clamp_nonnegative(out)
+        dp_dense_eval(m, theta, dense_dp, out)
+    clamp_nonnegative(m, out)
 
 
 @njit(cache=True)
@@ -170,7 +186,7 @@ def update_signs(g, signs):
 
 
 @njit(cache=True)
-def locate_crossing(j, t, h, p, g_lo, g_hi, stiff, y, y_new, dense_dp, dense_ros, ytmp, gtmp):
+def locate_crossing(m, j, t, h, p, g_lo, g_hi, stiff, y, y_new, dense_dp, dense_ros, ytmp, gtmp):
     """θ in (0, 1] just after event function j crosses zero in the last step (Illinois method
     on the dense output); returns the right end of the final bracket, where the function has
     strictly taken its new sign (zero counts as the old side)."""
@@ -187,8 +203,8 @@ def locate_crossing(j, t, h, p, g_lo, g_hi, stiff, y, y_new, dense_dp, dense_ros
         theta = hi - f_hi * (hi - lo) / (f_hi - f_lo) if f_hi != f_lo else 0.5 * (lo + hi)
         if not (lo < theta < hi):
             theta = 0.5 * (lo + hi)
-        dense_eval(stiff, theta, y, y_new, dense_dp, dense_ros, ytmp)
-        model_event_g(t + theta * h, ytmp, p, gtmp)
+        dense_eval(m, stiff, theta, y, y_new, dense_dp, dense_ros, ytmp)
+        model_event_g(m, t + theta * h, ytmp, p, gtmp)
         value = gtmp[j]
         if (value > 0.0) if rising else (value < 0.0):
             hi = theta
@@ -206,68 +222,68 @@ def locate_crossing(j, t, h, p, g_lo, g_hi, stiff, y, y_new, dense_dp, dense_ros
 
 
 @njit(cache=True)
-def record(i_out, t, y, p, out_states, out_obs, obs_tmp):
+def record(m, i_out, t, y, p, out_states, out_obs, obs_tmp):
     """Store states and observables for output point i_out."""
-    for i in range(N_STATES):
+    for i in range(n_states(m)):
         out_states[i_out, i] = y[i]
-    model_obs(t, y, p, obs_tmp)
+    model_obs(m, t, y, p, obs_tmp)
     for i in range(obs_tmp.shape[0]):
         out_obs[i_out, i] = obs_tmp[i]
 
 
 @njit(cache=True)
-def fire(k, t, y, p, rng, log_t, log_k, info):
+def fire(m, k, t, y, p, rng, log_t, log_k, info):
     """Apply event k, log it (unless it is a silent breakpoint), and say whether it ends the
     simulation."""
-    model_apply(k, t, y, p, rng)
-    if not EVENT_LOGGED[k]:
+    model_apply(m, k, t, y, p, rng)
+    if not event_logged(m, k):
         return False
     count = info[INFO_EVENTS]
     if count < log_t.shape[0]:
         log_t[count] = t
         log_k[count] = k
     info[INFO_EVENTS] = count + 1
-    return EVENT_TERMINAL[k]
+    return event_terminal(m, k)
 
 
 @njit(cache=True)
-def fire_cascade(t, y, p, rng, log_t, log_k, info, g_sign, fired, g_tmp):
+def fire_cascade(m, t, y, p, rng, log_t, log_k, info, g_sign, fired, g_tmp):
     """Fire, at the same instant, every state event whose condition the events just fired made
     true (SBML semantics: a trigger that becomes true by an event assignment fires), each at
     most once per instant, in rounds until none is left; ``fired`` marks those already fired.
     Returns whether one of them ends the simulation."""
     terminated = False
-    for _ in range(N_STATE_EVENTS):
-        model_event_g(t, y, p, g_tmp)
+    for _ in range(n_state_events(m)):
+        model_event_g(m, t, y, p, g_tmp)
         more = False
-        for j in range(N_STATE_EVENTS):
-            if not fired[j] and crosses(g_sign[j], g_tmp[j], STATE_EVENT_DIRECTION[j]):
+        for j in range(n_state_events(m)):
+            if not fired[j] and crosses(g_sign[j], g_tmp[j], state_event_direction(m, j)):
                 fired[j] = 1
                 more = True
-                terminated |= fire(STATE_EVENT_ID[j], t, y, p, rng, log_t, log_k, info)
+                terminated |= fire(m, state_event_id(m, j), t, y, p, rng, log_t, log_k, info)
         if not more:
             break
     return terminated
 
 
 @njit(cache=True)
-def extinguish(t, y, before, p, rng, log_t, log_k, info):
+def extinguish(m, t, y, before, p, rng, log_t, log_k, info):
     """Fire the extinction event of every population that events moved (``y`` differs from
     ``before``; all of them at the start, where ``before`` is NaN) to between 0 and its
     threshold. Crossings of the threshold, during a step or by an event's jump, fire as state
     events (the latter through :func:`fire_cascade`); what is left here is a population that
     starts below it or that an event raises from 0 to below it. A population growing from 0 by
     an inflow is left alone."""
-    for i in range(N_STATES):
-        k = EXTINCTION_EVENT[i]
-        if k >= 0 and y[i] != before[i] and 0.0 < y[i] < EXTINCTION_LEVEL[i]:
-            fire(k, t, y, p, rng, log_t, log_k, info)
+    for i in range(n_states(m)):
+        k = extinction_event(m, i)
+        if k >= 0 and y[i] != before[i] and 0.0 < y[i] < extinction_level(m, i):
+            fire(m, k, t, y, p, rng, log_t, log_k, info)
 
 
 @njit(cache=True)
-def sorted_occurrences(p, times, order):
+def sorted_occurrences(m, p, times, order):
     """Time-event occurrences for this patient, sorted by time (ties: definition order)."""
-    model_event_times(p, times)
+    model_event_times(m, p, times)
     for i in range(order.shape[0]):
         order[i] = i
     for i in range(1, order.shape[0]):
@@ -278,14 +294,14 @@ def sorted_occurrences(p, times, order):
 
 
 @njit(cache=True)
-def clock_time(j, t, y, p, g_sign):
+def clock_time(m, j, t, y, p, g_sign):
     """When clocked state event j (its function: a clock minus a held value, see
     ``event_clock`` in code generation) will have crossed, if it has not yet: the first float
     after its clock reaches the held value, as a located crossing would give; inf otherwise."""
-    clock = STATE_EVENT_CLOCK[j]
+    clock = state_event_clock(m, j)
     if clock == NOT_CLOCKED or g_sign[j] >= 0.0:
         return math.inf
-    due = p[STATE_EVENT_DUE[j]] if STATE_EVENT_DUE_IS_PARAM[j] else y[STATE_EVENT_DUE[j]]
+    due = p[state_event_due(m, j)] if state_event_due_is_param(m, j) else y[state_event_due(m, j)]
     now = t if clock == CLOCK_IS_TIME else y[clock]
     if not due > now:
         return math.inf
@@ -293,11 +309,11 @@ def clock_time(j, t, y, p, g_sign):
 
 
 @njit(cache=True)
-def clock_stop(t, y, p, g_sign):
+def clock_stop(m, t, y, p, g_sign):
     """The earliest :func:`clock_time` of all clocked state events (inf if none)."""
     stop = math.inf
-    for j in range(N_STATE_EVENTS):
-        stop = min(stop, clock_time(j, t, y, p, g_sign))
+    for j in range(n_state_events(m)):
+        stop = min(stop, clock_time(m, j, t, y, p, g_sign))
     return stop
 
 
@@ -323,75 +339,78 @@ def all_finite(values):
 
 
 @njit(cache=True)
-def integrate_patient(t_eval, y, p, rtol, atol, method, max_steps, h_first, h_max, rng,
+def integrate_patient(m, t_eval, y, p, rtol, atol, method, max_steps, h_first, h_max, rng,
                       out_states, out_obs, log_t, log_k, info, t_stop, work, iwork):
     """Solve one patient from t_eval[0] to t_eval[-1]; y (initial state) and p are updated in
     place. Outputs at each t_eval are right limits (after any event at that time). Returns the
-    status code; t_stop[0] receives the time reached. ``work`` (WORK_SIZE floats) and ``iwork``
-    (IWORK_SIZE integers) are the caller's scratch space."""
-    n = N_STATES
+    status code; t_stop[0] receives the time reached. ``work`` and ``iwork`` (the
+    :func:`scratch_sizes` floats and integers) are the caller's scratch space."""
+    n = n_states(m)
     n_out = t_eval.shape[0]
     t = t_eval[0]
     t_end = t_eval[n_out - 1]
-    k = work[W_K:W_K + DP_STAGES * n].reshape((DP_STAGES, n))
-    kr = work[W_KR:W_KR + ROS_STAGES * n].reshape((ROS_STAGES, n))
-    f0 = work[W_F0:W_F0 + n]
-    y_new = work[W_YNEW:W_YNEW + n]
-    y_before = work[W_YBEFORE:W_YBEFORE + n]  # the state before this time's events
-    err = work[W_ERR:W_ERR + n]
-    ytmp = work[W_YTMP:W_YTMP + n]
-    ftmp = work[W_FTMP:W_FTMP + n]
-    dfdt = work[W_DFDT:W_DFDT + n]
-    jac = work[W_JAC:W_JAC + n * n].reshape((n, n))
-    w = work[W_W:W_W + n * n].reshape((n, n))
-    dense_dp = work[W_DENSE_DP:W_DENSE_DP + DP_DENSE_ROWS * n].reshape((DP_DENSE_ROWS, n))
-    dense_ros = work[W_DENSE_ROS:W_DENSE_ROS + ROS_DENSE_ROWS * n].reshape((ROS_DENSE_ROWS, n))
-    obs_tmp = work[W_OBS:W_OBS + N_OBS]
-    m = N_STATE_EVENTS
-    g_prev = work[W_G:W_G + m]
-    g_sign = work[W_G + m:W_G + 2 * m]
-    g_new = work[W_G + 2 * m:W_G + 3 * m]
-    g_tmp = work[W_G + 3 * m:W_G + 4 * m]
-    theta_event = work[W_G + 4 * m:W_G + 5 * m]
-    occ_times = work[W_OCC:W_OCC + N_TIME_OCCURRENCES]
-    piv = iwork[I_PIV:I_PIV + n]
-    fired_now = iwork[I_FIRED:I_FIRED + m]
-    occ_order = iwork[I_OCC:I_OCC + N_TIME_OCCURRENCES]
+    (w_k, w_kr, w_f0, w_ynew, w_ybefore, w_err, w_ytmp, w_ftmp, w_dfdt, w_jac, w_w, w_dense_dp,
+     w_dense_ros, w_obs, w_g, w_occ, _, i_piv, i_fired, i_occ, _) = scratch_layout(m)
+    k = work[w_k:w_k + DP_STAGES * n].reshape((DP_STAGES, n))
+    kr = work[w_kr:w_kr + ROS_STAGES * n].reshape((ROS_STAGES, n))
+    f0 = work[w_f0:w_f0 + n]
+    y_new = work[w_ynew:w_ynew + n]
+    y_before = work[w_ybefore:w_ybefore + n]  # the state before this time's events
+    err = work[w_err:w_err + n]
+    ytmp = work[w_ytmp:w_ytmp + n]
+    ftmp = work[w_ftmp:w_ftmp + n]
+    dfdt = work[w_dfdt:w_dfdt + n]
+    jac = work[w_jac:w_jac + n * n].reshape((n, n))
+    w = work[w_w:w_w + n * n].reshape((n, n))
+    dense_dp = work[w_dense_dp:w_dense_dp + DP_DENSE_ROWS * n].reshape((DP_DENSE_ROWS, n))
+    dense_ros = work[w_dense_ros:w_dense_ros + ROS_DENSE_ROWS * n].reshape((ROS_DENSE_ROWS, n))
+    obs_tmp = work[w_obs:w_obs + n_obs(m)]
+    n_se = n_state_events(m)
+    n_occ = n_time_occurrences(m)
+    g_prev = work[w_g:w_g + n_se]
+    g_sign = work[w_g + n_se:w_g + 2 * n_se]
+    g_new = work[w_g + 2 * n_se:w_g + 3 * n_se]
+    g_tmp = work[w_g + 3 * n_se:w_g + 4 * n_se]
+    theta_event = work[w_g + 4 * n_se:w_g + 5 * n_se]
+    occ_times = work[w_occ:w_occ + n_occ]
+    piv = iwork[i_piv:i_piv + n]
+    fired_now = iwork[i_fired:i_fired + n_se]
+    occ_order = iwork[i_occ:i_occ + n_occ]
     for i in range(n):
         y_before[i] = math.nan  # NaN: the start, before any event
-    for j in range(m):
+    for j in range(n_se):
         g_sign[j] = 0.0
         fired_now[j] = 0
 
     info[:] = 0
     t_stop[0] = t
-    clamp_nonnegative(y)
+    clamp_nonnegative(m, y)
     if not (all_finite(y) and all_finite(p)):
         return STATUS_NONFINITE
-    sorted_occurrences(p, occ_times, occ_order)
+    sorted_occurrences(m, p, occ_times, occ_order)
     i_occ = 0
-    while i_occ < N_TIME_OCCURRENCES and occ_times[occ_order[i_occ]] < t:
+    while i_occ < n_occ and occ_times[occ_order[i_occ]] < t:
         i_occ += 1
-    while i_occ < N_TIME_OCCURRENCES and occ_times[occ_order[i_occ]] == t:
-        if fire(TIME_OCCURRENCE_EVENT[occ_order[i_occ]], t, y, p, rng, log_t, log_k, info):
+    while i_occ < n_occ and occ_times[occ_order[i_occ]] == t:
+        if fire(m, time_occurrence_event(m, occ_order[i_occ]), t, y, p, rng, log_t, log_k, info):
             info[INFO_TERMINATED] = 1
         i_occ += 1
-    clamp_nonnegative(y)
-    extinguish(t, y, y_before, p, rng, log_t, log_k, info)
+    clamp_nonnegative(m, y)
+    extinguish(m, t, y, y_before, p, rng, log_t, log_k, info)
     i_out = 0
-    record(i_out, t, y, p, out_states, out_obs, obs_tmp)
+    record(m, i_out, t, y, p, out_states, out_obs, obs_tmp)
     i_out += 1
     if info[INFO_TERMINATED]:
         return STATUS_OK
-    model_event_g(t, y, p, g_prev)
+    model_event_g(m, t, y, p, g_prev)
     update_signs(g_prev, g_sign)
-    model_rhs(t, y, p, f0)
+    model_rhs(m, t, y, p, f0)
     if not all_finite(f0):
         return STATUS_NONFINITE
 
     stiff = method == METHOD_ROSENBROCK
     order = ROS_ERROR_ORDER if stiff else DP_ERROR_ORDER
-    h = h_first if h_first > 0.0 else initial_step(t, y, f0, p, atol, rtol, order, h_max,
+    h = h_first if h_first > 0.0 else initial_step(m, t, y, f0, p, atol, rtol, order, h_max,
                                                     ytmp, ftmp)
     need_jac = True
     t_rhs = t
@@ -409,11 +428,11 @@ def integrate_patient(t_eval, y, p, rtol, atol, method, max_steps, h_first, h_ma
         steps += 1
         next_stop = t_end
         stop_is_event = False
-        if i_occ < N_TIME_OCCURRENCES and occ_times[occ_order[i_occ]] <= t_end:
+        if i_occ < n_occ and occ_times[occ_order[i_occ]] <= t_end:
             next_stop = occ_times[occ_order[i_occ]]
             stop_is_event = True
         # a clocked state event is stepped to, like a time event, instead of searched for
-        t_clock = clock_stop(t, y, p, g_sign)
+        t_clock = clock_stop(m, t, y, p, g_sign)
         stop_is_clock = t_clock <= next_stop
         if stop_is_clock:
             stop_is_event = stop_is_event and next_stop == t_clock
@@ -425,18 +444,18 @@ def integrate_patient(t_eval, y, p, rtol, atol, method, max_steps, h_first, h_ma
 
         if stiff:
             if need_jac:
-                model_jac(t_rhs, y, p, jac)
-                model_tgrad(t_rhs, y, p, dfdt)
+                model_jac(m, t_rhs, y, p, jac)
+                model_tgrad(m, t_rhs, y, p, dfdt)
                 info[INFO_JACOBIANS] += 1
                 need_jac = False
-            code = ros_step(t, y, h, p, f0, jac, dfdt, w, piv, kr, y_new, err, ytmp, ftmp)
+            code = ros_step(m, t, y, h, p, f0, jac, dfdt, w, piv, kr, y_new, err, ytmp, ftmp)
             ratio = 0.0
         else:
             for i in range(n):
                 k[0, i] = f0[i]
-            ratio = dp_step(t, y, h, p, k, y_new, err, ytmp)
+            ratio = dp_step(m, t, y, h, p, k, y_new, err, ytmp)
             code = 0
-        err_norm = error_norm(err, y, y_new, atol, rtol) if code == 0 else math.inf
+        err_norm = error_norm(m, err, y, y_new, atol, rtol) if code == 0 else math.inf
         if err_norm > 1.0:
             last_nonfinite = not math.isfinite(err_norm)
             fac = 0.25 if last_nonfinite else max(FAC_MIN, SAFETY * err_norm ** (-1.0 / order))
@@ -453,18 +472,18 @@ def integrate_patient(t_eval, y, p, rtol, atol, method, max_steps, h_first, h_ma
         t_new = next_stop if hit_stop else t + h
         dense_ready = False
         theta_first = 2.0
-        if N_STATE_EVENTS > 0:
-            model_event_g(t_new, y_new, p, g_new)
-            for j in range(N_STATE_EVENTS):
+        if n_se > 0:
+            model_event_g(m, t_new, y_new, p, g_new)
+            for j in range(n_se):
                 theta_event[j] = 2.0
-                if hit_stop and stop_is_clock and clock_time(j, t, y, p, g_sign) == next_stop:
+                if hit_stop and stop_is_clock and clock_time(m, j, t, y, p, g_sign) == next_stop:
                     theta_event[j] = 1.0  # its clock reached the held value at the step's end
                     theta_first = min(theta_first, 1.0)
-                elif crosses(g_sign[j], g_new[j], STATE_EVENT_DIRECTION[j]):
+                elif crosses(g_sign[j], g_new[j], state_event_direction(m, j)):
                     if not dense_ready:
-                        prepare_dense(stiff, h, y, y_new, k, kr, dense_dp, dense_ros)
+                        prepare_dense(m, stiff, h, y, y_new, k, kr, dense_dp, dense_ros)
                         dense_ready = True
-                    theta_event[j] = locate_crossing(j, t, h, p, g_prev[j], g_new[j], stiff, y,
+                    theta_event[j] = locate_crossing(m, j, t, h, p, g_prev[j], g_new[j], stiff, y,
                                                      y_new, dense_dp, dense_ros, ytmp, g_tmp)
                     theta_first = min(theta_first, theta_event[j])
         state_event = theta_first <= 1.0
@@ -483,33 +502,33 @@ def integrate_patient(t_eval, y, p, rtol, atol, method, max_steps, h_first, h_ma
         if state_event and theta_first < 1.0:
             t_new = t + theta_first * h
             hit_stop = False
-            dense_eval(stiff, theta_first, y, y_new, dense_dp, dense_ros, ytmp)
+            dense_eval(m, stiff, theta_first, y, y_new, dense_dp, dense_ros, ytmp)
             for i in range(n):
                 y_new[i] = ytmp[i]
         while i_out < n_out and t_eval[i_out] < t_new:
             if not dense_ready:
-                prepare_dense(stiff, h, y, y_new, k, kr, dense_dp, dense_ros)
+                prepare_dense(m, stiff, h, y, y_new, k, kr, dense_dp, dense_ros)
                 dense_ready = True
-            dense_eval(stiff, (t_eval[i_out] - t) / h, y, y_new, dense_dp, dense_ros, ytmp)
-            record(i_out, t_eval[i_out], ytmp, p, out_states, out_obs, obs_tmp)
+            dense_eval(m, stiff, (t_eval[i_out] - t) / h, y, y_new, dense_dp, dense_ros, ytmp)
+            record(m, i_out, t_eval[i_out], ytmp, p, out_states, out_obs, obs_tmp)
             i_out += 1
 
         h_used = h
         t = t_new
         for i in range(n):
             y[i] = y_new[i]
-        changed = clamp_nonnegative(y) or state_event
+        changed = clamp_nonnegative(m, y) or state_event
         terminated = False
         t_rhs = t
         events_due = (hit_stop and stop_is_event) or state_event
         if events_due:
             for i in range(n):
                 y_before[i] = y[i]
-            for j in range(N_STATE_EVENTS):
+            for j in range(n_se):
                 fired_now[j] = 0
         if hit_stop and stop_is_event:
-            while i_occ < N_TIME_OCCURRENCES and occ_times[occ_order[i_occ]] <= t:
-                terminated |= fire(TIME_OCCURRENCE_EVENT[occ_order[i_occ]], t, y, p, rng,
+            while i_occ < n_occ and occ_times[occ_order[i_occ]] <= t:
+                terminated |= fire(m, time_occurrence_event(m, occ_order[i_occ]), t, y, p, rng,
                                    log_t, log_k, info)
                 i_occ += 1
             changed = True
@@ -518,19 +537,19 @@ def integrate_patient(t_eval, y, p, rtol, atol, method, max_steps, h_first, h_ma
         if state_event:
             # Events that crossed in this step at the same time (within rounding) fire together.
             same_time = 8.0 * 2.220446049250313e-16 * max(abs(t), 1.0)
-            for j in range(N_STATE_EVENTS):
+            for j in range(n_se):
                 if theta_event[j] <= 1.0 and (theta_event[j] - theta_first) * h_used <= same_time:
                     fired_now[j] = 1
-                    terminated |= fire(STATE_EVENT_ID[j], t, y, p, rng, log_t, log_k, info)
+                    terminated |= fire(m, state_event_id(m, j), t, y, p, rng, log_t, log_k, info)
         if events_due:
-            terminated |= fire_cascade(t, y, p, rng, log_t, log_k, info, g_sign, fired_now,
+            terminated |= fire_cascade(m, t, y, p, rng, log_t, log_k, info, g_sign, fired_now,
                                        g_tmp)
         if changed:
-            clamp_nonnegative(y)
+            clamp_nonnegative(m, y)
         if events_due:
-            extinguish(t, y, y_before, p, rng, log_t, log_k, info)
+            extinguish(m, t, y, y_before, p, rng, log_t, log_k, info)
         while i_out < n_out and t_eval[i_out] <= t:
-            record(i_out, t, y, p, out_states, out_obs, obs_tmp)
+            record(m, i_out, t, y, p, out_states, out_obs, obs_tmp)
             i_out += 1
         if terminated:
             info[INFO_TERMINATED] = 1
@@ -538,15 +557,15 @@ def integrate_patient(t_eval, y, p, rtol, atol, method, max_steps, h_first, h_ma
         if not all_finite(y):
             status = STATUS_NONFINITE
             break
-        model_event_g(t, y, p, g_prev)
+        model_event_g(m, t, y, p, g_prev)
         update_signs(g_prev, g_sign)
         if state_event:
-            for j in range(N_STATE_EVENTS):
+            for j in range(n_se):
                 # a clocked event fired with its function (by rounding) at zero: it has crossed
-                if fired_now[j] and STATE_EVENT_CLOCK[j] != NOT_CLOCKED and g_prev[j] == 0.0:
+                if fired_now[j] and state_event_clock(m, j) != NOT_CLOCKED and g_prev[j] == 0.0:
                     g_sign[j] = 1.0
         if stiff or changed:
-            model_rhs(t_rhs, y, p, f0)
+            model_rhs(m, t_rhs, y, p, f0)
             if not all_finite(f0):
                 status = STATUS_NONFINITE
                 break

@@ -7,7 +7,7 @@
 # 4th-order one, so k_6 is the error estimate. Coefficient values (c_i, d_i, a_ij, c_ij and the
 # dense-output d_2j, d_3j, here RO_H2j, RO_H3j) as in Hairer's rodas.f (METH = 1) and the Rodas4
 # tableau of OrdinaryDiffEq.jl; checked by tests/test_rosenbrock.py's order tests.
-# Template text: uses model_rhs, N_STATES and factor_w/lu_solve from the assembled module.
+# Template text: uses model_rhs, n_states(m) and factor_w/lu_solve from the assembled module.
 # ruff: noqa: F821
 import math
 
@@ -39,59 +39,59 @@ RO_H34, RO_H35 = 24.76722511418386, -6.594389125716872
 
 
 @njit(cache=True)
-def ros_step(t, y, h, p, f0, J, dfdt, W, piv, k, y_new, err, ytmp, ftmp):
+def ros_step(m, t, y, h, p, f0, J, dfdt, W, piv, k, y_new, err, ytmp, ftmp):
     """One RODAS4 step of size h from (t, y), given f0 = f(t, y), J = ∂f/∂y and dfdt = ∂f/∂t
     there. Fills the stage increments k (6 × n), y_new and the embedded error err. Returns 0 on
     success, 1 if I/(γh) - J is singular, 2 if the result is not finite."""
-    n = N_STATES
+    n = n_states(m)
     inv_gh = 1.0 / (RO_GAMMA * h)
-    if factor_w(J, inv_gh, W, piv) != 0:
+    if factor_w(m, J, inv_gh, W, piv) != 0:
         return 1
     inv_h = 1.0 / h
     for i in range(n):
         k[0, i] = f0[i] + h * RO_D1 * dfdt[i]
-    lu_solve(W, piv, k[0])
+    lu_solve(m, W, piv, k[0])
 
     for i in range(n):
         ytmp[i] = y[i] + RO_A21 * k[0, i]
-    model_rhs(t + RO_C2 * h, ytmp, p, ftmp)
+    model_rhs(m, t + RO_C2 * h, ytmp, p, ftmp)
     for i in range(n):
         k[1, i] = ftmp[i] + inv_h * RO_C21 * k[0, i] + h * RO_D2 * dfdt[i]
-    lu_solve(W, piv, k[1])
+    lu_solve(m, W, piv, k[1])
 
     for i in range(n):
         ytmp[i] = y[i] + RO_A31 * k[0, i] + RO_A32 * k[1, i]
-    model_rhs(t + RO_C3 * h, ytmp, p, ftmp)
+    model_rhs(m, t + RO_C3 * h, ytmp, p, ftmp)
     for i in range(n):
         k[2, i] = (ftmp[i] + inv_h * (RO_C31 * k[0, i] + RO_C32 * k[1, i])
                    + h * RO_D3 * dfdt[i])
-    lu_solve(W, piv, k[2])
+    lu_solve(m, W, piv, k[2])
 
     for i in range(n):
         ytmp[i] = y[i] + RO_A41 * k[0, i] + RO_A42 * k[1, i] + RO_A43 * k[2, i]
-    model_rhs(t + RO_C4 * h, ytmp, p, ftmp)
+    model_rhs(m, t + RO_C4 * h, ytmp, p, ftmp)
     for i in range(n):
         k[3, i] = (ftmp[i] + inv_h * (RO_C41 * k[0, i] + RO_C42 * k[1, i] + RO_C43 * k[2, i])
                    + h * RO_D4 * dfdt[i])
-    lu_solve(W, piv, k[3])
+    lu_solve(m, W, piv, k[3])
 
     for i in range(n):
         ytmp[i] = (y[i] + RO_A51 * k[0, i] + RO_A52 * k[1, i] + RO_A53 * k[2, i]
                    + RO_A54 * k[3, i])
-    model_rhs(t + h, ytmp, p, ftmp)
+    model_rhs(m, t + h, ytmp, p, ftmp)
     for i in range(n):
         k[4, i] = ftmp[i] + inv_h * (RO_C51 * k[0, i] + RO_C52 * k[1, i] + RO_C53 * k[2, i]
                                      + RO_C54 * k[3, i])
-    lu_solve(W, piv, k[4])
+    lu_solve(m, W, piv, k[4])
 
     # Stiffly accurate: the embedded (3rd-order) solution is the 5th stage point.
     for i in range(n):
         ytmp[i] += k[4, i]
-    model_rhs(t + h, ytmp, p, ftmp)
+    model_rhs(m, t + h, ytmp, p, ftmp)
     for i in range(n):
         k[5, i] = ftmp[i] + inv_h * (RO_C61 * k[0, i] + RO_C62 * k[1, i] + RO_C63 * k[2, i]
                                      + RO_C64 * k[3, i] + RO_C65 * k[4, i])
-    lu_solve(W, piv, k[5])
+    lu_solve(m, W, piv, k[5])
     for i in range(n):
         y_new[i] = ytmp[i] + k[5, i]
         err[i] = k[5, i]
@@ -101,9 +101,9 @@ def ros_step(t, y, h, p, f0, J, dfdt, W, piv, k, y_new, err, ytmp, ftmp):
 
 
 @njit(cache=True)
-def ros_dense_prepare(h, y, y_new, k, dense):
+def ros_dense_prepare(m, h, y, y_new, k, dense):
     """Coefficients of RODAS4's 3rd-order continuous extension."""
-    for i in range(N_STATES):
+    for i in range(n_states(m)):
         dense[0, i] = (RO_H21 * k[0, i] + RO_H22 * k[1, i] + RO_H23 * k[2, i]
                        + RO_H24 * k[3, i] + RO_H25 * k[4, i])
         dense[1, i] = (RO_H31 * k[0, i] + RO_H32 * k[1, i] + RO_H33 * k[2, i]
@@ -111,9 +111,9 @@ def ros_dense_prepare(h, y, y_new, k, dense):
 
 
 @njit(cache=True)
-def ros_dense_eval(theta, y, y_new, dense, out):
+def ros_dense_eval(m, theta, y, y_new, dense, out):
     """Continuous solution at t + θh of the last step."""
     theta1 = 1.0 - theta
-    for i in range(N_STATES):
+    for i in range(n_states(m)):
         out[i] = theta1 * y[i] + theta * (y_new[i] + theta1 * (dense[0, i]
                                                                 + theta * dense[1, i]))
