@@ -149,3 +149,20 @@ def test_every_mathml_function_runs_natively_with_pythons_value():
     for (name, (_, expected)), value in zip(MATHML_FUNCTIONS.items(), values, strict=True):
         expected = X if expected is None else expected
         assert value == pytest.approx(expected, rel=1e-14, abs=1e-15), name
+
+
+def test_event_values_on_the_generic_kernel():
+    """An event's let values (the second reading the first) computed from the values just
+    before it, as tests/test_events.py checks on the specialised module."""
+    import cartsim as c
+
+    model = c.Model(
+        "let_generic", states=[c.State(s, "", 1.0 if s == "x" else 0.0) for s in "xy"],
+        equations={"x": "0", "y": "0"},
+        events=[c.TimeEvent("split", 1.0, (c.set_value("x", "half + 3"),
+                                           c.set_value("y", "half + quarter")),
+                            let=(c.EventValue("half", "x/2"),
+                                 c.EventValue("quarter", "half/2")))],
+        check_units=False)
+    result = compile_model(model, kernel="generic").solve(np.array([0.0, 2.0]))
+    assert result.state("x")[0, -1] == 3.5 and result.state("y")[0, -1] == 0.75

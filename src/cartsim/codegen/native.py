@@ -71,10 +71,17 @@ class _Emitter:
         self.module = module
         self.builder = builder
         self.load = load
-        self.env: dict[sp.Basic, ir.Value] = {}
+        self.env: dict[sp.Basic, ir.Value] = {}  # values emitted so far, by expression
+        self.lets: dict[sp.Symbol, ir.Value] = {}  # an event's let values, by name
 
     def bind(self, symbol: sp.Basic, value: ir.Value) -> None:
         self.env[symbol] = value
+
+    def let(self, symbol: sp.Symbol, value: ir.Value) -> None:
+        """Name an event's let value; what was emitted before may have read the name as a
+        model symbol, so it is forgotten."""
+        self.lets[symbol] = value
+        self.env = dict(self.lets)
 
     def number(self, expr: sp.Basic) -> ir.Value:
         value = self.emit(expr)
@@ -256,8 +263,7 @@ class _Writer:
             with builder.goto_block(block):
                 emitter = self.emitter(builder, t, y, p)
                 for symbol, expr in event.values:  # its let values, in order
-                    emitter.env.clear()
-                    emitter.bind(symbol, self._cse_value(emitter, expr))
+                    emitter.let(symbol, self._cse_value(emitter, expr))
                 if event.actions:
                     temps, values = sp.cse(event_values(self.resolved, event),
                                            symbols=_numbered())
