@@ -693,20 +693,29 @@ class _Importer:
                 actions, later = self._delayed(event, name, trigger, delay, assigned)
             else:
                 actions = [self._assigning(variable, value) for variable, value in assigned]
+                if not event.getTrigger().getPersistent():
+                    actions = self._guarded(actions, trigger)
             at = self._event_time(trigger)
             if at is not None:
                 events.append(TimeEvent(name, at=at, actions=actions))
             else:
                 events.append(StateEvent(name, trigger, actions))
                 if not event.getTrigger().getInitialValue():
-                    guarded = [set_value(a.target, sp.Piecewise((a.expression, trigger),
-                                                                (sp.Symbol(a.target), True)))
-                               for a in actions]
                     start = self.names.add(f"{name} at start", f"{name}_at_start",
                                            record=False)
-                    events.append(TimeEvent(start, at=0, actions=guarded))
+                    events.append(TimeEvent(start, at=0,
+                                            actions=self._guarded(actions, trigger)))
             events.extend(later)
         return events
+
+    @staticmethod
+    def _guarded(actions: list, trigger: sp.Basic) -> list:
+        """The actions, each leaving its target as it is unless ``trigger`` holds when they
+        run: a non-persistent event whose trigger an earlier event of the same instant made
+        false does not execute (SBML L3 4.12.2)."""
+        return [set_value(a.target, sp.Piecewise((a.expression, trigger),
+                                                 (sp.Symbol(a.target), True)))
+                for a in actions]
 
     def _assigning(self, variable: str, value: sp.Basic):
         """The action setting an SBML variable (a concentration species kept by amount: its

@@ -12,7 +12,10 @@ from sympy.logic.boolalg import BooleanAtom, BooleanFunction
 from cartsim.errors import SBMLError
 from cartsim.model.expressions import TIME
 
-AVOGADRO = 6.02214076e23
+AVOGADRO = 6.02214179e23
+"""Avogadro's constant as SBML Level 3 defines its ``avogadro`` symbol (1/mol; the CODATA 2006
+value the L3V1 and L3V2 specifications give, and the SBML Test Suite expects; SI 2019 fixes
+6.02214076e23, 1.7e-7 smaller, outside the suite's tolerances)."""
 
 def _quotient(a: sp.Basic, b: sp.Basic) -> sp.Basic:
     """The integer part of a / b, towards zero (SBML Level 3 Version 2 ``quotient``)."""
