@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
-import pint
 import sympy as sp
 
 from cartsim.errors import UnitError
 from cartsim.model.expressions import RandomDraw
+
+if TYPE_CHECKING:  # pint itself is imported on first use: a quarter of a second of start-up
+    import pint
 
 WILDCARD = None
 """Unit of a bare number: it takes the unit of whatever it is added to."""
@@ -25,6 +28,8 @@ WILDCARD = None
 @functools.cache
 def registry() -> pint.UnitRegistry:
     """The unit registry, with counting units for cells and transgene copies."""
+    import pint
+
     ureg = pint.UnitRegistry(autoconvert_offset_to_baseunit=True)
     ureg.define("cell = [cell] = _ = cells")
     ureg.define("copy = [copies] = _ = copies")
@@ -48,10 +53,12 @@ def parse_unit(text: str) -> pint.Unit:
 
 def same_unit(a: pint.Unit, b: pint.Unit) -> bool:
     """True when ``a`` and ``b`` are the same unit (same dimension and scale)."""
+    from pint import DimensionalityError
+
     ureg = registry()
     try:
         factor = ureg.Quantity(1.0, a).to(b).magnitude
-    except pint.DimensionalityError:
+    except DimensionalityError:
         return False
     return abs(factor - 1.0) < 1e-12
 
