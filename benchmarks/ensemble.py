@@ -431,6 +431,27 @@ def bench_kimmel(n: int, rr_sample: int, ref_sample: int) -> dict:
     return out
 
 
+def bench_therapy_compile() -> dict:
+    """Seconds from a fresh process to the compiled therapy model: on the specialised kernel
+    with an empty cache, and on the generic kernel with the model new to a cache that holds
+    the generic kernel (its symbolic work, then milliseconds of native code)."""
+    def compile_code(kernel: str) -> str:
+        return ("from cartsim.engine import compile_model; from cartsim.therapy import "
+                f"therapy_model; compile_model(therapy_model(), kernel={kernel!r})")
+
+    other = ("from cartsim.engine import compile_model; from cartsim.examples import "
+             "cart6_model; compile_model(cart6_model(), kernel='generic')")
+    out = {"specialised_empty_cache_s": fresh_process_seconds(compile_code("specialised"),
+                                                              empty_cache=True)}
+    with tempfile.TemporaryDirectory() as cache:
+        fresh_process_seconds(other, cache=cache)
+        out["generic_new_model_s"] = fresh_process_seconds(compile_code("generic"), cache=cache)
+    print(f"therapy model, fresh process to compiled: specialised (empty cache) "
+          f"{out['specialised_empty_cache_s']:.0f} s, generic (new model) "
+          f"{out['generic_new_model_s']:.0f} s")
+    return out
+
+
 def bench_million(n: int = 1_000_000, chunk: int = 50_000) -> dict:
     import psutil
 
@@ -491,6 +512,8 @@ def main() -> None:
         report["kimmel2021"] = bench_kimmel(1_000 if args.quick else 10_000, rr_sample,
                                             ref_sample)
         report["compile_small_sbml"] = bench_compile()
+    if not args.quick:
+        report["compile_therapy"] = bench_therapy_compile()
     if args.million:
         report["million"] = bench_million()
     print(json.dumps(report))

@@ -60,14 +60,36 @@ def test_a_stiff_model_and_observables_on_the_generic_kernel(known, robertson):
         np.testing.assert_allclose(ours.observables, theirs.observables, rtol=1e-7, atol=1e-12)
 
 
-def test_random_draws_keep_a_model_specialised():
-    """Random draws in events need the specialised module: "auto" takes it, "generic" says
-    why it cannot."""
-    with pytest.raises(ModelError, match="cannot run on the generic kernel.*rand_normal"):
-        compile_model(dosing_model(), kernel="generic")
-    assert compile_model(dosing_model(), kernel="auto").kernel == "specialised"
+def test_random_draws_on_the_generic_kernel_take_the_events_stream(dosing):
+    """A dose drawn once per event (normal jitter) from the event's own stream: 300 patients
+    get the specialised module's doses, draw for draw (one draw per event leaves no order to
+    differ), so their trajectories agree to the solver's tolerance."""
+    generic = compile_model(dosing_model(), kernel="generic")
+    assert generic.kernel == "generic"
+    times = np.array([0.0, 1.0, 2.5, 4.0])
+    ours = generic.solve(times, {"jitter": 0.3}, n_patients=300, seed=5, rtol=1e-10)
+    theirs = dosing.solve(times, {"jitter": 0.3}, n_patients=300, seed=5, rtol=1e-10)
+    assert np.std(theirs.state("x")[:, 2]) > 0.05  # the draws matter
+    np.testing.assert_allclose(ours.state("x"), theirs.state("x"), rtol=1e-8, equal_nan=True)
+
+
+def test_a_function_the_native_printer_lacks_keeps_a_model_specialised():
+    """"auto" compiles a specialised module for it, "generic" says why it cannot; a kernel
+    that does not exist is an options error."""
+    import sympy as sp
+
+    import cartsim as c
+
+    model = c.Model("mod", states=[c.State("x", "", 1.0)], equations={"x": "-x"},
+                    observables=[c.Observable("o", sp.Mod(10 * sp.Symbol("x"), 3))],
+                    check_units=False)
+    with pytest.raises(ModelError, match="cannot run on the generic kernel.*Mod"):
+        compile_model(model, kernel="generic")
+    compiled = compile_model(model, kernel="auto")
+    assert compiled.kernel == "specialised"
+    assert compiled.solve(np.array([0.0, 1.0])).observable("o")[0, 0] == 1.0  # 10 % 3
     with pytest.raises(SolverOptionsError, match="kernel must be one of"):
-        compile_model(dosing_model(), kernel="fast")
+        compile_model(model, kernel="fast")
 
 
 def test_the_record_holds_the_tables_it_was_built_from(generic_cart6):

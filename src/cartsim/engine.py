@@ -58,14 +58,16 @@ class CompiledModel:
     """A model's compiled kernels plus what is needed to call them with named inputs.
 
     ``kernel``: "specialised" (the default) compiles a module for this model alone: seconds to
-    minutes the first time, cached on disk, the fastest ensembles, and the only kernel for
-    random draws in events and for the GPU. "generic" runs the model on the kernel compiled
-    once for every model, with the model's own functions compiled to native code in
-    milliseconds: a new model is ready in about half a second once the generic kernel is in
-    the disk cache (compiling that takes 20-30 s, once per machine), and ensembles run at
-    about half the specialised speed on small models. "auto" takes the generic kernel where
-    the model allows it. A model solves to the same tolerance on either, not to the same
-    bits, so a run's kernel is fixed when the model is compiled.
+    minutes the first time (the therapy model about 80 s), cached on disk, the fastest
+    ensembles, and the one the GPU runs. "generic" runs the model on the kernel compiled once
+    for every model, with the model's own functions compiled to native code in milliseconds:
+    a new small model is ready in about half a second once the generic kernel is in the disk
+    cache (compiling that takes 20-30 s, once per machine), the therapy model in about 17 s
+    (its symbolic work); ensembles run at about half the specialised speed on small models and
+    95 % of it on the therapy model. Random draws follow the same distributions on both, not
+    the same order. "auto" takes the generic kernel where the model allows it. A model solves
+    to the same tolerance on either, not to the same bits, so a run's kernel is fixed when the
+    model is compiled.
     """
 
     def __init__(self, model: Model, *, warm: bool = True, kernel: str = "specialised"):

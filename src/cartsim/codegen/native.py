@@ -11,8 +11,12 @@ The kernel calls them through their addresses (:mod:`cartsim.solvers.pointer_cal
 Arithmetic follows the specialised module's printer (:mod:`cartsim.codegen.printer`): the
 same powers by repeated multiplication, the same rounding helpers and Python's ``min``,
 ``max`` and comparison semantics with NaN, and the same two fast-math freedoms
-(:mod:`cartsim.codegen.jit`). A model with random draws, or with a function this printer does
-not know, raises :class:`NotNative`; it is then compiled as a specialised module instead.
+(:mod:`cartsim.codegen.jit`). Random draws in events call the C-callable draws of
+:mod:`cartsim.rng.native_draws` with the event's stream, so they follow the same
+distributions, but not in the same order as the specialised module's (which evaluates
+Python's conditional expressions lazily, where IR selects evaluate both branches): a
+stochastic patient differs draw by draw between the kernels. A model with a function this
+printer does not know raises :class:`NotNative`; it is then compiled as a specialised module.
 """
 
 from __future__ import annotations
@@ -33,6 +37,8 @@ from cartsim.codegen.record import FUNCTION_NAMES
 from cartsim.codegen.tables import ModelTables, time_occurrences
 from cartsim.model.expressions import TIME, RandomDraw
 from cartsim.model.resolved import ResolvedModel
+from cartsim.rng.native_draws import symbol as draw_symbol
+from cartsim.rng.philox import RNG_STATE_SIZE
 
 DOUBLE = ir.DoubleType()
 INT64 = ir.IntType(64)
@@ -52,7 +58,7 @@ _COMPARE = {sp.StrictLessThan: "<", sp.LessThan: "<=", sp.StrictGreaterThan: ">"
 _SIGNATURES = {
     "model_init": [POINTER, POINTER],
     "model_event_times": [POINTER, POINTER],
-    "model_apply": [INT64, DOUBLE, POINTER, POINTER],
+    "model_apply": [INT64, DOUBLE, POINTER, POINTER, INT64.as_pointer()],
     **{name: [DOUBLE, POINTER, POINTER, POINTER]
        for name in ("model_rhs", "model_jac", "model_tgrad", "model_obs", "model_event_g")},
 }
@@ -67,10 +73,11 @@ class _Emitter:
     symbol's value (a state, a parameter or time)."""
 
     def __init__(self, module: ir.Module, builder: ir.IRBuilder,
-                 load: Callable[[sp.Symbol], ir.Value]):
+                 load: Callable[[sp.Symbol], ir.Value], stream: ir.Value | None = None):
         self.module = module
         self.builder = builder
         self.load = load
+        self.stream = stream  # the random state an event's draws take (in model_apply)
         self.env: dict[sp.Basic, ir.Value] = {}  # values emitted so far, by expression
         self.lets: dict[sp.Symbol, ir.Value] = {}  # an event's let values, by name
 
@@ -106,7 +113,9 @@ class _Emitter:
             return self.load(expr)
         if expr is sp.true or expr is sp.false:
             return ir.Constant(BOOL, int(expr is sp.true))
-        if expr is sp.zoo or isinstance(expr, RandomDraw):
+        if isinstance(expr, RandomDraw):
+            return self._draw(expr)
+        if expr is sp.zoo:
             raise NotNative(str(expr))
         if isinstance(expr, sp.Rational) and not isinstance(expr, sp.Integer):
             return ir.Constant(DOUBLE, float(expr.p) / float(expr.q))
@@ -166,6 +175,18 @@ class _Emitter:
             return self._libm("atan2", self.number(expr.args[0]), self.number(expr.args[1]))
         raise NotNative(type(expr).__name__)
 
+    def _draw(self, expr: RandomDraw) -> ir.Value:
+        """A draw from the event's stream, by the C-callable functions of
+        :mod:`cartsim.rng.native_draws` (its first argument only numbers the draw)."""
+        if self.stream is None:
+            raise NotNative(f"a random draw outside an event: {expr}")
+        args = [self.number(a) for a in expr.args[1:]]
+        name = draw_symbol(type(expr).__name__)
+        function = self.module.globals.get(name) or ir.Function(
+            self.module, ir.FunctionType(DOUBLE, [INT64.as_pointer()] + [DOUBLE] * len(args)),
+            name=name)
+        return self.builder.call(function, [self.stream, *args])
+
     def _power(self, expr: sp.Pow) -> ir.Value:
         b = self.builder
         base, exponent = expr.as_base_exp()
@@ -216,7 +237,7 @@ class _Writer:
                                name=name)
         return ir.IRBuilder(function.append_basic_block("entry")), function.args
 
-    def emitter(self, builder: ir.IRBuilder, t, y, p) -> _Emitter:
+    def emitter(self, builder: ir.IRBuilder, t, y, p, stream=None) -> _Emitter:
         def load(symbol: sp.Symbol) -> ir.Value:
             if symbol == TIME and t is not None:
                 return t
@@ -225,7 +246,7 @@ class _Writer:
             if symbol in self.params:
                 return builder.load(builder.gep(p, [ir.Constant(INT64, self.params[symbol])]))
             raise NotNative(f"symbol {symbol}")
-        return _Emitter(self.module, builder, load)
+        return _Emitter(self.module, builder, load, stream)
 
     @staticmethod
     def store(emitter: _Emitter, targets: list[tuple[ir.Value, int]],
@@ -253,15 +274,17 @@ class _Writer:
         builder.ret_void()
 
     def apply(self) -> None:
-        """model_apply(k, t, y, p): event k's actions, all values from the pre-event state."""
-        builder, (k, t, y, p) = self.function("model_apply")
+        """model_apply(k, t, y, p, streams): event k's actions, all values from the pre-event
+        state, its draws from row k of the random streams."""
+        builder, (k, t, y, p, streams) = self.function("model_apply")
         done = builder.append_basic_block("done")
         switch = builder.switch(k, done)
         for index, event in enumerate(self.resolved.events):
             block = builder.append_basic_block(f"event{index}")
             switch.add_case(ir.Constant(INT64, index), block)
             with builder.goto_block(block):
-                emitter = self.emitter(builder, t, y, p)
+                stream = builder.gep(streams, [ir.Constant(INT64, index * RNG_STATE_SIZE)])
+                emitter = self.emitter(builder, t, y, p, stream)
                 for symbol, expr in event.values:  # its let values, in order
                     emitter.let(symbol, self._cse_value(emitter, expr))
                 if event.actions:
@@ -332,6 +355,11 @@ def _target_machine() -> llvm.TargetMachine:
 
 def compile_native(ir_text: str) -> NativeModel:
     """Compile IR from :func:`native_ir` to machine code in this process."""
+    if draw_symbol("rand_") in ir_text:  # the draws are compiled only for models with draws
+        from cartsim.rng.native_draws import addresses
+
+        for name, address in addresses().items():
+            llvm.add_symbol(name, address)
     module = llvm.parse_assembly(ir_text)
     module.verify()
     engine = llvm.create_mcjit_compiler(module, _target_machine())

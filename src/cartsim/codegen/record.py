@@ -32,8 +32,7 @@ _CALLS = {  # model function → (its kernel arguments after m, the pointer call
     "model_obs": ("t, y, p, out", "call_time_arrays", "t, y, p, out"),
     "model_event_g": ("t, y, p, g", "call_time_arrays", "t, y, p, g"),
     "model_event_times": ("p, times", "call_arrays", "p, times"),
-    # the generic kernel's models draw no random numbers: the streams are not passed on
-    "model_apply": ("k, t, y, p, streams", "call_event", "k, t, y, p"),
+    "model_apply": ("k, t, y, p, streams", "call_event", "k, t, y, p, streams"),
 }
 FUNCTION_NAMES = tuple(_CALLS)
 """The native model functions, in the record's order (their symbol names too)."""

@@ -48,12 +48,14 @@ def call_time_arrays(typingctx, address, t, y, p, out):
 
 
 @intrinsic
-def call_event(typingctx, address, k, t, y, p):
-    """``f(int64 k, double t, double *y, double *p)`` at ``address`` (model_apply)."""
+def call_event(typingctx, address, k, t, y, p, streams):
+    """``f(int64 k, double t, double *y, double *p, uint64 *streams)`` at ``address``
+    (model_apply; ``streams`` the events' random states, one row each)."""
     def codegen(context, builder, signature, args):
-        function_type = ir.FunctionType(ir.VoidType(), [_INT64, _DOUBLE, _POINTER, _POINTER])
+        function_type = ir.FunctionType(ir.VoidType(), [_INT64, _DOUBLE, _POINTER, _POINTER,
+                                                        _INT64.as_pointer()])
         function = builder.inttoptr(args[0], function_type.as_pointer())
         builder.call(function, [args[1], args[2],
                                 *_data_pointers(context, builder, signature.args[3:], args[3:])])
         return context.get_dummy_value()
-    return types.void(address, k, t, y, p), codegen
+    return types.void(address, k, t, y, p, streams), codegen
