@@ -261,3 +261,31 @@ def test_an_event_value_may_not_shadow_a_name(names, problem):
 
     with pytest.raises(ModelError, match=problem):
         _let_model(**names).resolve()
+
+
+def test_events_of_one_tie_at_the_same_instant_run_in_random_order():
+    """Two state events firing together: in the model's order without a tie (the first always
+    first), in random order with one (SBML's simultaneous events of equal priority), both
+    every time; over 400 patients each goes first in 130-270 of them (5 standard deviations
+    of a fair coin)."""
+    import cartsim as c
+    from cartsim.engine import compile_model
+
+    def model(tie: str) -> c.Model:
+        events = [c.StateEvent(name, "t > 1", (
+            c.set_value("first", f"ifelse(first < 0.5, {mark}, first)"),
+            c.add_to("hits", "1")), tie=tie) for name, mark in (("a", 1), ("b", 2))]
+        return c.Model(f"tie{bool(tie)}", states=[c.State("first", "", 0.0),
+                                                  c.State("hits", "", 0.0)],
+                       equations={"first": "0", "hits": "0"}, events=events,
+                       check_units=False)
+
+    times = np.array([0.0, 2.0])
+    for tie in ("", "same priority"):
+        result = compile_model(model(tie)).solve(times, n_patients=400, seed=2)
+        first = result.state("first")[:, -1]
+        assert np.all(result.state("hits")[:, -1] == 2)
+        if tie:
+            assert 130 < np.sum(first == 1) < 270 and np.all((first == 1) | (first == 2))
+        else:
+            assert np.all(first == 1)

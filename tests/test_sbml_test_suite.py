@@ -35,6 +35,7 @@ def tool():
     "01198",  # a rate rule for a concentration in a compartment growing by its rate rule
     "00953",  # non-persistent events disabling each other at the same instant
     "00960",  # avogadro at the value SBML Level 3 gives it
+    "00952",  # events of equal priority at the same instant, in random order
 ])
 def test_cases_of_features_added_pass_by_the_suites_rule(tool, case):
     """Cases that were refused, wrong or crashed before: each passes the suite's own

@@ -22,7 +22,7 @@ SIZE_NAMES = ("N_STATES", "N_PARAMS", "N_OBS", "N_EVENTS", "N_STATE_EVENTS",
               "N_TIME_OCCURRENCES")
 """The sizes, in the record's order."""
 INT_TABLES = ("NONNEGATIVE", "EXTINCTION_EVENT", "STATE_EVENT_ID", "STATE_EVENT_DIRECTION",
-              "STATE_EVENT_CLOCK", "STATE_EVENT_DUE", "STATE_EVENT_DUE_IS_PARAM",
+              "STATE_EVENT_CLOCK", "STATE_EVENT_DUE", "STATE_EVENT_DUE_IS_PARAM", "STATE_EVENT_TIE",
               "EVENT_TERMINAL", "EVENT_LOGGED", "TIME_OCCURRENCE_EVENT", "LU_ORDER",
               "LU_ROW_START", "LU_ROWS", "LU_COL_START", "LU_COLS")
 """The integer tables (flags as 0/1), in the record's order."""
@@ -92,6 +92,10 @@ def model_tables(resolved: ResolvedModel) -> ModelTables:
         "STATE_EVENT_CLOCK": [c for c, _, _ in clocks],
         "STATE_EVENT_DUE": [d for _, d, _ in clocks],
         "STATE_EVENT_DUE_IS_PARAM": [int(q) for _, _, q in clocks],
+        # the tie: the index of the first state event of its group, -1 for none
+        "STATE_EVENT_TIE": [next(i for i, other in enumerate(state_events)
+                                 if other.tie == e.tie) if e.tie else -1
+                            for e in state_events],
         "EVENT_TERMINAL": [int(e.terminal) for e in resolved.events],
         "EVENT_LOGGED": [int(e.logged) for e in resolved.events],
         "TIME_OCCURRENCE_EVENT": [k for k, _ in occurrences],

@@ -166,7 +166,9 @@ class StateEvent:
     expression g(t, y, p) whose zero crossing in ``direction`` fires the event; a crossing
     caused by another event's actions fires it at the same instant. ``terminal`` events stop
     the patient's simulation after their actions; ``let`` names values the actions share (see
-    :class:`EventValue`).
+    :class:`EventValue`). Events firing at the same instant run in the order of the model's
+    list, except those sharing a non-empty ``tie``: they run in a random order, drawn from the
+    first one's random stream (SBML's simultaneous events of equal priority).
     """
 
     name: str
@@ -175,6 +177,7 @@ class StateEvent:
     direction: Direction = "rising"
     terminal: bool = False
     let: tuple[EventValue, ...] = ()
+    tie: str = ""
 
     def __post_init__(self):
         check_name(self.name, "event")

@@ -43,6 +43,8 @@ class ResolvedEvent:
     values: tuple[tuple[sp.Symbol, sp.Basic], ...] = ()
     """The event's ``let`` values in order: expressions of states, parameters, time and earlier
     values, which the actions read as symbols."""
+    tie: str = ""
+    """State events sharing a non-empty tie run in random order when they fire together."""
 
     def inlined(self, expression: sp.Basic) -> sp.Basic:
         """``expression`` with the event's values written out (for SBML, which has none)."""
@@ -267,7 +269,7 @@ class _Resolver:
         g = condition_function(condition, context)
         return ResolvedEvent(event.name, "state", actions, condition=g.xreplace(self.expand),
                              direction=DIRECTIONS[event.direction], terminal=event.terminal,
-                             values=values)
+                             values=values, tie=event.tie)
 
     def _extinction_events(self) -> tuple[ResolvedEvent, ...]:
         events = []

@@ -50,6 +50,7 @@ from __future__ import annotations
 
 import keyword
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -652,9 +653,10 @@ class _Importer:
         return parameters, derived
 
     # -- events ------------------------------------------------------------------------------
-    def _by_priority(self) -> list[tuple[int, object]]:
-        """(document index, event), highest priority first (stable; events without a priority
-        last, which SBML allows: their order among simultaneous events is unspecified)."""
+    def _by_priority(self) -> list[tuple[int, object, float]]:
+        """(document index, event, priority), highest priority first (stable; events without
+        a priority last, at -inf, which SBML allows: their order among simultaneous events is
+        unspecified)."""
         ranked = []
         for index, event in enumerate(self.sbml.getListOfEvents()):
             priority = -np.inf
@@ -667,11 +669,15 @@ class _Importer:
                     raise self.fail("event priorities that change during the run are not "
                                     "supported", element)
             ranked.append((-priority, index, event))
-        return [(index, event) for _, index, event in sorted(ranked, key=lambda r: r[:2])]
+        return [(index, event, -negated) for negated, index, event in
+                sorted(ranked, key=lambda r: r[:2])]
 
     def _events(self) -> list:
         events = []
-        for index, event in self._by_priority():
+        ranked = self._by_priority()
+        shared = {p for p, n in Counter(p for _, _, p in ranked).items()
+                  if n > 1 and np.isfinite(p)}
+        for index, event, priority in ranked:
             eid = event.getId()
             name = self.names.of[eid] if eid else self.names.add(
                 f"event {index + 1}", f"event_{index + 1}", record=False)
@@ -698,8 +704,9 @@ class _Importer:
             at = self._event_time(trigger)
             if at is not None:
                 events.append(TimeEvent(name, at=at, actions=actions))
-            else:
-                events.append(StateEvent(name, trigger, actions))
+            else:  # simultaneous events of equal priority run in random order (SBML 4.12.6)
+                tie = f"priority {priority!r}" if priority in shared else ""
+                events.append(StateEvent(name, trigger, actions, tie=tie))
                 if not event.getTrigger().getInitialValue():
                     start = self.names.add(f"{name} at start", f"{name}_at_start",
                                            record=False)

@@ -267,6 +267,38 @@ def fire_cascade(m, t, y, p, rng, log_t, log_k, info, g_sign, fired, g_tmp):
 
 
 @njit(cache=True)
+def due_now(theta, theta_first, h, same_time):
+    """Whether a state event crossed (at θ of the step of size h) with the first one, within
+    rounding (``same_time``)."""
+    return theta <= 1.0 and (theta - theta_first) * h <= same_time
+
+
+@njit(cache=True)
+def tie_pick(m, j, theta_event, theta_first, h, same_time, fired, rng):
+    """The next state event to fire after j at this instant: one of the due, unfired events of
+    j's tie, chosen at random (from the stream of j's event); -1 when j has no tie or none is
+    left."""
+    tie = state_event_tie(m, j)
+    if tie < 0:
+        return -1
+    count = 0
+    for i in range(j, n_state_events(m)):
+        if state_event_tie(m, i) == tie and not fired[i] and due_now(
+                theta_event[i], theta_first, h, same_time):
+            count += 1
+    if count == 0:
+        return -1
+    pick = min(int(rng_uniform(rng[state_event_id(m, j)]) * count), count - 1)
+    for i in range(j, n_state_events(m)):
+        if state_event_tie(m, i) == tie and not fired[i] and due_now(
+                theta_event[i], theta_first, h, same_time):
+            if pick == 0:
+                return i
+            pick -= 1
+    return -1
+
+
+@njit(cache=True)
 def extinguish(m, t, y, before, p, rng, log_t, log_k, info):
     """Fire the extinction event of every population that events moved (``y`` differs from
     ``before``; all of them at the start, where ``before`` is NaN) to between 0 and its
@@ -538,9 +570,15 @@ def integrate_patient(m, t_eval, y, p, rtol, atol, method, max_steps, h_first, h
             # Events that crossed in this step at the same time (within rounding) fire together.
             same_time = 8.0 * 2.220446049250313e-16 * max(abs(t), 1.0)
             for j in range(n_se):
-                if theta_event[j] <= 1.0 and (theta_event[j] - theta_first) * h_used <= same_time:
-                    fired_now[j] = 1
-                    terminated |= fire(m, state_event_id(m, j), t, y, p, rng, log_t, log_k, info)
+                if fired_now[j] or not due_now(theta_event[j], theta_first, h_used, same_time):
+                    continue
+                # j alone, or every due event of its tie in random order
+                i = j if state_event_tie(m, j) < 0 else tie_pick(
+                    m, j, theta_event, theta_first, h_used, same_time, fired_now, rng)
+                while i >= 0:
+                    fired_now[i] = 1
+                    terminated |= fire(m, state_event_id(m, i), t, y, p, rng, log_t, log_k, info)
+                    i = tie_pick(m, j, theta_event, theta_first, h_used, same_time, fired_now, rng)
         if events_due:
             terminated |= fire_cascade(m, t, y, p, rng, log_t, log_k, info, g_sign, fired_now,
                                        g_tmp)
