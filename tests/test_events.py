@@ -289,3 +289,28 @@ def test_events_of_one_tie_at_the_same_instant_run_in_random_order():
             assert 130 < np.sum(first == 1) < 270 and np.all((first == 1) | (first == 2))
         else:
             assert np.all(first == 1)
+
+
+def test_a_strict_condition_at_exactly_zero_is_false_when_asked():
+    """q rises by 1 each day (a time event); "q > mark" sets mark = q, which puts its function
+    at exactly 0, where it also starts. By default a zero is on neither side at the start, so
+    the event never fires; with ``zero_is_false`` (SBML: a strict comparison is false at
+    equality) it fires at each of the five rises."""
+    import cartsim as c
+    from cartsim.engine import compile_model
+
+    def model(zero_is_false: bool) -> c.Model:
+        return c.Model(
+            f"zero{int(zero_is_false)}",
+            states=[c.State(s, "", 0.0) for s in ("q", "mark", "hits")],
+            equations={s: "0" for s in ("q", "mark", "hits")},
+            events=[c.TimeEvent("rise", at=0.5, every=1.0, count=5, actions=(c.add_to("q", "1"),)),
+                    c.StateEvent("record", "q > mark", (c.set_value("mark", "q"),
+                                                        c.add_to("hits", "1")),
+                                 zero_is_false=zero_is_false)],
+            check_units=False)
+
+    times = np.array([0.0, 6.0])
+    for zero_is_false, hits in ((False, 0.0), (True, 5.0)):
+        result = compile_model(model(zero_is_false)).solve(times)
+        assert result.state("q")[0, -1] == 5.0 and result.state("hits")[0, -1] == hits

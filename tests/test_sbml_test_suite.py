@@ -36,6 +36,7 @@ def tool():
     "00953",  # non-persistent events disabling each other at the same instant
     "00960",  # avogadro at the value SBML Level 3 gives it
     "00952",  # events of equal priority at the same instant, in random order
+    "01588",  # ... and a trigger its own event resets to equality (false at zero)
 ])
 def test_cases_of_features_added_pass_by_the_suites_rule(tool, case):
     """Cases that were refused, wrong or crashed before: each passes the suite's own

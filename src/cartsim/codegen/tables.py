@@ -23,11 +23,12 @@ SIZE_NAMES = ("N_STATES", "N_PARAMS", "N_OBS", "N_EVENTS", "N_STATE_EVENTS",
 """The sizes, in the record's order."""
 INT_TABLES = ("NONNEGATIVE", "EXTINCTION_EVENT", "STATE_EVENT_ID", "STATE_EVENT_DIRECTION",
               "STATE_EVENT_CLOCK", "STATE_EVENT_DUE", "STATE_EVENT_DUE_IS_PARAM", "STATE_EVENT_TIE",
+              "STATE_EVENT_FALSE_AT_ZERO",
               "EVENT_TERMINAL", "EVENT_LOGGED", "TIME_OCCURRENCE_EVENT", "LU_ORDER",
               "LU_ROW_START", "LU_ROWS", "LU_COL_START", "LU_COLS")
 """The integer tables (flags as 0/1), in the record's order."""
 BOOLEAN_TABLES = frozenset({"NONNEGATIVE", "STATE_EVENT_DUE_IS_PARAM", "EVENT_TERMINAL",
-                            "EVENT_LOGGED"})
+                            "EVENT_LOGGED", "STATE_EVENT_FALSE_AT_ZERO"})
 
 
 @dataclass(frozen=True)
@@ -96,6 +97,7 @@ def model_tables(resolved: ResolvedModel) -> ModelTables:
         "STATE_EVENT_TIE": [next(i for i, other in enumerate(state_events)
                                  if other.tie == e.tie) if e.tie else -1
                             for e in state_events],
+        "STATE_EVENT_FALSE_AT_ZERO": [int(e.false_at_zero) for e in state_events],
         "EVENT_TERMINAL": [int(e.terminal) for e in resolved.events],
         "EVENT_LOGGED": [int(e.logged) for e in resolved.events],
         "TIME_OCCURRENCE_EVENT": [k for k, _ in occurrences],

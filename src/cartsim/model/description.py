@@ -168,7 +168,11 @@ class StateEvent:
     the patient's simulation after their actions; ``let`` names values the actions share (see
     :class:`EventValue`). Events firing at the same instant run in the order of the model's
     list, except those sharing a non-empty ``tie``: they run in a random order, drawn from the
-    first one's random stream (SBML's simultaneous events of equal priority).
+    first one's random stream (SBML's simultaneous events of equal priority). By default a
+    condition function at exactly 0 keeps the side it was on (a touch is not a crossing; at
+    the start it is on neither side); ``zero_is_false`` puts a condition of strict comparisons
+    on its false side there, at the start and after events, so it fires when it next becomes
+    true (SBML's semantics, e.g. an event that resets its own threshold to equality).
     """
 
     name: str
@@ -178,6 +182,7 @@ class StateEvent:
     terminal: bool = False
     let: tuple[EventValue, ...] = ()
     tie: str = ""
+    zero_is_false: bool = False
 
     def __post_init__(self):
         check_name(self.name, "event")

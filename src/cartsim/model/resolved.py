@@ -45,6 +45,10 @@ class ResolvedEvent:
     values, which the actions read as symbols."""
     tie: str = ""
     """State events sharing a non-empty tie run in random order when they fire together."""
+    false_at_zero: bool = False
+    """Asked for (``zero_is_false``) and its condition made of strict comparisons (> or <):
+    false where g is exactly 0, at the start and after events; otherwise a zero g keeps the
+    side it was on (a touch is not a crossing)."""
 
     def inlined(self, expression: sp.Basic) -> sp.Basic:
         """``expression`` with the event's values written out (for SBML, which has none)."""
@@ -269,7 +273,8 @@ class _Resolver:
         g = condition_function(condition, context)
         return ResolvedEvent(event.name, "state", actions, condition=g.xreplace(self.expand),
                              direction=DIRECTIONS[event.direction], terminal=event.terminal,
-                             values=values, tie=event.tie)
+                             values=values, tie=event.tie,
+                             false_at_zero=event.zero_is_false and false_at_zero(condition))
 
     def _extinction_events(self) -> tuple[ResolvedEvent, ...]:
         events = []
@@ -281,6 +286,19 @@ class _Resolver:
             events.append(ResolvedEvent(f"extinction_{s.name}", "state", (action,),
                                         condition=g, direction=-1))
         return tuple(events)
+
+
+def false_at_zero(condition: sp.Basic) -> bool:
+    """Whether ``condition`` is false where its :func:`condition_function` is 0: a strict
+    comparison, or ``and``/``or`` of such (the part at 0 decides), or ``not`` of a non-strict
+    comparison. Anything else (a plain function, a mix) counts as not known: False."""
+    if isinstance(condition, sp.StrictGreaterThan | sp.StrictLessThan):
+        return True
+    if isinstance(condition, sp.And | sp.Or):
+        return all(false_at_zero(a) for a in condition.args)
+    if isinstance(condition, sp.Not):
+        return isinstance(condition.args[0], sp.GreaterThan | sp.LessThan)
+    return False
 
 
 def condition_function(condition: sp.Basic, context: str) -> sp.Basic:

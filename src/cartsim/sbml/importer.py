@@ -706,7 +706,7 @@ class _Importer:
                 events.append(TimeEvent(name, at=at, actions=actions))
             else:  # simultaneous events of equal priority run in random order (SBML 4.12.6)
                 tie = f"priority {priority!r}" if priority in shared else ""
-                events.append(StateEvent(name, trigger, actions, tie=tie))
+                events.append(StateEvent(name, trigger, actions, tie=tie, zero_is_false=True))
                 if not event.getTrigger().getInitialValue():
                     start = self.names.add(f"{name} at start", f"{name}_at_start",
                                            record=False)

@@ -176,12 +176,16 @@ def crosses(sign_old, g_new, direction):
 
 
 @njit(cache=True)
-def update_signs(g, signs):
-    """Remember the sign of each non-zero event function value."""
+def update_signs(m, g, signs):
+    """Remember the sign of each non-zero event function value. A zero keeps the side it was
+    on (a touch is not a crossing), except for a rising condition asked to be false at zero
+    (strict comparisons, SBML): there it is on the false side."""
     for j in range(g.shape[0]):
         if g[j] > 0.0:
             signs[j] = 1.0
         elif g[j] < 0.0:
+            signs[j] = -1.0
+        elif state_event_false_at_zero(m, j) and state_event_direction(m, j) == 1:
             signs[j] = -1.0
 
 
@@ -435,7 +439,7 @@ def integrate_patient(m, t_eval, y, p, rtol, atol, method, max_steps, h_first, h
     if info[INFO_TERMINATED]:
         return STATUS_OK
     model_event_g(m, t, y, p, g_prev)
-    update_signs(g_prev, g_sign)
+    update_signs(m, g_prev, g_sign)
     model_rhs(m, t, y, p, f0)
     if not all_finite(f0):
         return STATUS_NONFINITE
@@ -596,7 +600,7 @@ def integrate_patient(m, t_eval, y, p, rtol, atol, method, max_steps, h_first, h
             status = STATUS_NONFINITE
             break
         model_event_g(m, t, y, p, g_prev)
-        update_signs(g_prev, g_sign)
+        update_signs(m, g_prev, g_sign)
         if state_event:
             for j in range(n_se):
                 # a clocked event fired with its function (by rounding) at zero: it has crossed
