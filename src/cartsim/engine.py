@@ -62,7 +62,7 @@ class CompiledModel:
     ensembles, and the one the GPU runs. "generic" runs the model on the kernel compiled once
     for every model, with the model's own functions compiled to native code in milliseconds:
     a new small model is ready in about half a second once the generic kernel is in the disk
-    cache (compiling that takes 20-30 s, once per machine), the therapy model in about 17 s
+    cache (compiling that takes 20-30 s, once per machine), the therapy model in 17-19 s
     (its symbolic work); ensembles run at about half the specialised speed on small models and
     95 % of it on the therapy model. Random draws follow the same distributions on both, not
     the same order. "auto" takes the generic kernel where the model allows it. A model solves
