@@ -128,7 +128,7 @@ def run_case(case: Path) -> tuple[str, str]:
         values = imported.values(result, settings.variables, amounts=settings.amounts,
                                  concentrations=settings.concentrations)[0]
     except CartsimError as error:
-        return "refused", str(error).splitlines()[0][:160]
+        return "refused", str(error).splitlines()[0]
     except Exception as error:  # a defect: the tool reports it and goes on
         frame = traceback.extract_tb(error.__traceback__)[-1]
         return "crash", f"{type(error).__name__}: {error} ({Path(frame.filename).name}:" \
