@@ -24,15 +24,15 @@ from cartsim.codegen.tables import (
     ModelTables,
 )
 
-_CALLS = {  # model function → (its kernel arguments after m, the pointer call, its arguments)
-    "model_init": ("p, y0", "call_arrays", "p, y0"),
-    "model_rhs": ("t, y, p, out", "call_time_arrays", "t, y, p, out"),
-    "model_jac": ("t, y, p, J", "call_time_arrays", "t, y, p, J"),
-    "model_tgrad": ("t, y, p, out", "call_time_arrays", "t, y, p, out"),
-    "model_obs": ("t, y, p, out", "call_time_arrays", "t, y, p, out"),
-    "model_event_g": ("t, y, p, g", "call_time_arrays", "t, y, p, g"),
-    "model_event_times": ("p, times", "call_arrays", "p, times"),
-    "model_apply": ("k, t, y, p, streams", "call_event", "k, t, y, p, streams"),
+_CALLS = {  # model function → (its arguments after m, passed on as they are; the pointer call)
+    "model_init": ("p, y0", "call_arrays"),
+    "model_rhs": ("t, y, p, out", "call_time_arrays"),
+    "model_jac": ("t, y, p, J", "call_time_arrays"),
+    "model_tgrad": ("t, y, p, out", "call_time_arrays"),
+    "model_obs": ("t, y, p, out", "call_time_arrays"),
+    "model_event_g": ("t, y, p, g", "call_time_arrays"),
+    "model_event_times": ("p, times", "call_arrays"),
+    "model_apply": ("k, t, y, p, streams", "call_event"),
 }
 FUNCTION_NAMES = tuple(_CALLS)
 """The native model functions, in the record's order (their symbol names too)."""
@@ -54,9 +54,9 @@ def record_accessors() -> str:
         flag = " != 0" if name in BOOLEAN_TABLES else ""
         lines += _function(f"{name.lower()}(m, i)", f"return m[0][m[0][R_{name}] + i]{flag}")
     lines += _function("extinction_level(m, i)", "return m[1][i]")
-    for name, (arguments, call, passed) in _CALLS.items():
+    for name, (arguments, call) in _CALLS.items():
         lines += _function(f"{name}(m, {arguments})",
-                           f"{call}(m[0][R_{name.upper()}], {passed})")
+                           f"{call}(m[0][R_{name.upper()}], {arguments})")
     return "\n".join(lines) + "\n"
 
 
