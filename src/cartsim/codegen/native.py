@@ -100,6 +100,13 @@ class _Emitter:
             return value
         return self.builder.fcmp_unordered("!=", value, ir.Constant(DOUBLE, 0.0))
 
+    def reduced(self, exprs: list[sp.Basic]) -> list[ir.Value]:
+        """The numbers of ``exprs``, their common subexpressions emitted once."""
+        temps, reduced = sp.cse([sp.sympify(e) for e in exprs], symbols=_numbered())
+        for symbol, value in temps:
+            self.bind(symbol, self.emit(value))
+        return [self.number(e) for e in reduced]
+
     def emit(self, expr: sp.Basic) -> ir.Value:
         if expr in self.env:
             return self.env[expr]
@@ -251,13 +258,9 @@ class _Writer:
     @staticmethod
     def store(emitter: _Emitter, targets: list[tuple[ir.Value, int]],
               exprs: list[sp.Basic]) -> None:
-        """Store each expression's value at its (array, index); common subexpressions once."""
-        temps, reduced = sp.cse([sp.sympify(e) for e in exprs], symbols=_numbered())
-        for symbol, value in temps:
-            emitter.bind(symbol, emitter.emit(value))
-        values = [emitter.number(e) for e in reduced]
+        """Store each expression's value at its (array, index)."""
         b = emitter.builder
-        for (array, index), value in zip(targets, values, strict=True):
+        for (array, index), value in zip(targets, emitter.reduced(exprs), strict=True):
             b.store(value, b.gep(array, [ir.Constant(INT64, index)]))
 
     def simple(self, name: str, exprs: list[sp.Basic], indices: list[int] | None = None,
@@ -286,27 +289,13 @@ class _Writer:
                 stream = builder.gep(streams, [ir.Constant(INT64, index * RNG_STATE_SIZE)])
                 emitter = self.emitter(builder, t, y, p, stream)
                 for symbol, expr in event.values:  # its let values, in order
-                    emitter.let(symbol, self._cse_value(emitter, expr))
-                if event.actions:
-                    temps, values = sp.cse(event_values(self.resolved, event),
-                                           symbols=_numbered())
-                    for symbol, value in temps:
-                        emitter.bind(symbol, emitter.emit(value))
-                    new = [emitter.number(v) for v in values]
-                    for action, value in zip(event.actions, new, strict=True):
-                        array = y if action.target_kind == "state" else p
-                        builder.store(value, builder.gep(
-                            array, [ir.Constant(INT64, action.target_index)]))
+                    emitter.let(symbol, emitter.reduced([expr])[0])
+                targets = [(y if a.target_kind == "state" else p, a.target_index)
+                           for a in event.actions]
+                self.store(emitter, targets, event_values(self.resolved, event))
                 builder.branch(done)
         builder.position_at_end(done)
         builder.ret_void()
-
-    @staticmethod
-    def _cse_value(emitter: _Emitter, expr: sp.Basic) -> ir.Value:
-        temps, (reduced,) = sp.cse([expr], symbols=_numbered())
-        for symbol, value in temps:
-            emitter.bind(symbol, emitter.emit(value))
-        return emitter.number(reduced)
 
 
 def native_ir(resolved: ResolvedModel, tables: ModelTables) -> str:
