@@ -287,19 +287,23 @@ def tie_pick(m, j, theta_event, theta_first, h, same_time, fired, rng):
         return -1
     count = 0
     for i in range(j, n_state_events(m)):
-        if state_event_tie(m, i) == tie and not fired[i] and due_now(
-                theta_event[i], theta_first, h, same_time):
-            count += 1
+        count += waiting_in_tie(m, i, tie, theta_event, theta_first, h, same_time, fired)
     if count == 0:
         return -1
     pick = min(int(rng_uniform(rng[state_event_id(m, j)]) * count), count - 1)
     for i in range(j, n_state_events(m)):
-        if state_event_tie(m, i) == tie and not fired[i] and due_now(
-                theta_event[i], theta_first, h, same_time):
+        if waiting_in_tie(m, i, tie, theta_event, theta_first, h, same_time, fired):
             if pick == 0:
                 return i
             pick -= 1
     return -1
+
+
+@njit(cache=True)
+def waiting_in_tie(m, i, tie, theta_event, theta_first, h, same_time, fired):
+    """Whether state event i is of ``tie``, due at this instant and not fired yet."""
+    return (state_event_tie(m, i) == tie and not fired[i]
+            and due_now(theta_event[i], theta_first, h, same_time))
 
 
 @njit(cache=True)
