@@ -97,6 +97,22 @@ def dosing_model() -> c.Model:
     )
 
 
+def let_model(**names) -> c.Model:
+    """x' = 0 from 1 (by default); at t = 1 an event computes half = x/2, quarter = half/2 and
+    one uniform draw u, and sets x, y, a and b from them (``names`` renames the values)."""
+    half, quarter, u = (names.get(k, k) for k in ("half", "quarter", "u"))
+    return c.Model(
+        "let", states=[c.State(s, "", 1.0 if s == "x" else 0.0) for s in ("x", "y", "a", "b")],
+        equations={s: "0" for s in ("x", "y", "a", "b")},
+        events=[c.TimeEvent("split", 1.0, (c.set_value("x", f"{half} + 3"),
+                                           c.set_value("y", f"{half} + {quarter}"),
+                                           c.set_value("a", u), c.set_value("b", u)),
+                            let=(c.EventValue(half, "x/2"),
+                                 c.EventValue(quarter, f"{half}/2"),
+                                 c.EventValue(u, "rand_uniform()")))],
+        check_units=False)
+
+
 def robertson_model() -> c.Model:
     """Robertson's stiff chemical kinetics (Hairer & Wanner, Solving ODEs II, IV.1)."""
     return c.Model(

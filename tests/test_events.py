@@ -3,6 +3,8 @@
 import numpy as np
 import pytest
 
+from tests.conftest import let_model
+
 
 def test_time_event_adds_dose_and_output_is_right_limit(dosing):
     t = np.array([0.0, 1.0, 2.0, 3.0])
@@ -220,31 +222,13 @@ def test_clocked_events_are_stepped_to_not_searched_for():
     assert searched.stats("retaken")[0] >= len(clocked.events(0)) - 2
 
 
-def _let_model(**names):
-    """x' = 0 from 1 (by default); at t = 1 an event computes half = x/2, quarter = half/2 and
-    one uniform draw u, and sets x, y, a and b from them."""
-    import cartsim as c
-
-    half, quarter, u = (names.get(k, k) for k in ("half", "quarter", "u"))
-    return c.Model(
-        "let", states=[c.State(s, "", 1.0 if s == "x" else 0.0) for s in ("x", "y", "a", "b")],
-        equations={s: "0" for s in ("x", "y", "a", "b")},
-        events=[c.TimeEvent("split", 1.0, (c.set_value("x", f"{half} + 3"),
-                                           c.set_value("y", f"{half} + {quarter}"),
-                                           c.set_value("a", u), c.set_value("b", u)),
-                            let=(c.EventValue(half, "x/2"),
-                                 c.EventValue(quarter, f"{half}/2"),
-                                 c.EventValue(u, "rand_uniform()")))],
-        check_units=False)
-
-
 def test_event_values_read_the_values_before_the_event_and_are_drawn_once():
     """An event's values are computed from the values just before it (x's new value does not
     reach y), later values read earlier ones, and a draw held in a value is one number however
     many actions read it."""
     from cartsim.engine import compile_model
 
-    res = compile_model(_let_model()).solve(np.array([0.0, 2.0]), n_patients=3, seed=4)
+    res = compile_model(let_model()).solve(np.array([0.0, 2.0]), n_patients=3, seed=4)
     np.testing.assert_allclose(res.state("x")[:, -1], 3.5)
     np.testing.assert_allclose(res.state("y")[:, -1], 0.75)
     a, b = res.state("a")[:, -1], res.state("b")[:, -1]
@@ -260,7 +244,7 @@ def test_an_event_value_may_not_shadow_a_name(names, problem):
     from cartsim.errors import ModelError
 
     with pytest.raises(ModelError, match=problem):
-        _let_model(**names).resolve()
+        let_model(**names).resolve()
 
 
 def test_events_of_one_tie_at_the_same_instant_run_in_random_order():

@@ -23,6 +23,7 @@ from tests.conftest import (
     cart6_model,
     dosing_model,
     known_solution_model,
+    let_model,
     robertson_model,
     sbml_level3v2,
 )
@@ -175,16 +176,12 @@ def test_every_mathml_function_runs_natively_with_pythons_value():
 
 def test_event_values_on_the_generic_kernel():
     """An event's let values (the second reading the first) computed from the values just
-    before it, as tests/test_events.py checks on the specialised module."""
-    import cartsim as c
-
-    model = c.Model(
-        "let_generic", states=[c.State(s, "", 1.0 if s == "x" else 0.0) for s in "xy"],
-        equations={"x": "0", "y": "0"},
-        events=[c.TimeEvent("split", 1.0, (c.set_value("x", "half + 3"),
-                                           c.set_value("y", "half + quarter")),
-                            let=(c.EventValue("half", "x/2"),
-                                 c.EventValue("quarter", "half/2")))],
-        check_units=False)
-    result = compile_model(model, kernel="generic").solve(np.array([0.0, 2.0]))
-    assert result.state("x")[0, -1] == 3.5 and result.state("y")[0, -1] == 0.75
+    before it, and a draw held in a value one number for every action reading it, as
+    tests/test_events.py checks on the specialised module."""
+    result = compile_model(let_model(), kernel="generic").solve(np.array([0.0, 2.0]),
+                                                                n_patients=3, seed=4)
+    np.testing.assert_array_equal(result.state("x")[:, -1], 3.5)
+    np.testing.assert_array_equal(result.state("y")[:, -1], 0.75)
+    a, b = result.state("a")[:, -1], result.state("b")[:, -1]
+    np.testing.assert_array_equal(a, b)
+    assert np.all((a > 0) & (a < 1)) and len(set(a)) == 3
